@@ -1,0 +1,144 @@
+/**
+ * Typed settings, read from the environment once and validated at start.
+ * A bad value stops the process with a message naming the variable.
+ */
+import { randomBytes } from "node:crypto";
+
+export class ConfigError extends Error {
+	constructor(public readonly variable: string, message: string) {
+		super(`Invalid configuration: ${variable} ${message}`);
+		this.name = "ConfigError";
+	}
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback?: string): string | undefined {
+	const raw = env[name];
+	if (raw === undefined || raw.trim() === "") return fallback;
+	return raw.trim();
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+	const raw = str(env, name);
+	if (raw === undefined) return fallback;
+	if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+	const value = Number(raw);
+	if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+	return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+	const raw = str(env, name);
+	if (raw === undefined) return undefined;
+	let parsed: URL;
+	try {
+		parsed = new URL(raw);
+	} catch {
+		throw new ConfigError(name, `must be a URL (${protocols.join(" or ")}), got "${raw}"`);
+	}
+	if (!protocols.includes(parsed.protocol)) {
+		throw new ConfigError(name, `must use ${protocols.join(" or ")}, got "${parsed.protocol}"`);
+	}
+	return raw;
+}
+
+function list(env: Env, name: string): string[] | undefined {
+	const raw = str(env, name);
+	if (raw === undefined) return undefined;
+	return raw.split(",").map(s => s.trim()).filter(Boolean);
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+	const raw = str(env, name);
+	if (raw === undefined) return fallback;
+	if (!values.includes(raw as T)) throw new ConfigError(name, `must be one of ${values.join(", ")}, got "${raw}"`);
+	return raw as T;
+}
+
+export const NODE_ENVS = ["development", "test", "production"] as const;
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+
+export interface Settings {
+	nodeEnv: (typeof NODE_ENVS)[number];
+	nodeId?: string;
+	logLevel: (typeof LOG_LEVELS)[number] | "none";
+	port: number;
+	realtimePort: number;
+	/** Services this node runs; undefined means all of them. */
+	services?: string[];
+	mongoUrl?: string;
+	dataDir: string;
+	natsUrl?: string;
+	redisUrl?: string;
+	jwtSecret: string;
+	accessTokenTtlSeconds: number;
+	refreshTokenTtlDays: number;
+	invitationTtlHours: number;
+	resetTokenTtlMinutes: number;
+	publicUrl: string;
+	smtpUrl?: string;
+	mailFrom: string;
+	trustedProxies: string[];
+	maxBodyBytes: number;
+	loginMaxFailures: number;
+	loginWindowSeconds: number;
+	ipMaxFailures: number;
+	defaultPlan: string;
+	requestTimeoutMs: number;
+}
+
+export function loadSettings(env: Env = process.env): Settings {
+	const nodeEnv = oneOf(env, "NODE_ENV", NODE_ENVS, "development");
+	const jwtSecret = str(env, "JWT_SECRET");
+	if (jwtSecret !== undefined && jwtSecret.length < 32) {
+		throw new ConfigError("JWT_SECRET", "must be at least 32 characters");
+	}
+	if (jwtSecret === undefined && nodeEnv === "production") {
+		throw new ConfigError("JWT_SECRET", "is required when NODE_ENV=production");
+	}
+	const accessTokenTtlSeconds = int(env, "ACCESS_TOKEN_TTL_SECONDS", 900, 30, 900);
+	return {
+		nodeEnv,
+		nodeId: str(env, "NODE_ID"),
+		logLevel: oneOf(env, "LOG_LEVEL", [...LOG_LEVELS, "none"] as const, nodeEnv === "test" ? "none" : "info"),
+		port: int(env, "PORT", 8080, 0, 65535),
+		realtimePort: int(env, "REALTIME_PORT", 2567, 0, 65535),
+		services: list(env, "SERVICES"),
+		mongoUrl: url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]),
+		dataDir: str(env, "DATA_DIR", "./data")!,
+		natsUrl: url(env, "NATS_URL", ["nats:", "tls:"]),
+		redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
+		// Without a configured secret (development, tests) each process gets a random one:
+		// tokens then do not survive a restart, which is the safe failure.
+		jwtSecret: jwtSecret ?? randomBytes(32).toString("hex"),
+		accessTokenTtlSeconds,
+		refreshTokenTtlDays: int(env, "REFRESH_TOKEN_TTL_DAYS", 30, 1, 365),
+		invitationTtlHours: int(env, "INVITATION_TTL_HOURS", 168, 1, 24 * 60),
+		resetTokenTtlMinutes: int(env, "RESET_TOKEN_TTL_MINUTES", 60, 5, 24 * 60),
+		publicUrl: url(env, "PUBLIC_URL", ["http:", "https:"]) ?? "http://localhost:8080",
+		smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
+		mailFrom: str(env, "MAIL_FROM", "Learning Platform <no-reply@localhost>")!,
+		trustedProxies: list(env, "TRUSTED_PROXIES") ?? [],
+		maxBodyBytes: int(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 50 * 1024 * 1024),
+		loginMaxFailures: int(env, "LOGIN_MAX_FAILURES", 5, 1, 1000),
+		loginWindowSeconds: int(env, "LOGIN_WINDOW_SECONDS", 900, 1, 86400),
+		ipMaxFailures: int(env, "LOGIN_IP_MAX_FAILURES", 50, 1, 100000),
+		defaultPlan: str(env, "DEFAULT_PLAN", "trial")!,
+		requestTimeoutMs: int(env, "REQUEST_TIMEOUT_MS", 10000, 100, 600000),
+	};
+}
+
+let cached: Settings | undefined;
+
+/** The process-wide settings, loaded on first use. */
+export function settings(): Settings {
+	if (!cached) cached = loadSettings();
+	return cached;
+}
+
+/** Tests and scripts that build brokers with other values replace the cache. */
+export function overrideSettings(patch: Partial<Settings>): Settings {
+	cached = { ...settings(), ...patch };
+	return cached;
+}

@@ -1,0 +1,22 @@
+/**
+ * Every model goes through here so all share the same conventions: timestamps, ids and ObjectIds
+ * serialised as hex strings (services exchange plain JSON, also over NATS), no version key in output.
+ */
+import mongoose, { Schema, type Model, type SchemaDefinition, type SchemaOptions } from "mongoose";
+
+export function defineSchema(definition: SchemaDefinition, options: SchemaOptions = {}): Schema {
+	return new Schema(definition, {
+		timestamps: true,
+		toJSON: { flattenObjectIds: true, versionKey: false },
+		toObject: { flattenObjectIds: true, versionKey: false },
+		...options,
+	});
+}
+
+export function defineModel<T = any>(name: string, schema: Schema): Model<T> {
+	// Re-importing a module (tests, hot reload) must not recompile the model.
+	return ((mongoose.models[name] as Model<T> | undefined) ?? mongoose.model(name, schema)) as Model<T>;
+}
+
+export const ObjectId = Schema.Types.ObjectId;
+export const { isValidObjectId } = mongoose;

@@ -1,0 +1,30 @@
+/**
+ * Broker options, built from config/. One process with no transporter by default; NATS_URL switches
+ * the transporter on so the same services run spread over several nodes.
+ */
+import type { BrokerOptions } from "moleculer";
+import { settings } from "./config/env.js";
+import { channelsMiddleware } from "./services/shared/durable.js";
+import { PermissionMiddleware } from "./services/shared/permission.middleware.js";
+
+export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOptions {
+	const cfg = settings();
+	return {
+		namespace: "lp",
+		nodeID: cfg.nodeId,
+		transporter: cfg.natsUrl ? { type: "NATS", options: { url: cfg.natsUrl } } : undefined,
+		logger: cfg.logLevel === "none" ? false : { type: "Console", options: { level: cfg.logLevel, formatter: "short" } },
+		requestTimeout: cfg.requestTimeoutMs,
+		retryPolicy: { enabled: false },
+		// Every action's params are checked by fastest-validator before the handler runs.
+		validator: true,
+		serializer: "JSON",
+		metrics: { enabled: false },
+		tracing: { enabled: false },
+		registry: { strategy: "RoundRobin", preferLocal: true },
+		middlewares: [PermissionMiddleware, channelsMiddleware()],
+		...overrides,
+	};
+}
+
+export default brokerOptions;

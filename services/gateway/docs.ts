@@ -1,0 +1,35 @@
+/** The browsable API docs at /api/docs: swagger-ui served from the installed package, no CDN. */
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const require = createRequire(import.meta.url);
+const SWAGGER_DIR = path.dirname(require.resolve("swagger-ui-dist/package.json"));
+const ASSETS: Record<string, string> = {
+	"swagger-ui.css": "text/css; charset=utf-8",
+	"swagger-ui-bundle.js": "application/javascript; charset=utf-8",
+	"swagger-ui-standalone-preset.js": "application/javascript; charset=utf-8",
+	"favicon-32x32.png": "image/png",
+};
+
+export const DOCS_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Learning Platform API</title>
+<link rel="stylesheet" href="/api/docs/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/docs/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#swagger-ui" });</script>
+</body></html>`;
+
+const cache = new Map<string, Buffer>();
+
+/** The asset and its content type, or undefined for a name we do not serve. */
+export async function docsAsset(name: string): Promise<{ body: Buffer; type: string } | undefined> {
+	const type = ASSETS[name];
+	if (!type) return undefined;
+	let body = cache.get(name);
+	if (!body) {
+		body = await readFile(path.join(SWAGGER_DIR, name));
+		cache.set(name, body);
+	}
+	return { body, type };
+}

@@ -1,0 +1,47 @@
+/**
+ * Request-level defences applied to every API call before it reaches a service.
+ */
+import type { IncomingMessage } from "node:http";
+import { badRequest } from "../shared/errors.js";
+
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+const MAX_DEPTH = 12;
+
+/**
+ * Rejects keys that could reach a prototype or a Mongo operator (`$gt`, `$where`, ...).
+ * Validation would refuse most of them too; refusing here keeps a forgotten schema from being a hole.
+ */
+export function assertSafeParams(value: unknown, path = "", depth = 0): void {
+	if (depth > MAX_DEPTH) throw badRequest("Parameters are nested too deeply", [{ field: path, message: "too deep" }]);
+	if (Array.isArray(value)) {
+		value.forEach((item, i) => assertSafeParams(item, `${path}[${i}]`, depth + 1));
+		return;
+	}
+	if (value === null || typeof value !== "object") return;
+	for (const key of Object.keys(value)) {
+		const field = path ? `${path}.${key}` : key;
+		if (FORBIDDEN_KEYS.has(key) || key.startsWith("$")) {
+			throw badRequest(`Parameter name not allowed: ${key}`, [{ field, message: "reserved name" }]);
+		}
+		assertSafeParams((value as Record<string, unknown>)[key], field, depth + 1);
+	}
+}
+
+/**
+ * The client's address: the socket's, unless the socket is a trusted proxy, in which case the
+ * nearest X-Forwarded-For hop that is not itself a trusted proxy.
+ */
+export function clientIp(req: IncomingMessage, trustedProxies: readonly string[]): string {
+	const socketIp = normalize(req.socket?.remoteAddress ?? "unknown");
+	if (!trustedProxies.includes(socketIp)) return socketIp;
+	const header = req.headers["x-forwarded-for"];
+	const hops = (Array.isArray(header) ? header.join(",") : header ?? "").split(",").map(s => normalize(s.trim())).filter(Boolean);
+	for (let i = hops.length - 1; i >= 0; i--) {
+		if (!trustedProxies.includes(hops[i])) return hops[i];
+	}
+	return socketIp;
+}
+
+function normalize(ip: string): string {
+	return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+}

@@ -1,0 +1,61 @@
+/**
+ * Durable messages: what must not be lost (notification requests, the reporting feed) goes through
+ * @moleculer/channels, on NATS JetStream when NATS_URL is set and on its in-memory adapter in one
+ * process. Every message carries an `id` (consumers deduplicate on it) and the `schoolId` it is about.
+ */
+import ChannelsMiddleware from "@moleculer/channels";
+import { randomUUID } from "node:crypto";
+import type { Middleware, ServiceBroker } from "moleculer";
+import { settings } from "../../config/env.js";
+
+export interface DurableMessage {
+	/** Unique per business fact; a consumer that sees it twice acts once. */
+	id: string;
+	schoolId: string | null;
+	occurredAt: string;
+	[field: string]: unknown;
+}
+
+export function channelsMiddleware(): Middleware {
+	const natsUrl = settings().natsUrl;
+	const adapter = natsUrl
+		? {
+				type: "NATS",
+				options: {
+					nats: {
+						url: natsUrl,
+						connectionOptions: { name: "learning-platform-channels" },
+						streamConfig: { max_age: 30 * 24 * 3600 * 1e9 },
+					},
+					maxRetries: 5,
+					deadLettering: { enabled: true, queueName: "DEAD_LETTERS" },
+				},
+			}
+		: { type: "Fake", options: { maxRetries: 3 } };
+	return (ChannelsMiddleware as unknown as (opts: unknown) => Middleware)({ adapter, context: true });
+}
+
+/** Stream names already ensured by this process (JetStream answers 503 to a publish with no stream). */
+const ensured = new Set<string>();
+
+async function ensureStream(broker: ServiceBroker, channel: string): Promise<void> {
+	const adapter = (broker as any).channelAdapter;
+	if (!settings().natsUrl || ensured.has(channel) || typeof adapter?.createStream !== "function") return;
+	await adapter.createStream(channel.split(".").join("_"), [channel], {});
+	ensured.add(channel);
+}
+
+export function forgetEnsuredStreams(): void {
+	ensured.clear();
+}
+
+export async function publishDurable(
+	broker: ServiceBroker,
+	channel: string,
+	message: Omit<DurableMessage, "id" | "occurredAt"> & { id?: string; occurredAt?: string },
+): Promise<DurableMessage> {
+	const full = { ...message, id: message.id ?? randomUUID(), occurredAt: message.occurredAt ?? new Date().toISOString() } as DurableMessage;
+	await ensureStream(broker, channel);
+	await (broker as any).sendToChannel(channel, full);
+	return full;
+}

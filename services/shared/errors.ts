@@ -1,0 +1,67 @@
+/**
+ * The domain's error types in one place. Every client error is a MoleculerClientError with a stable
+ * `type`; the gateway turns it into `{"error": {"type", "message", "data"}}` with its HTTP status.
+ */
+import { Errors } from "moleculer";
+
+export const ERR = {
+	VALIDATION: "VALIDATION_ERROR",
+	BAD_REQUEST: "BAD_REQUEST",
+	MALFORMED_JSON: "MALFORMED_JSON",
+	PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+	UNAUTHORIZED: "UNAUTHORIZED",
+	INVALID_TOKEN: "INVALID_TOKEN",
+	INVALID_CREDENTIALS: "INVALID_CREDENTIALS",
+	EMAIL_NOT_VERIFIED: "EMAIL_NOT_VERIFIED",
+	ACCOUNT_SUSPENDED: "ACCOUNT_SUSPENDED",
+	SCHOOL_SUSPENDED: "SCHOOL_SUSPENDED",
+	FORBIDDEN: "FORBIDDEN",
+	FORBIDDEN_ROLE: "FORBIDDEN_ROLE",
+	NOT_FOUND: "NOT_FOUND",
+	ROUTE_NOT_FOUND: "ROUTE_NOT_FOUND",
+	CONFLICT: "CONFLICT",
+	EMAIL_TAKEN: "EMAIL_TAKEN",
+	USERNAME_TAKEN: "USERNAME_TAKEN",
+	SEAT_LIMIT_REACHED: "SEAT_LIMIT_REACHED",
+	PLAN_FORBIDS: "PLAN_FORBIDS",
+	TOKEN_EXPIRED: "TOKEN_EXPIRED",
+	TOKEN_USED: "TOKEN_USED",
+	TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
+	IMPORT_INVALID: "IMPORT_INVALID",
+	INTERNAL: "INTERNAL_ERROR",
+	UNAVAILABLE: "SERVICE_UNAVAILABLE",
+} as const;
+export type ErrorType = (typeof ERR)[keyof typeof ERR];
+
+export interface FieldProblem {
+	field: string;
+	message: string;
+	[extra: string]: unknown;
+}
+
+export class ClientError extends Errors.MoleculerClientError {
+	constructor(message: string, code: number, type: ErrorType, data?: unknown) {
+		super(message, code, type, data);
+	}
+}
+
+export const badRequest = (message: string, data?: FieldProblem[] | Record<string, unknown>) =>
+	new ClientError(message, 400, ERR.BAD_REQUEST, data);
+export const invalid = (field: string, message: string) =>
+	new ClientError(`Invalid ${field}: ${message}`, 422, ERR.VALIDATION, [{ field, message }]);
+export const unauthorized = (message = "Authentication required", type: ErrorType = ERR.UNAUTHORIZED) =>
+	new ClientError(message, 401, type);
+export const forbidden = (message = "You may not do this", type: ErrorType = ERR.FORBIDDEN) =>
+	new ClientError(message, 403, type);
+export const notFound = (entity: string, id?: string) =>
+	new ClientError(`${entity} not found`, 404, ERR.NOT_FOUND, id === undefined ? { entity } : { entity, id });
+export const conflict = (message: string, type: ErrorType = ERR.CONFLICT, data?: unknown) =>
+	new ClientError(message, 409, type, data);
+export const gone = (message: string, type: ErrorType) => new ClientError(message, 410, type);
+export const tooManyRequests = (retryAfterSeconds: number) =>
+	new ClientError("Too many attempts, try again later", 429, ERR.TOO_MANY_REQUESTS, { retryAfter: retryAfterSeconds });
+
+/** MongoDB duplicate-key error (unique index), as raised by the driver. */
+export function isDuplicateKey(err: unknown): boolean {
+	return typeof err === "object" && err !== null && (err as { code?: number }).code === 11000;
+}

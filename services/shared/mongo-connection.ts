@@ -1,0 +1,41 @@
+/**
+ * One mongoose connection per process, shared by every DB service on this node and closed when the
+ * last one stops. moleculer-db's mongoose adapter would otherwise connect and close the global
+ * connection once per service (moleculer-db #221), so stopping one broker would break another.
+ */
+import mongoose from "mongoose";
+
+let users = 0;
+let connecting: Promise<typeof mongoose> | undefined;
+
+// Queries fail fast instead of buffering for ever when the server is away.
+mongoose.set("bufferTimeoutMS", 10_000);
+mongoose.set("strictQuery", true);
+
+export async function acquireConnection(uri: string): Promise<mongoose.Connection> {
+	users++;
+	if (mongoose.connection.readyState === 1) return mongoose.connection;
+	if (!connecting) {
+		connecting = mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000, autoIndex: true });
+		connecting.catch(() => (connecting = undefined));
+	}
+	try {
+		await connecting;
+	} catch (err) {
+		users--;
+		throw err;
+	}
+	return mongoose.connection;
+}
+
+export async function releaseConnection(): Promise<void> {
+	users = Math.max(0, users - 1);
+	if (users === 0 && mongoose.connection.readyState !== 0) {
+		connecting = undefined;
+		await mongoose.disconnect();
+	}
+}
+
+export function isConnected(): boolean {
+	return mongoose.connection.readyState === 1;
+}

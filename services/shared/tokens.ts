@@ -1,0 +1,48 @@
+/**
+ * Access tokens: short-lived HS256 JWTs carrying `{ sub, sch, roles }`. Signed by the auth service,
+ * verified by the gateway and the realtime service, so both edges trust exactly the same thing.
+ */
+import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
+import { settings } from "../../config/env.js";
+import { ERR, unauthorized } from "./errors.js";
+import type { AuthUser } from "./identity.js";
+
+const ISSUER = "learning-platform";
+const AUDIENCE = "learning-platform-api";
+
+let cachedKey: { secret: string; key: Uint8Array } | undefined;
+function key(): Uint8Array {
+	const secret = settings().jwtSecret;
+	if (cachedKey?.secret !== secret) cachedKey = { secret, key: new TextEncoder().encode(secret) };
+	return cachedKey.key;
+}
+
+export async function signAccessToken(user: AuthUser): Promise<{ token: string; expiresIn: number }> {
+	const expiresIn = settings().accessTokenTtlSeconds;
+	const token = await new SignJWT({ sch: user.schoolId, roles: user.roles })
+		.setProtectedHeader({ alg: "HS256", typ: "JWT" })
+		.setSubject(user.id)
+		.setIssuer(ISSUER)
+		.setAudience(AUDIENCE)
+		.setIssuedAt()
+		.setExpirationTime(`${expiresIn}s`)
+		.sign(key());
+	return { token, expiresIn };
+}
+
+/** The user a token names, or a 401 INVALID_TOKEN whatever went wrong (expired, forged, malformed). */
+export async function verifyAccessToken(token: string): Promise<AuthUser> {
+	try {
+		const { payload } = await jwtVerify(token, key(), { issuer: ISSUER, audience: AUDIENCE, algorithms: ["HS256"] });
+		const roles = payload.roles;
+		if (typeof payload.sub !== "string" || !Array.isArray(roles) || !roles.every(r => typeof r === "string")) {
+			throw unauthorized("Malformed access token", ERR.INVALID_TOKEN);
+		}
+		const schoolId = typeof payload.sch === "string" ? payload.sch : null;
+		return { id: payload.sub, schoolId, roles: roles as AuthUser["roles"] };
+	} catch (err) {
+		if (err instanceof joseErrors.JWTExpired) throw unauthorized("Access token expired", ERR.INVALID_TOKEN);
+		if (err instanceof joseErrors.JOSEError) throw unauthorized("Invalid access token", ERR.INVALID_TOKEN);
+		throw err;
+	}
+}
