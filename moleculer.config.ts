@@ -10,7 +10,7 @@ import { PermissionMiddleware } from "./services/shared/permission.middleware.js
 export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOptions {
 	const cfg = settings();
 	return {
-		namespace: "lp",
+		namespace: cfg.namespace,
 		nodeID: cfg.nodeId,
 		transporter: cfg.natsUrl ? { type: "NATS", options: { url: cfg.natsUrl } } : undefined,
 		logger: cfg.logLevel === "none" ? false : { type: "Console", options: { level: cfg.logLevel, formatter: "short" } },
@@ -22,8 +22,14 @@ export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOpt
 		metrics: { enabled: false },
 		tracing: { enabled: false },
 		registry: { strategy: "RoundRobin", preferLocal: true },
-		middlewares: [PermissionMiddleware, channelsMiddleware()],
+		middlewares: [channelsMiddleware(cfg.natsUrl)],
 		...overrides,
+		// Added after moleculer's internal middlewares so it wraps them all: the permission check runs
+		// before validation, and a caller without the right gets 403, not a hint at the params' rules.
+		created(broker) {
+			broker.middlewares.add(PermissionMiddleware);
+			overrides.created?.(broker);
+		},
 	};
 }
 

@@ -94,19 +94,19 @@ build_ferretdb() { # destination
   command -v go >/dev/null || die "Go is needed to build FerretDB (or set FERRETDB_BIN)"
   log "ferretdb: building $FERRETDB_VERSION with $(go version | cut -d' ' -f3) (first build takes minutes; log $build_log)"
   work=$(mktemp -d -t lp-ferretdb-build.XXXXXX)
+  # Each step ends the subshell on failure: `set -e` does not apply inside an `if` condition.
   if ! (
-    set -euo pipefail
-    cd "$work"
+    cd "$work" || exit 1
     src=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
-      | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+      | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') || exit 1
     [[ -n $src && -d $src ]] || { echo "go mod download gave no source folder"; exit 1; }
-    cp -R "$src" "$work/src"
-    chmod -R u+w "$work/src"
-    printf '%s\n' "$FERRETDB_VERSION" >"$work/src/build/version/version.txt"
-    cd "$work/src"
-    go build -buildvcs=false -o "$work/ferretdb" ./cmd/ferretdb
-    mkdir -p "$(dirname "$dest")"
-    install -m 0755 "$work/ferretdb" "$dest.tmp.$$"
+    cp -R "$src" "$work/src" || exit 1
+    chmod -R u+w "$work/src" || exit 1
+    printf '%s\n' "$FERRETDB_VERSION" >"$work/src/build/version/version.txt" || exit 1
+    cd "$work/src" || exit 1
+    go build -buildvcs=false -o "$work/ferretdb" ./cmd/ferretdb || exit 1
+    mkdir -p "$(dirname "$dest")" || exit 1
+    install -m 0755 "$work/ferretdb" "$dest.tmp.$$" || exit 1
     mv -f "$dest.tmp.$$" "$dest"
   ) >"$build_log" 2>&1; then
     rm -rf "$work"

@@ -62,6 +62,8 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] a
 export interface Settings {
 	nodeEnv: (typeof NODE_ENVS)[number];
 	nodeId?: string;
+	/** Brokers only see peers of the same namespace on a shared NATS. */
+	namespace: string;
 	logLevel: (typeof LOG_LEVELS)[number] | "none";
 	port: number;
 	realtimePort: number;
@@ -101,6 +103,7 @@ export function loadSettings(env: Env = process.env): Settings {
 	return {
 		nodeEnv,
 		nodeId: str(env, "NODE_ID"),
+		namespace: str(env, "NAMESPACE", "lp")!,
 		logLevel: oneOf(env, "LOG_LEVEL", [...LOG_LEVELS, "none"] as const, nodeEnv === "test" ? "none" : "info"),
 		port: int(env, "PORT", 8080, 0, 65535),
 		realtimePort: int(env, "REALTIME_PORT", 2567, 0, 65535),

@@ -11,6 +11,7 @@ export const usersPermissions: PermissionTable = {
 	"auth.verifyEmail": ANYONE,
 	"auth.revokeSessions": INTERNAL,
 	"auth.revokeSchoolSessions": INTERNAL,
+	"auth.issueEmailVerification": INTERNAL,
 
 	"schools.signup": ANYONE,
 	"schools.list": ["platform_admin", "support"],
@@ -38,6 +39,9 @@ export const usersPermissions: PermissionTable = {
 	"users.setPassword": INTERNAL,
 	"users.findForReset": INTERNAL,
 	"users.resolveMany": INTERNAL,
+	"users.sessionUser": INTERNAL,
+	"users.recordLogin": INTERNAL,
+	"users.removeAccount": INTERNAL,
 	"users.createPlatformAdmin": ["system"],
 
 	"invitations.create": ["school_admin"],
@@ -57,6 +61,7 @@ export const usersPermissions: PermissionTable = {
 	"classes.unenrollStudent": ["school_admin", "teacher"],
 	"classes.import": ["school_admin"],
 	"classes.membership": INTERNAL,
+	"classes.addMember": INTERNAL,
 
 	"audit.list": ["school_admin", "platform_admin"],
 	"audit.record": INTERNAL,

@@ -101,6 +101,13 @@ const ApiService: ServiceDef = {
 		],
 	},
 
+	// moleculer-web's management actions would let a caller list or rewrite routes: not part of our API.
+	actions: {
+		listAliases: false,
+		addRoute: false,
+		removeRoute: false,
+	},
+
 	methods: {
 		async authenticate(ctx: Ctx<unknown>, _route: unknown, req: Req) {
 			const header = req.headers.authorization;

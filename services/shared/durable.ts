@@ -3,7 +3,7 @@
  * @moleculer/channels, on NATS JetStream when NATS_URL is set and on its in-memory adapter in one
  * process. Every message carries an `id` (consumers deduplicate on it) and the `schoolId` it is about.
  */
-import ChannelsMiddleware from "@moleculer/channels";
+import Channels from "@moleculer/channels";
 import { randomUUID } from "node:crypto";
 import type { Middleware, ServiceBroker } from "moleculer";
 import { settings } from "../../config/env.js";
@@ -16,8 +16,7 @@ export interface DurableMessage {
 	[field: string]: unknown;
 }
 
-export function channelsMiddleware(): Middleware {
-	const natsUrl = settings().natsUrl;
+export function channelsMiddleware(natsUrl: string | undefined = settings().natsUrl): Middleware {
 	const adapter = natsUrl
 		? {
 				type: "NATS",
@@ -32,16 +31,19 @@ export function channelsMiddleware(): Middleware {
 				},
 			}
 		: { type: "Fake", options: { maxRetries: 3 } };
-	return (ChannelsMiddleware as unknown as (opts: unknown) => Middleware)({ adapter, context: true });
+	return (Channels as unknown as { Middleware: (opts: unknown) => Middleware }).Middleware({ adapter, context: true });
 }
 
 /** Stream names already ensured by this process (JetStream answers 503 to a publish with no stream). */
 const ensured = new Set<string>();
 
 async function ensureStream(broker: ServiceBroker, channel: string): Promise<void> {
+	// Only the JetStream adapter has streams to create; the in-memory one delivers to whoever listens.
 	const adapter = (broker as any).channelAdapter;
-	if (!settings().natsUrl || ensured.has(channel) || typeof adapter?.createStream !== "function") return;
-	await adapter.createStream(channel.split(".").join("_"), [channel], {});
+	if (ensured.has(channel) || typeof adapter?.createStream !== "function") return;
+	// The adapter prefixes subjects with the broker namespace; the stream must match what it publishes.
+	const subject: string = adapter.addPrefixTopic(channel);
+	await adapter.createStream(subject.split(".").join("_"), [subject], {});
 	ensured.add(channel);
 }
 

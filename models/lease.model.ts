@@ -1,0 +1,26 @@
+/**
+ * Short leases (see services/billing/lease.ts). FerretDB on SQLite applies an update as
+ * read-then-write without a transaction, so two concurrent conditional updates of one document can
+ * both pass their filter and lose increments; a unique-key insert is atomic there. Each owning service
+ * gets its own collection of leases from this one schema.
+ */
+import type { Model } from "mongoose";
+import { defineModel, defineSchema } from "./define.js";
+
+export const LeaseSchema = defineSchema(
+	{
+		key: { type: String, required: true, unique: true },
+		owner: { type: String, required: true },
+		expiresAt: { type: Date, required: true },
+	},
+	{ timestamps: false },
+);
+
+export function leaseModel(name: string): Model<any> {
+	return defineModel(name, LeaseSchema);
+}
+
+/** Held around every write of a school's subscription (owned by subscriptions). */
+export const SubscriptionLease = leaseModel("SubscriptionLease");
+/** Held while an invitation is being redeemed (owned by invitations). */
+export const InvitationLease = leaseModel("InvitationLease");

@@ -1,0 +1,71 @@
+/**
+ * `npm run create-admin -- --email E --password P [--first-name F --last-name L --role support]`:
+ * creates platform staff (no endpoint may). Runs the users service alone in this process against
+ * MONGO_URL, calls users.createPlatformAdmin as the system principal, prints the account and exits.
+ */
+import { parseArgs } from "node:util";
+import type { ServiceBroker } from "moleculer";
+import { ConfigError, overrideSettings, settings } from "../config/env.js";
+import { createPlatformBroker } from "../services/platform.js";
+import { systemMeta } from "../services/shared/identity.js";
+
+const USAGE = "usage: npm run create-admin -- --email <email> --password <password> [--first-name <name>] [--last-name <name>] [--role platform_admin|support]";
+
+function fail(message: string): never {
+	console.error(message);
+	process.exit(1);
+}
+
+function readArgs() {
+	try {
+		const { values } = parseArgs({
+			options: {
+				email: { type: "string" },
+				password: { type: "string" },
+				"first-name": { type: "string", default: "Platform" },
+				"last-name": { type: "string", default: "Admin" },
+				role: { type: "string", default: "platform_admin" },
+			},
+			strict: true,
+		});
+		if (!values.email || !values.password) fail(`--email and --password are required\n${USAGE}`);
+		if (values.role !== "platform_admin" && values.role !== "support") fail(`--role must be platform_admin or support\n${USAGE}`);
+		return { email: values.email, password: values.password, firstName: values["first-name"]!, lastName: values["last-name"]!, role: values.role };
+	} catch (err) {
+		fail(`${(err as Error).message}\n${USAGE}`);
+	}
+}
+
+/** The reason a person can act on: the validation problems, or the error's own message. */
+function explain(err: any): string {
+	const problems = Array.isArray(err?.data) ? err.data.map((p: any) => `  - ${p.field}: ${p.message}`).join("\n") : "";
+	return `create-admin failed: ${err?.message ?? err}${err?.type ? ` (${err.type})` : ""}${problems ? `\n${problems}` : ""}`;
+}
+
+async function main(): Promise<void> {
+	const args = readArgs();
+	try {
+		if (!settings().mongoUrl) fail("MONGO_URL is not set: point it at the platform's database");
+	} catch (err) {
+		if (err instanceof ConfigError) fail(err.message);
+		throw err;
+	}
+	// A one-off local broker: it must not join the cluster or serve anything.
+	overrideSettings({ natsUrl: undefined, logLevel: process.env.LOG_LEVEL ? settings().logLevel : "none" });
+	let broker: ServiceBroker | undefined;
+	let code = 0;
+	try {
+		broker = await createPlatformBroker(["users"], { nodeID: `create-admin-${process.pid}` });
+		await broker.start();
+		const user: any = await broker.call("users.createPlatformAdmin", args, { meta: systemMeta() });
+		console.log(JSON.stringify({ id: user.id, email: user.email, roles: user.roles, firstName: user.firstName, lastName: user.lastName }, null, 2));
+	} catch (err) {
+		console.error(explain(err));
+		code = 1;
+	} finally {
+		await broker?.stop().catch(() => undefined);
+	}
+	process.exit(code);
+}
+
+void main();

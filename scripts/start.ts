@@ -1,0 +1,105 @@
+/**
+ * `npm start`: runs the services SERVICES names (all by default) in this process. Without MONGO_URL,
+ * a node that runs a database service starts an embedded MongoDB first. A bad setting stops the
+ * process before anything starts, with a message naming the variable.
+ */
+import type { AddressInfo } from "node:net";
+import type { ServiceBroker, ServiceSchema } from "moleculer";
+import { ConfigError, overrideSettings, settings, type Settings } from "../config/env.js";
+import { SERVICE_LOADERS, resolveServiceNames } from "../services/index.js";
+import { createPlatformBroker } from "../services/platform.js";
+import { EmbeddedMongoError, startEmbeddedMongo, type EmbeddedMongo } from "./embedded-mongo.js";
+
+/** A stop that hangs (a stuck connection) must not keep a terminated process alive. */
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+function fail(message: string): never {
+	console.error(message);
+	process.exit(1);
+}
+
+/** moleculer-db services carry an `adapter`, possibly through a mixin. */
+function usesDatabase(schema: Partial<ServiceSchema>): boolean {
+	return "adapter" in schema || (schema.mixins ?? []).some(mixin => usesDatabase(mixin as Partial<ServiceSchema>));
+}
+
+function loadConfiguration(): { cfg: Settings; services: string[] } {
+	try {
+		const cfg = settings();
+		return { cfg, services: resolveServiceNames(cfg.services) };
+	} catch (err) {
+		if (err instanceof ConfigError || (err instanceof Error && err.message.startsWith("Invalid configuration"))) fail(err.message);
+		throw err;
+	}
+}
+
+function announce(broker: ServiceBroker): void {
+	const api = broker.getLocalService("api") as any;
+	if (api?.server) {
+		const port = (api.server.address() as AddressInfo).port;
+		console.log(`API listening on http://localhost:${port}/api (docs at http://localhost:${port}/api/docs)`);
+	}
+	const realtime = broker.getLocalService("realtime") as any;
+	if (realtime?.port) console.log(`Realtime (Colyseus) listening on ws://localhost:${realtime.port}`);
+}
+
+async function main(): Promise<void> {
+	const { cfg, services } = loadConfiguration();
+
+	let mongo: EmbeddedMongo | undefined;
+	if (!cfg.mongoUrl) {
+		const schemas = await Promise.all(services.map(name => SERVICE_LOADERS[name]()));
+		if (schemas.some(usesDatabase)) {
+			console.log(`MONGO_URL is not set: starting an embedded MongoDB with its data in ${cfg.dataDir}/db`);
+			try {
+				mongo = await startEmbeddedMongo(cfg.dataDir);
+			} catch (err) {
+				if (err instanceof EmbeddedMongoError) fail(err.message);
+				throw err;
+			}
+			overrideSettings({ mongoUrl: mongo.uri });
+		}
+	}
+
+	// The broker's own signal handlers would exit before the embedded MongoDB stops.
+	const broker = await createPlatformBroker(services, { skipProcessEventRegistration: true });
+
+	let stopping = false;
+	const shutdown = async (signal: string) => {
+		if (stopping) return;
+		stopping = true;
+		console.log(`${signal} received, stopping`);
+		setTimeout(() => fail(`Shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS} ms`), SHUTDOWN_TIMEOUT_MS).unref();
+		let code = 0;
+		try {
+			await broker.stop();
+		} catch (err) {
+			console.error("Stopping the services failed:", err);
+			code = 1;
+		}
+		try {
+			await mongo?.stop();
+		} catch (err) {
+			console.error("Stopping the embedded MongoDB failed:", err);
+			code = 1;
+		}
+		process.exit(code);
+	};
+	process.on("SIGTERM", () => void shutdown("SIGTERM"));
+	process.on("SIGINT", () => void shutdown("SIGINT"));
+
+	try {
+		await broker.start();
+	} catch (err) {
+		console.error("The platform failed to start:", err instanceof Error ? err.message : err);
+		await broker.stop().catch(() => undefined);
+		await mongo?.stop().catch(() => undefined);
+		process.exit(1);
+	}
+	announce(broker);
+}
+
+main().catch(err => {
+	console.error("Unexpected failure while starting:", err);
+	process.exit(1);
+});

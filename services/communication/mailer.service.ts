@@ -1,0 +1,70 @@
+/**
+ * Outgoing mail. Other services call `mailer.send`; in development and tests the mail is kept in an
+ * in-memory outbox readable at GET /api/dev/mails (with several nodes, on the node running the mailer).
+ */
+import { settings } from "../../config/env.js";
+import { PAGE_PARAMS } from "../shared/db.mixin.js";
+import { ClientError, ERR } from "../shared/errors.js";
+import type { Ctx } from "../shared/identity.js";
+import type { ServiceDef } from "../shared/service.js";
+import { createMailTransport, type MailTransport, type OutgoingMail } from "./mail-transport.js";
+import type { OutboxQuery } from "./outbox.js";
+
+const TAG = { type: "string", max: 50, pattern: /^[a-z0-9][a-z0-9._-]*$/i } as const;
+
+const MailerService: ServiceDef = {
+	name: "mailer",
+	settings: { rest: "/" },
+
+	actions: {
+		send: {
+			params: {
+				$$strict: "remove",
+				to: { type: "email", max: 254 },
+				subject: { type: "string", min: 1, max: 300 },
+				text: { type: "string", min: 1, max: 100_000 },
+				html: { type: "string", max: 500_000, optional: true },
+				tag: { ...TAG, optional: true },
+			},
+			async handler(this: any, ctx: Ctx<OutgoingMail>) {
+				const sent = await (this.transport as MailTransport).send(ctx.params);
+				this.logger.debug("Mail sent", { id: sent.id, tag: ctx.params.tag });
+				return sent;
+			},
+		},
+
+		outbox: {
+			rest: "GET /dev/mails",
+			params: {
+				$$strict: "remove",
+				to: { type: "string", max: 254, optional: true },
+				tag: { ...TAG, optional: true },
+				...PAGE_PARAMS,
+			},
+			handler(this: any, ctx: Ctx<OutboxQuery>) {
+				const outbox = (this.transport as MailTransport).outbox;
+				// Looks exactly like a route that does not exist: production must not reveal it.
+				if (!outbox) throw new ClientError("No such route", 404, ERR.ROUTE_NOT_FOUND);
+				return outbox.list(ctx.params);
+			},
+		},
+	},
+
+	created(this: any) {
+		const cfg = settings();
+		this.transport = createMailTransport({
+			smtpUrl: cfg.smtpUrl,
+			from: cfg.mailFrom,
+			keepOutbox: cfg.nodeEnv !== "production",
+		});
+		if (!cfg.smtpUrl && cfg.nodeEnv === "production") {
+			this.logger.warn("SMTP_URL is not set: mail is built but neither sent nor kept");
+		}
+	},
+
+	stopped(this: any) {
+		(this.transport as MailTransport).close();
+	},
+};
+
+export default MailerService;

@@ -1,0 +1,400 @@
+/**
+ * Authentication: login (email, or school code + username), rotating refresh tokens, logout, email
+ * verification, password reset and change. Access tokens are short JWTs (services/shared/tokens.ts);
+ * refresh tokens are opaque, stored hashed, and rotate on every use. Login failures are throttled
+ * per account and per client address (login-throttle.ts).
+ */
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { settings } from "../../config/env.js";
+import { OneTimeToken, type OneTimePurpose } from "../../models/one-time-token.model.js";
+import { RefreshToken } from "../../models/refresh-token.model.js";
+import { dbMixin } from "../shared/db.mixin.js";
+import { ClientError, ERR, forbidden, gone, invalid, tooManyRequests, unauthorized } from "../shared/errors.js";
+import { currentUser, type Ctx } from "../shared/identity.js";
+import type { ServiceDef } from "../shared/service.js";
+import { signAccessToken } from "../shared/tokens.js";
+import { attemptKey } from "./account-keys.js";
+import { recordAudit } from "./audit-trail.js";
+import { LoginThrottle, MemoryThrottleStore, RedisThrottleStore, type ThrottleStore } from "./login-throttle.js";
+import { expiresIn, hashToken, newOpaqueToken, TOKEN_RULE } from "./opaque-token.js";
+import { PASSWORD_MAX_LENGTH, PASSWORD_RULE } from "./password.js";
+import { ID } from "./rules.js";
+import { normalizeSchoolCode } from "./school-code.js";
+
+const VERIFY_EMAIL_TTL_MS = 48 * 3600 * 1000;
+/** Not an id any account has: a login with an unknown school code still spends a password check. */
+const NO_SCHOOL = "000000000000000000000000";
+const LOGIN_PASSWORD = { type: "string", min: 1, max: PASSWORD_MAX_LENGTH } as const;
+
+interface SessionUser {
+	id: string;
+	schoolId: string | null;
+	roles: string[];
+	email?: string | null;
+	username?: string | null;
+	firstName: string;
+	lastName: string;
+	status: string;
+	emailVerified: boolean;
+}
+
+interface LoginParams {
+	email?: string;
+	schoolCode?: string;
+	username?: string;
+	password: string;
+}
+
+const invalidLink = () => new ClientError("This link is not valid", 400, ERR.INVALID_TOKEN);
+
+/** Throttle counters belong to one deployment's data: the database name keeps test runs and stagings apart. */
+function throttlePrefix(): string {
+	let db = "default";
+	try {
+		db = new URL(settings().mongoUrl ?? "mongodb://x/default").pathname.slice(1) || "default";
+	} catch {
+		/* keep the default */
+	}
+	return `lp:${db}:login:`;
+}
+
+const AuthService: ServiceDef = {
+	name: "auth",
+	settings: { rest: "/" },
+	mixins: [dbMixin(RefreshToken, { fields: ["id", "userId", "schoolId", "familyId", "expiresAt", "revokedAt", "createdAt"], tenant: false })],
+
+	actions: {
+		login: {
+			rest: "POST /auth/login",
+			params: {
+				$$strict: "remove",
+				email: { type: "string", trim: true, min: 3, max: 254, optional: true },
+				schoolCode: { type: "string", trim: true, min: 1, max: 20, optional: true },
+				username: { type: "string", trim: true, min: 1, max: 100, optional: true },
+				password: LOGIN_PASSWORD,
+			},
+			async handler(this: any, ctx: Ctx<LoginParams>) {
+				const { email, username, password } = ctx.params;
+				const schoolCode = ctx.params.schoolCode ? normalizeSchoolCode(ctx.params.schoolCode) : undefined;
+				if (!email && !(schoolCode && username)) throw invalid("email", "give an email, or a school code and a username");
+				const key = attemptKey(email ? { email } : { schoolCode, username });
+				const ip = ctx.meta.clientIp;
+
+				// Refused before any password is checked, so a blocked guesser learns nothing and costs little.
+				const verdict = await this.throttle.check(key, ip);
+				if (!verdict.allowed) throw tooManyRequests(verdict.retryAfter);
+
+				let schoolId: string | null = null;
+				let user: SessionUser;
+				try {
+					if (email) {
+						user = await ctx.call("users.verifyCredentials", { email, password });
+					} else {
+						schoolId = await this.schoolIdForCode(ctx, schoolCode!);
+						user = await ctx.call("users.verifyCredentials", { schoolId: schoolId ?? NO_SCHOOL, username, password });
+					}
+				} catch (err) {
+					if ((err as ClientError).type === ERR.INVALID_CREDENTIALS) {
+						await this.throttle.recordFailure(key, ip);
+						await recordAudit(ctx, { schoolId, actorId: null, action: "auth.login.failed", data: { account: key } });
+					}
+					throw err;
+				}
+
+				if (email && !user.emailVerified) throw forbidden("Confirm your email address first", ERR.EMAIL_NOT_VERIFIED);
+				await this.assertMayHaveSession(ctx, user);
+				await this.throttle.recordSuccess(key);
+				const session = await this.issueSession(user);
+				this.noteLogin(ctx, user);
+				await recordAudit(ctx, { schoolId: user.schoolId, actorId: user.id, action: "auth.login", targetType: "user", targetId: user.id });
+				return session;
+			},
+		},
+
+		refresh: {
+			rest: "POST /auth/refresh",
+			params: { $$strict: "remove", refreshToken: TOKEN_RULE },
+			async handler(this: any, ctx: Ctx<{ refreshToken: string }>) {
+				const tokenHash = hashToken(ctx.params.refreshToken);
+				const next = newOpaqueToken();
+				const now = new Date();
+				const used = await this.model.findOneAndUpdate(
+					{ tokenHash, revokedAt: null, expiresAt: { $gt: now } },
+					{ $set: { revokedAt: now, replacedByHash: hashToken(next) } },
+				);
+				if (!used) {
+					const known = await this.model.findOne({ tokenHash });
+					// A rotated token presented again: either the client or a thief holds a copy. End the whole family.
+					if (known?.replacedByHash) {
+						await this.model.updateMany({ familyId: known.familyId, revokedAt: null }, { $set: { revokedAt: now } });
+						await recordAudit(ctx, {
+							schoolId: known.schoolId ? String(known.schoolId) : null,
+							actorId: null,
+							action: "auth.refresh.reused",
+							targetType: "user",
+							targetId: String(known.userId),
+						});
+					}
+					throw unauthorized("Invalid refresh token", ERR.INVALID_TOKEN);
+				}
+				let user: SessionUser;
+				try {
+					user = await ctx.call("users.sessionUser", { userId: String(used.userId) });
+					await this.assertMayHaveSession(ctx, user);
+				} catch (err) {
+					await this.model.updateMany({ familyId: used.familyId, revokedAt: null }, { $set: { revokedAt: now } });
+					if ((err as ClientError).code === 404) throw unauthorized("Invalid refresh token", ERR.INVALID_TOKEN);
+					throw err;
+				}
+				return this.issueSession(user, used.familyId, next);
+			},
+		},
+
+		logout: {
+			rest: "POST /auth/logout",
+			params: { $$strict: "remove", refreshToken: { ...TOKEN_RULE, optional: true }, all: { type: "boolean", optional: true, convert: true } },
+			async handler(this: any, ctx: Ctx<{ refreshToken?: string; all?: boolean }>) {
+				const me = currentUser(ctx);
+				const now = new Date();
+				if (ctx.params.all) {
+					await this.model.updateMany({ userId: me.id, revokedAt: null }, { $set: { revokedAt: now } });
+				} else if (ctx.params.refreshToken) {
+					// Only the caller's own token counts: someone else's is ignored, not revoked.
+					const token = await this.model.findOne({ tokenHash: hashToken(ctx.params.refreshToken), userId: me.id });
+					if (token) await this.model.updateMany({ familyId: token.familyId, revokedAt: null }, { $set: { revokedAt: now } });
+				}
+				return { ok: true };
+			},
+		},
+
+		requestPasswordReset: {
+			rest: "POST /auth/password-reset/request",
+			params: { $$strict: "remove", email: { type: "string", trim: true, min: 3, max: 254 } },
+			handler(this: any, ctx: Ctx<{ email: string }>) {
+				// The work happens after the answer, so neither the answer nor its timing says whether the account exists.
+				this.sendPasswordReset(ctx, ctx.params.email).catch((err: unknown) => this.logger.error("Password reset mail failed", err));
+				ctx.meta.$statusCode = 202;
+				return { ok: true };
+			},
+		},
+
+		resetPassword: {
+			rest: "POST /auth/password-reset/confirm",
+			params: { $$strict: "remove", token: TOKEN_RULE, password: PASSWORD_RULE },
+			async handler(this: any, ctx: Ctx<{ token: string; password: string }>) {
+				const token = await this.consumeOneTime("password-reset", ctx.params.token);
+				const userId = String(token.userId);
+				try {
+					await ctx.call("users.setPassword", { userId, password: ctx.params.password });
+				} catch (err) {
+					await OneTimeToken.updateOne({ _id: token._id }, { $set: { usedAt: null } });
+					throw err;
+				}
+				await this.revokeUser(userId);
+				await recordAudit(ctx, { schoolId: token.schoolId ? String(token.schoolId) : null, actorId: userId, action: "auth.password.reset", targetType: "user", targetId: userId });
+				return { ok: true };
+			},
+		},
+
+		changePassword: {
+			rest: "POST /auth/password",
+			params: { $$strict: "remove", currentPassword: LOGIN_PASSWORD, newPassword: PASSWORD_RULE },
+			async handler(this: any, ctx: Ctx<{ currentPassword: string; newPassword: string }>) {
+				const me = currentUser(ctx);
+				// A stolen access token must not become a way to guess the password it lacks.
+				const key = `id:${me.id}`;
+				const verdict = await this.throttle.check(key, ctx.meta.clientIp);
+				if (!verdict.allowed) throw tooManyRequests(verdict.retryAfter);
+				try {
+					await ctx.call("users.verifyCredentials", { userId: me.id, password: ctx.params.currentPassword });
+				} catch (err) {
+					if ((err as ClientError).type === ERR.INVALID_CREDENTIALS) await this.throttle.recordFailure(key, ctx.meta.clientIp);
+					throw err;
+				}
+				await this.throttle.recordSuccess(key);
+				await ctx.call("users.setPassword", { userId: me.id, password: ctx.params.newPassword });
+				await this.revokeUser(me.id);
+				const user: SessionUser = await ctx.call("users.sessionUser", { userId: me.id });
+				await recordAudit(ctx, { action: "auth.password.changed", targetType: "user", targetId: me.id });
+				return this.issueSession(user);
+			},
+		},
+
+		verifyEmail: {
+			rest: "POST /auth/verify-email",
+			params: { $$strict: "remove", token: TOKEN_RULE },
+			async handler(this: any, ctx: Ctx<{ token: string }>) {
+				const token = await this.consumeOneTime("verify-email", ctx.params.token);
+				try {
+					await ctx.call("users.markEmailVerified", { userId: String(token.userId) });
+				} catch (err) {
+					// The account was rolled back after the mail left (a failed signup): the link leads nowhere.
+					if ((err as ClientError).code === 404) throw invalidLink();
+					throw err;
+				}
+				return { ok: true };
+			},
+		},
+
+		issueEmailVerification: {
+			params: { $$strict: "remove", userId: ID, schoolId: { ...ID, optional: true, nullable: true }, email: { type: "email", max: 254 } },
+			async handler(this: any, ctx: Ctx<{ userId: string; schoolId?: string | null; email: string }>) {
+				const { userId, schoolId, email } = ctx.params;
+				const { token, doc } = await this.createOneTime(userId, schoolId ?? null, "verify-email", VERIFY_EMAIL_TTL_MS);
+				try {
+					await ctx.call("mailer.send", {
+						to: email,
+						subject: "Confirm your email address",
+						text: `Welcome! Confirm your email address to finish setting up your account:\n\n${settings().publicUrl}/verify-email?token=${token}\n\nThis link works once, within 48 hours.`,
+						tag: "verify-email",
+					});
+				} catch (err) {
+					await OneTimeToken.deleteOne({ _id: doc._id });
+					throw err;
+				}
+				return { ok: true };
+			},
+		},
+
+		revokeSessions: {
+			params: { $$strict: "remove", userId: ID },
+			async handler(this: any, ctx: Ctx<{ userId: string }>) {
+				return { revoked: await this.revokeUser(ctx.params.userId) };
+			},
+		},
+
+		revokeSchoolSessions: {
+			params: { $$strict: "remove", schoolId: ID },
+			async handler(this: any, ctx: Ctx<{ schoolId: string }>) {
+				const result = await this.model.updateMany({ schoolId: ctx.params.schoolId, revokedAt: null }, { $set: { revokedAt: new Date() } });
+				return { revoked: result.modifiedCount ?? 0 };
+			},
+		},
+	},
+
+	methods: {
+		/** The school a login code names, or null (the login then fails like a wrong password). */
+		async schoolIdForCode(this: any, ctx: Ctx, code: string): Promise<string | null> {
+			try {
+				const school = await ctx.call<{ id: string }, { code: string }>("schools.resolve", { code });
+				return school.id;
+			} catch (err) {
+				if ((err as ClientError).code === 404 || (err as ClientError).type === ERR.VALIDATION) return null;
+				throw err;
+			}
+		},
+
+		/** Suspended accounts and accounts of suspended schools get no session. */
+		async assertMayHaveSession(this: any, ctx: Ctx, user: SessionUser): Promise<void> {
+			if (user.status !== "active") throw forbidden("This account is suspended", ERR.ACCOUNT_SUSPENDED);
+			if (!user.schoolId) return;
+			const school = await ctx.call<{ status: string }, { id: string }>("schools.resolve", { id: user.schoolId });
+			if (school.status !== "active") throw forbidden("This school's space is suspended", ERR.SCHOOL_SUSPENDED);
+		},
+
+		async issueSession(this: any, user: SessionUser, familyId: string = randomUUID(), refreshToken: string = newOpaqueToken()) {
+			const now = new Date();
+			await this.model.create({
+				userId: user.id,
+				schoolId: user.schoolId ?? null,
+				familyId,
+				tokenHash: hashToken(refreshToken),
+				expiresAt: expiresIn(settings().refreshTokenTtlDays * 86400_000, now),
+			});
+			// No TTL index on FerretDB: a user's dead tokens are swept when they get a new one.
+			await this.model.deleteMany({ userId: user.id, expiresAt: { $lt: now } });
+			const access = await signAccessToken({ id: user.id, schoolId: user.schoolId ?? null, roles: user.roles as any });
+			return {
+				accessToken: access.token,
+				refreshToken,
+				expiresIn: access.expiresIn,
+				tokenType: "Bearer",
+				user: {
+					id: user.id,
+					schoolId: user.schoolId ?? null,
+					roles: user.roles,
+					email: user.email ?? null,
+					username: user.username ?? null,
+					firstName: user.firstName,
+					lastName: user.lastName,
+				},
+			};
+		},
+
+		noteLogin(this: any, ctx: Ctx, user: SessionUser): void {
+			ctx.call("users.recordLogin", { userId: user.id }).catch((err: unknown) => this.logger.warn("lastLoginAt not recorded", err));
+		},
+
+		async revokeUser(this: any, userId: string): Promise<number> {
+			const result = await this.model.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: new Date() } });
+			return result.modifiedCount ?? 0;
+		},
+
+		async createOneTime(this: any, userId: string, schoolId: string | null, purpose: OneTimePurpose, ttlMs: number) {
+			const now = new Date();
+			// Only the newest link of a kind works: an older one lying in a mailbox is dead.
+			await OneTimeToken.updateMany({ userId, purpose, usedAt: null }, { $set: { usedAt: now } });
+			const token = newOpaqueToken();
+			const doc = await OneTimeToken.create({ userId, schoolId, purpose, tokenHash: hashToken(token), expiresAt: expiresIn(ttlMs, now) });
+			return { token, doc };
+		},
+
+		/** Marks a mailed token used, once: 400 unknown, 410 TOKEN_USED or TOKEN_EXPIRED. */
+		async consumeOneTime(this: any, purpose: OneTimePurpose, token: string) {
+			const tokenHash = hashToken(token);
+			const now = new Date();
+			const doc = await OneTimeToken.findOneAndUpdate(
+				{ tokenHash, purpose, usedAt: null, expiresAt: { $gt: now } },
+				{ $set: { usedAt: now } },
+				{ new: true },
+			);
+			if (doc) return doc;
+			const known = await OneTimeToken.findOne({ tokenHash, purpose });
+			if (!known) throw invalidLink();
+			if (known.usedAt) throw gone("This link was already used", ERR.TOKEN_USED);
+			throw gone("This link has expired", ERR.TOKEN_EXPIRED);
+		},
+
+		async sendPasswordReset(this: any, ctx: Ctx, email: string): Promise<void> {
+			const user = await ctx.call<{ id: string; schoolId: string | null; email: string } | null, { email: string }>("users.findForReset", { email });
+			if (!user) return;
+			const minutes = settings().resetTokenTtlMinutes;
+			const { token, doc } = await this.createOneTime(user.id, user.schoolId, "password-reset", minutes * 60_000);
+			try {
+				await ctx.call("mailer.send", {
+					to: user.email,
+					subject: "Reset your password",
+					text: `Someone asked to reset the password of this account. If it was you, choose a new password here:\n\n${settings().publicUrl}/reset-password?token=${token}\n\nThis link works once, within ${minutes} minutes. If it was not you, ignore this mail.`,
+					tag: "password-reset",
+				});
+			} catch (err) {
+				await OneTimeToken.deleteOne({ _id: doc._id });
+				throw err;
+			}
+		},
+	},
+
+	created(this: any) {
+		this.throttleStore = undefined as ThrottleStore | undefined;
+		this.throttle = undefined as LoginThrottle | undefined;
+	},
+
+	async started(this: any) {
+		await OneTimeToken.init();
+		const { redisUrl } = settings();
+		this.throttleStore = redisUrl
+			? new RedisThrottleStore(new Redis(redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true }), throttlePrefix())
+			: new MemoryThrottleStore();
+		this.throttle = new LoginThrottle(this.throttleStore, () => {
+			const s = settings();
+			return { maxFailures: s.loginMaxFailures, windowSeconds: s.loginWindowSeconds, ipMaxFailures: s.ipMaxFailures };
+		});
+	},
+
+	async stopped(this: any) {
+		await this.throttleStore?.close();
+	},
+};
+
+export default AuthService;

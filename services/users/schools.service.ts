@@ -1,0 +1,249 @@
+/**
+ * Schools: the tenants. Signup creates a school with its first admin and its subscription as an
+ * idempotent sequence with compensation (no multi-document transactions): if a step fails, what the
+ * earlier steps made is removed again, so no half-made school stays behind.
+ */
+import { School } from "../../models/school.model.js";
+import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
+import { publishDurable } from "../shared/durable.js";
+import { conflict, ERR, invalid, isDuplicateKey, notFound } from "../shared/errors.js";
+import { callerSchoolId, currentUser, type Ctx } from "../shared/identity.js";
+import type { ServiceDef } from "../shared/service.js";
+import { EMAIL_RULE } from "./account-keys.js";
+import { recordAudit } from "./audit-trail.js";
+import { PASSWORD_RULE } from "./password.js";
+import { containsRegex, ID, LOCALE, PERSON_NAME, SEARCH } from "./rules.js";
+import { generateSchoolCode, normalizeSchoolCode } from "./school-code.js";
+import { isValidTimezone } from "./timezone.js";
+
+const SCHOOL_NAME = { type: "string", trim: true, min: 2, max: 120 } as const;
+const TIMEZONE = { type: "string", trim: true, min: 1, max: 64 } as const;
+const SETTINGS_RULE = {
+	type: "object",
+	strict: true,
+	props: {
+		locale: { ...LOCALE, optional: true },
+		weekStartsOn: { type: "number", integer: true, min: 0, max: 6, optional: true },
+	},
+} as const;
+/** Chances of 6 random characters colliding are tiny; a few retries make a clash practically impossible. */
+const CODE_ATTEMPTS = 5;
+
+interface SignupParams {
+	school: { name: string; timezone: string };
+	admin: { email: string; password: string; firstName: string; lastName: string };
+}
+
+function assertTimezone(field: string, zone: string): void {
+	if (!isValidTimezone(zone)) throw invalid(field, `"${zone}" is not an IANA time zone (e.g. Europe/Paris)`);
+}
+
+const SchoolsService: ServiceDef = {
+	name: "schools",
+	settings: { rest: "/" },
+	mixins: [
+		dbMixin(School, {
+			fields: ["id", "name", "code", "timezone", "status", "settings", "suspendedAt", "suspendedReason", "createdAt", "updatedAt"],
+			tenant: false,
+		}),
+	],
+
+	actions: {
+		signup: {
+			rest: "POST /schools/signup",
+			params: {
+				$$strict: "remove",
+				school: { type: "object", strict: "remove", props: { name: SCHOOL_NAME, timezone: TIMEZONE } },
+				admin: {
+					type: "object",
+					strict: "remove",
+					props: { email: EMAIL_RULE, password: PASSWORD_RULE, firstName: PERSON_NAME, lastName: PERSON_NAME },
+				},
+			},
+			async handler(this: any, ctx: Ctx<SignupParams>) {
+				const { school: input, admin: adminInput } = ctx.params;
+				assertTimezone("school.timezone", input.timezone);
+				const { available } = await ctx.call<{ available: boolean }, { email: string }>("users.emailAvailable", { email: adminInput.email });
+				if (!available) throw conflict("This email already has an account", ERR.EMAIL_TAKEN, { field: "admin.email" });
+
+				const school = await this.createSchool(ctx, input);
+				const schoolId = school.id as string;
+				let admin: any;
+				let subscribed = false;
+				try {
+					admin = await ctx.call("users.createAccount", {
+						schoolId,
+						...adminInput,
+						roles: ["school_admin"],
+						emailVerified: false,
+						announce: false,
+					});
+					await ctx.call("auth.issueEmailVerification", { userId: admin.id, schoolId, email: admin.email });
+					await ctx.call("subscriptions.createForSchool", { schoolId });
+					subscribed = true;
+					await publishDurable(this.broker, "users.school.created", {
+						id: `users.school.created:${schoolId}`,
+						schoolId,
+						name: school.name,
+						code: school.code,
+						timezone: school.timezone,
+					});
+					await publishDurable(this.broker, "users.user.created", {
+						id: `users.user.created:${admin.id}`,
+						schoolId,
+						userId: admin.id,
+						roles: admin.roles,
+					});
+				} catch (err) {
+					await this.undoSignup(ctx, schoolId, admin?.id, subscribed);
+					throw err;
+				}
+				this.entityChanged("created", school, ctx).catch(() => undefined);
+				ctx.meta.$statusCode = 201;
+				return { school: this.summary(school), admin: { id: admin.id, email: admin.email } };
+			},
+		},
+
+		list: {
+			rest: "GET /schools",
+			params: { $$strict: "remove", status: { type: "enum", values: ["active", "suspended"], optional: true }, q: SEARCH, ...PAGE_PARAMS },
+			async handler(this: any, ctx: Ctx<PageParams & { status?: string; q?: string }>) {
+				const { status, q, page, pageSize } = ctx.params;
+				const filter: Filter = {};
+				if (status) filter.status = status;
+				if (q) filter.$or = [{ name: containsRegex(q) }, { code: normalizeSchoolCode(q) }];
+				// Platform staff only (permission matrix): schools are not tenant-owned, they are the tenants.
+				return this.pageOf(ctx, filter, { page, pageSize }, { name: 1, _id: 1 });
+			},
+		},
+
+		get: {
+			rest: "GET /schools/:id",
+			params: { id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				return this.toJSON(ctx, await this.byId(ctx.params.id));
+			},
+		},
+
+		mine: {
+			rest: "GET /school",
+			async handler(this: any, ctx: Ctx) {
+				return this.toJSON(ctx, await this.byId(callerSchoolId(ctx)));
+			},
+		},
+
+		update: {
+			rest: "PATCH /school",
+			params: { $$strict: true, name: { ...SCHOOL_NAME, optional: true }, timezone: { ...TIMEZONE, optional: true }, settings: { ...SETTINGS_RULE, optional: true } },
+			async handler(this: any, ctx: Ctx<{ name?: string; timezone?: string; settings?: Record<string, unknown> }>) {
+				const schoolId = callerSchoolId(ctx);
+				const { name, timezone, settings } = ctx.params;
+				if (timezone !== undefined) assertTimezone("timezone", timezone);
+				const set: Record<string, unknown> = {
+					...(name !== undefined ? { name } : {}),
+					...(timezone !== undefined ? { timezone } : {}),
+					...Object.fromEntries(Object.entries(settings ?? {}).map(([k, v]) => [`settings.${k}`, v])),
+				};
+				if (Object.keys(set).length === 0) return this.toJSON(ctx, await this.byId(schoolId));
+				const updated = await this.model.findOneAndUpdate({ _id: schoolId }, { $set: set }, { new: true, runValidators: true });
+				if (!updated) throw notFound("School", schoolId);
+				return this.changed(ctx, updated);
+			},
+		},
+
+		suspend: {
+			rest: "POST /schools/:id/suspend",
+			params: { $$strict: "remove", id: ID, reason: { type: "string", trim: true, max: 500, optional: true } },
+			async handler(this: any, ctx: Ctx<{ id: string; reason?: string }>) {
+				const { id, reason } = ctx.params;
+				await this.byId(id);
+				const updated = await this.model.findOneAndUpdate(
+					{ _id: id },
+					{ $set: { status: "suspended", suspendedAt: new Date(), suspendedReason: reason ?? null } },
+					{ new: true },
+				);
+				if (!updated) throw notFound("School", id);
+				// Idempotent steps: a retry after a failure here finishes the job.
+				await ctx.call("auth.revokeSchoolSessions", { schoolId: id });
+				await ctx.call("subscriptions.setStatus", { schoolId: id, status: "suspended" });
+				await recordAudit(ctx, { schoolId: id, action: "school.suspended", targetType: "school", targetId: id, data: reason ? { reason } : undefined });
+				await publishDurable(this.broker, "users.school.suspended", {
+					id: `users.school.suspended:${id}:${updated.suspendedAt.getTime()}`,
+					schoolId: id,
+					by: currentUser(ctx).id,
+					...(reason ? { reason } : {}),
+				});
+				return this.changed(ctx, updated);
+			},
+		},
+
+		reactivate: {
+			rest: "POST /schools/:id/reactivate",
+			params: { $$strict: "remove", id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				const { id } = ctx.params;
+				const current = await this.byId(id);
+				if (current.status === "active") return this.toJSON(ctx, current);
+				await ctx.call("subscriptions.setStatus", { schoolId: id, status: "active" });
+				const updated = await this.model.findOneAndUpdate({ _id: id }, { $set: { status: "active", suspendedAt: null, suspendedReason: null } }, { new: true });
+				if (!updated) throw notFound("School", id);
+				await recordAudit(ctx, { schoolId: id, action: "school.reactivated", targetType: "school", targetId: id });
+				await publishDurable(this.broker, "users.school.reactivated", { schoolId: id, by: currentUser(ctx).id });
+				return this.changed(ctx, updated);
+			},
+		},
+
+		resolve: {
+			params: { $$strict: "remove", id: { ...ID, optional: true }, code: { type: "string", trim: true, min: 1, max: 20, optional: true } },
+			async handler(this: any, ctx: Ctx<{ id?: string; code?: string }>) {
+				const { id, code } = ctx.params;
+				if (!id && !code) throw invalid("id", "give an id or a code");
+				const doc = id ? await this.model.findById(id) : await this.model.findOne({ code: normalizeSchoolCode(code!) });
+				if (!doc) throw notFound("School", id ?? code);
+				return this.summary(await this.toJSON(ctx, doc));
+			},
+		},
+	},
+
+	methods: {
+		async byId(this: any, id: string) {
+			const doc = await this.model.findById(id);
+			if (!doc) throw notFound("School", id);
+			return doc;
+		},
+
+		summary(school: any) {
+			return { id: school.id, name: school.name, code: school.code, timezone: school.timezone, status: school.status };
+		},
+
+		async changed(this: any, ctx: Ctx, doc: any) {
+			const json = await this.toJSON(ctx, doc);
+			await this.entityChanged("updated", json, ctx, doc);
+			return json;
+		},
+
+		/** Inserts the school under a fresh code, drawing again on the rare clash. */
+		async createSchool(this: any, ctx: Ctx, input: SignupParams["school"]) {
+			for (let attempt = 1; ; attempt++) {
+				try {
+					const created = await this.model.create({ name: input.name, timezone: input.timezone, code: generateSchoolCode(), status: "active" });
+					return this.toJSON(ctx, created);
+				} catch (err) {
+					if (!isDuplicateKey(err) || attempt >= CODE_ATTEMPTS) throw err;
+				}
+			}
+		},
+
+		/** Removes, newest first, what a failed signup made. Each step is logged, not thrown: the original error matters. */
+		async undoSignup(this: any, ctx: Ctx, schoolId: string, adminId: string | undefined, subscribed: boolean) {
+			const step = (what: string, run: () => Promise<unknown>) =>
+				run().catch((err: unknown) => this.logger.error(`Signup rollback: could not ${what}`, { schoolId, adminId }, err));
+			// Subscriptions cannot be deleted from outside billing; a canceled one for a school that is gone is inert.
+			if (subscribed) await step("cancel the subscription", () => ctx.call("subscriptions.setStatus", { schoolId, status: "canceled" }));
+			if (adminId) await step("remove the admin", () => ctx.call("users.removeAccount", { userId: adminId, schoolId }));
+			await step("remove the school", () => this.model.deleteOne({ _id: schoolId }));
+		},
+	},
+};
+
+export default SchoolsService;

@@ -1,0 +1,554 @@
+/**
+ * Users: accounts of platform staff and school members, their profiles, roles and status.
+ * Every email is unique on the platform and every username unique in its school (see
+ * account-keys.ts). Seats: teachers and students take one of the school's subscription while active.
+ */
+import mongoose from "mongoose";
+import { ASSIGNABLE_ROLES, SCHOOL_ROLES, STAFF_ROLES, type Role } from "../../config/roles.js";
+import { User } from "../../models/user.model.js";
+import { parseCsv } from "../shared/csv.js";
+import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
+import { publishDurable } from "../shared/durable.js";
+import { ClientError, conflict, ERR, forbidden, invalid, isDuplicateKey, notFound, unauthorized } from "../shared/errors.js";
+import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identity.js";
+import type { ServiceDef } from "../shared/service.js";
+import { accountKeys, emailKey, EMAIL_RULE, normalizeEmail, usernameKey, USERNAME_RULE } from "./account-keys.js";
+import { recordAudit } from "./audit-trail.js";
+import { hashPassword, PASSWORD_RULE, verifyAgainstDummy, verifyPassword } from "./password.js";
+import { studentProfileSet, teacherProfileSet, type StudentProfilePatch } from "./profile-update.js";
+import { containsRegex, ID, LOCALE, PERSON_NAME, SEARCH, STUDENT_ACCOMMODATIONS, STUDENT_LEVELS, STUDENT_PREFERENCES, TEACHER_PROFILE } from "./rules.js";
+import { holdsSeat, seatDelta } from "./seats.js";
+import { checkStudentRows, type ImportProblem, type StudentRow } from "./student-import.js";
+
+const PUBLIC_FIELDS = [
+	"id", "schoolId", "email", "username", "firstName", "lastName", "locale", "roles", "status",
+	"emailVerified", "studentProfile", "teacherProfile", "suspendedAt", "lastLoginAt", "createdAt", "updatedAt",
+];
+/** What a teacher may not see of colleagues and students: account administration details. */
+const ADMIN_ONLY_FIELDS = ["emailVerified", "suspendedAt", "lastLoginAt", "locale"];
+/** Roles a teacher can look up: the people they teach with and teach. */
+const TEACHER_VISIBLE_ROLES = ["teacher", "student"];
+/** Password hashing is CPU-bound in libuv's pool; a few at a time keeps other requests moving. */
+const HASH_CONCURRENCY = 4;
+
+interface NewAccount {
+	schoolId: string | null;
+	email?: string | null;
+	username?: string | null;
+	password: string;
+	firstName: string;
+	lastName: string;
+	roles: Role[];
+	emailVerified?: boolean;
+}
+
+type CredentialParams = { password: string; email?: string; schoolId?: string; username?: string; userId?: string };
+
+const ROLES_RULE = { type: "array", min: 1, max: 3, unique: true, items: { type: "enum", values: [...ASSIGNABLE_ROLES] } } as const;
+
+const UsersService: ServiceDef = {
+	name: "users",
+	settings: { rest: "/" },
+	mixins: [dbMixin(User, { fields: PUBLIC_FIELDS })],
+
+	actions: {
+		me: {
+			rest: "GET /me",
+			async handler(this: any, ctx: Ctx) {
+				return this.toJSON(ctx, await this.ownDocument(ctx));
+			},
+		},
+
+		updateMe: {
+			rest: "PATCH /me",
+			params: {
+				$$strict: true,
+				firstName: { ...PERSON_NAME, optional: true },
+				lastName: { ...PERSON_NAME, optional: true },
+				locale: { ...LOCALE, optional: true, nullable: true },
+				studentProfile: {
+					type: "object",
+					optional: true,
+					strict: true,
+					props: { levels: { ...STUDENT_LEVELS, optional: true }, preferences: { ...STUDENT_PREFERENCES, optional: true } },
+				},
+				teacherProfile: { ...TEACHER_PROFILE, optional: true },
+			},
+			async handler(this: any, ctx: Ctx<{ firstName?: string; lastName?: string; locale?: string | null; studentProfile?: StudentProfilePatch; teacherProfile?: { subjects?: string[] } }>) {
+				const me = await this.ownDocument(ctx);
+				const { firstName, lastName, locale, studentProfile, teacherProfile } = ctx.params;
+				// Accommodations are decided by the school, so a student's own patch cannot carry them (strict schema above).
+				if (studentProfile && !me.roles.includes("student")) throw invalid("studentProfile", "only students have a student profile");
+				if (teacherProfile && !me.roles.includes("teacher")) throw invalid("teacherProfile", "only teachers have a teacher profile");
+				const set: Record<string, unknown> = {
+					...(firstName !== undefined ? { firstName } : {}),
+					...(lastName !== undefined ? { lastName } : {}),
+					...(locale !== undefined ? { locale } : {}),
+					...(studentProfile ? studentProfileSet(studentProfile) : {}),
+					...(teacherProfile ? teacherProfileSet(teacherProfile) : {}),
+				};
+				if (Object.keys(set).length === 0) return this.toJSON(ctx, me);
+				const updated = await this.model.findOneAndUpdate({ _id: me._id }, { $set: set }, { new: true, runValidators: true });
+				if (!updated) throw notFound("User", String(me._id));
+				return this.changed(ctx, updated);
+			},
+		},
+
+		list: {
+			rest: "GET /users",
+			params: {
+				$$strict: "remove",
+				role: { type: "enum", values: [...SCHOOL_ROLES], optional: true },
+				status: { type: "enum", values: ["active", "suspended"], optional: true },
+				q: SEARCH,
+				...PAGE_PARAMS,
+			},
+			async handler(this: any, ctx: Ctx<PageParams & { role?: Role; status?: string; q?: string }>) {
+				const { role, status, q, page, pageSize } = ctx.params;
+				const and: Filter[] = [this.visibleTo(ctx)];
+				if (role) and.push({ roles: role });
+				if (status) and.push({ status });
+				if (q) {
+					const re = containsRegex(q);
+					and.push({ $or: [{ firstName: re }, { lastName: re }, { email: re }, { username: re }] });
+				}
+				const result = await this.pageScoped(ctx, { $and: and }, { page, pageSize }, { lastName: 1, firstName: 1, _id: 1 });
+				return { ...result, rows: this.forViewer(ctx, result.rows) };
+			},
+		},
+
+		get: {
+			rest: "GET /users/:id",
+			params: { id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				return this.forViewer(ctx, await this.getScoped(ctx, ctx.params.id, this.visibleTo(ctx)));
+			},
+		},
+
+		createStudent: {
+			rest: "POST /users/students",
+			params: {
+				$$strict: "remove",
+				username: USERNAME_RULE,
+				password: PASSWORD_RULE,
+				firstName: PERSON_NAME,
+				lastName: PERSON_NAME,
+			},
+			async handler(this: any, ctx: Ctx<{ username: string; password: string; firstName: string; lastName: string }>) {
+				const schoolId = callerSchoolId(ctx);
+				const account = { ...ctx.params, schoolId, roles: ["student"] as Role[] };
+				// Cheap refusal before a seat is taken; the unique index still decides under races.
+				await this.assertUsernameFree(schoolId, account.username);
+				await ctx.call("subscriptions.reserveSeats", { schoolId, count: 1 });
+				let user: any;
+				try {
+					user = await this.createUser(ctx, account);
+					await this.announceCreated(user);
+				} catch (err) {
+					if (user) await this.model.deleteOne({ _id: user.id, schoolId });
+					await this.releaseSeats(ctx, schoolId, 1);
+					throw err;
+				}
+				ctx.meta.$statusCode = 201;
+				return user;
+			},
+		},
+
+		importStudents: {
+			rest: "POST /users/students/import",
+			params: {
+				$$strict: "remove",
+				csv: { type: "string", min: 1, max: 2 * 1024 * 1024 },
+				mode: { type: "enum", values: ["valid_only", "all_or_nothing"], optional: true, default: "valid_only" },
+			},
+			async handler(this: any, ctx: Ctx<{ csv: string; mode: "valid_only" | "all_or_nothing" }>) {
+				const schoolId = callerSchoolId(ctx);
+				const strict = ctx.params.mode === "all_or_nothing";
+				const checked = checkStudentRows(parseCsv(ctx.params.csv));
+				const taken: ImportProblem[] = await this.takenInSchool(schoolId, checked.valid);
+				const errors: ImportProblem[] = [...checked.errors, ...taken];
+				const takenLines = new Set(taken.map(p => p.line));
+				const rows: StudentRow[] = checked.valid.filter(r => !takenLines.has(r.line));
+				if (strict && errors.length > 0) throw this.importRefused(errors);
+				if (rows.length === 0) return { created: [], errors: this.byLine(errors) };
+
+				await ctx.call("subscriptions.reserveSeats", { schoolId, count: rows.length });
+				const created: any[] = [];
+				const failed: ImportProblem[] = [];
+				for (let i = 0; i < rows.length; i += HASH_CONCURRENCY) {
+					await Promise.all(
+						rows.slice(i, i + HASH_CONCURRENCY).map(async row => {
+							try {
+								created.push(await this.createUser(ctx, { ...row, schoolId, roles: ["student"] }));
+							} catch (err) {
+								if (!(err instanceof ClientError)) throw err;
+								failed.push({ line: row.line, field: err.type === ERR.EMAIL_TAKEN ? "email" : "username", message: err.message });
+							}
+						}),
+					);
+				}
+				if (strict && failed.length > 0) {
+					// Someone took a name between the check and the write: undo the rows already made.
+					await this.model.deleteMany({ _id: { $in: created.map(u => u.id) }, schoolId });
+					await this.releaseSeats(ctx, schoolId, rows.length);
+					throw this.importRefused(failed);
+				}
+				if (failed.length > 0) await this.releaseSeats(ctx, schoolId, failed.length);
+				for (const user of created) await this.announceCreated(user);
+				created.sort((a, b) => a.username.localeCompare(b.username));
+				return { created, errors: this.byLine([...errors, ...failed]) };
+			},
+		},
+
+		setRoles: {
+			rest: "PATCH /users/:id/roles",
+			params: { $$strict: "remove", id: ID, roles: ROLES_RULE },
+			async handler(this: any, ctx: Ctx<{ id: string; roles: Role[] }>) {
+				const schoolId = callerSchoolId(ctx);
+				const target = await this.schoolDocument(ctx, ctx.params.id);
+				const before: string[] = [...target.roles];
+				const after = [...ctx.params.roles].sort();
+				if (before.length === after.length && [...before].sort().every((r, i) => r === after[i])) return this.toJSON(ctx, target);
+				if (before.includes("school_admin") && !after.includes("school_admin")) await this.assertAnotherAdmin(ctx, target);
+
+				const delta = target.status === "active" ? seatDelta(before, after) : 0;
+				if (delta > 0) await ctx.call("subscriptions.reserveSeats", { schoolId, count: 1 });
+				// `roles: before` in the filter: a concurrent change makes this one fail instead of overwriting it.
+				const updated = await this.model.findOneAndUpdate({ _id: target._id, schoolId, roles: before }, { $set: { roles: after } }, { new: true, runValidators: true });
+				if (!updated) {
+					if (delta > 0) await this.releaseSeats(ctx, schoolId, 1);
+					throw conflict("The user's roles changed meanwhile, reload and try again");
+				}
+				if (delta < 0) await this.releaseSeats(ctx, schoolId, 1);
+				await this.revokeSessions(ctx, String(updated._id));
+				await recordAudit(ctx, { action: "user.roles.changed", targetType: "user", targetId: String(updated._id), data: { from: before, to: after } });
+				await publishDurable(this.broker, "users.user.roleChanged", { schoolId, userId: String(updated._id), from: before, to: after, by: currentUser(ctx).id });
+				return this.changed(ctx, updated);
+			},
+		},
+
+		suspend: {
+			rest: "POST /users/:id/suspend",
+			params: { $$strict: "remove", id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				const schoolId = callerSchoolId(ctx);
+				const target = await this.schoolDocument(ctx, ctx.params.id);
+				if (String(target._id) === currentUser(ctx).id) throw forbidden("You cannot suspend yourself");
+				if (target.status === "suspended") return this.toJSON(ctx, target);
+				if (target.roles.includes("school_admin")) await this.assertAnotherAdmin(ctx, target);
+				const updated = await this.model.findOneAndUpdate(
+					{ _id: target._id, schoolId, status: "active" },
+					{ $set: { status: "suspended", suspendedAt: new Date() } },
+					{ new: true },
+				);
+				// Someone else suspended them meanwhile and did the rest.
+				if (!updated) return this.toJSON(ctx, await this.schoolDocument(ctx, ctx.params.id));
+				await this.revokeSessions(ctx, String(updated._id));
+				if (holdsSeat(updated.roles)) await this.releaseSeats(ctx, schoolId, 1);
+				await recordAudit(ctx, { action: "user.suspended", targetType: "user", targetId: String(updated._id) });
+				await publishDurable(this.broker, "users.user.suspended", { id: `users.user.suspended:${updated._id}:${updated.suspendedAt.getTime()}`, schoolId, userId: String(updated._id), by: currentUser(ctx).id });
+				return this.changed(ctx, updated);
+			},
+		},
+
+		reactivate: {
+			rest: "POST /users/:id/reactivate",
+			params: { $$strict: "remove", id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				const schoolId = callerSchoolId(ctx);
+				const target = await this.schoolDocument(ctx, ctx.params.id);
+				if (target.status === "active") return this.toJSON(ctx, target);
+				const seat = holdsSeat(target.roles);
+				if (seat) await ctx.call("subscriptions.reserveSeats", { schoolId, count: 1 });
+				const updated = await this.model.findOneAndUpdate(
+					{ _id: target._id, schoolId, status: "suspended" },
+					{ $set: { status: "active", suspendedAt: null } },
+					{ new: true },
+				);
+				if (!updated) {
+					if (seat) await this.releaseSeats(ctx, schoolId, 1);
+					return this.toJSON(ctx, await this.schoolDocument(ctx, ctx.params.id));
+				}
+				await recordAudit(ctx, { action: "user.reactivated", targetType: "user", targetId: String(updated._id) });
+				return this.changed(ctx, updated);
+			},
+		},
+
+		updateStudentProfile: {
+			rest: "PATCH /users/:id/student-profile",
+			params: {
+				$$strict: "remove",
+				id: ID,
+				levels: { ...STUDENT_LEVELS, optional: true },
+				preferences: { ...STUDENT_PREFERENCES, optional: true },
+				accommodations: { ...STUDENT_ACCOMMODATIONS, optional: true },
+			},
+			async handler(this: any, ctx: Ctx<StudentProfilePatch & { id: string }>) {
+				const { id, ...patch } = ctx.params;
+				const set = studentProfileSet(patch);
+				if (Object.keys(set).length === 0) return this.forViewer(ctx, await this.getScoped(ctx, id, { roles: "student" }));
+				return this.forViewer(ctx, await this.updateScoped(ctx, id, { $set: set }, { roles: "student" }));
+			},
+		},
+
+		verifyCredentials: {
+			params: {
+				$$strict: "remove",
+				password: { type: "string", min: 1, max: 1000 },
+				email: { type: "string", max: 254, optional: true },
+				schoolId: { ...ID, optional: true },
+				username: { type: "string", max: 100, optional: true },
+				userId: { ...ID, optional: true },
+			},
+			async handler(this: any, ctx: Ctx<CredentialParams>) {
+				const { email, schoolId, username, userId, password } = ctx.params;
+				const filter = email
+					? { loginKey: emailKey(email) }
+					: schoolId && username
+						? { usernameKey: usernameKey(schoolId, username) }
+						: userId
+							? { _id: userId }
+							: null;
+				const doc = filter ? await this.model.findOne(filter) : null;
+				const ok = doc ? await verifyPassword(password, doc.passwordHash) : await verifyAgainstDummy(password);
+				if (!doc || !ok) throw unauthorized("Wrong credentials", ERR.INVALID_CREDENTIALS);
+				return this.toJSON(ctx, doc);
+			},
+		},
+
+		createAccount: {
+			params: {
+				$$strict: "remove",
+				schoolId: ID,
+				email: { ...EMAIL_RULE, optional: true },
+				username: { ...USERNAME_RULE, optional: true },
+				password: PASSWORD_RULE,
+				firstName: PERSON_NAME,
+				lastName: PERSON_NAME,
+				roles: ROLES_RULE,
+				emailVerified: { type: "boolean", optional: true },
+				/** Signup announces the account itself once the whole school exists. */
+				announce: { type: "boolean", optional: true, default: true },
+			},
+			async handler(this: any, ctx: Ctx<NewAccount & { schoolId: string; announce: boolean }>) {
+				const { announce, ...account } = ctx.params;
+				if (!account.email && !account.username) throw invalid("email", "an account needs an email or a username");
+				const user = await this.createUser(ctx, account);
+				if (announce) await this.announceCreated(user);
+				return user;
+			},
+		},
+
+		createPlatformAdmin: {
+			params: {
+				$$strict: "remove",
+				email: EMAIL_RULE,
+				password: PASSWORD_RULE,
+				firstName: PERSON_NAME,
+				lastName: PERSON_NAME,
+				role: { type: "enum", values: [...STAFF_ROLES], optional: true, default: "platform_admin" },
+			},
+			async handler(this: any, ctx: Ctx<{ email: string; password: string; firstName: string; lastName: string; role: Role }>) {
+				const { role, ...rest } = ctx.params;
+				return this.createUser(ctx, { ...rest, schoolId: null, roles: [role], emailVerified: true });
+			},
+		},
+
+		emailAvailable: {
+			params: { $$strict: "remove", email: EMAIL_RULE },
+			async handler(this: any, ctx: Ctx<{ email: string }>) {
+				return { available: !(await this.model.exists({ loginKey: emailKey(ctx.params.email) })) };
+			},
+		},
+
+		markEmailVerified: {
+			params: { $$strict: "remove", userId: ID },
+			async handler(this: any, ctx: Ctx<{ userId: string }>) {
+				const updated = await this.model.findOneAndUpdate({ _id: ctx.params.userId }, { $set: { emailVerified: true } }, { new: true });
+				if (!updated) throw notFound("User", ctx.params.userId);
+				return this.changed(ctx, updated);
+			},
+		},
+
+		setPassword: {
+			params: { $$strict: "remove", userId: ID, password: PASSWORD_RULE },
+			async handler(this: any, ctx: Ctx<{ userId: string; password: string }>) {
+				const passwordHash = await hashPassword(ctx.params.password);
+				const updated = await this.model.findOneAndUpdate({ _id: ctx.params.userId }, { $set: { passwordHash } });
+				if (!updated) throw notFound("User", ctx.params.userId);
+				return { ok: true };
+			},
+		},
+
+		findForReset: {
+			params: { $$strict: "remove", email: { type: "string", max: 254 } },
+			async handler(this: any, ctx: Ctx<{ email: string }>) {
+				const doc = await this.model.findOne({ loginKey: emailKey(ctx.params.email), status: "active" });
+				return doc ? { id: String(doc._id), schoolId: doc.schoolId ? String(doc.schoolId) : null, email: doc.email } : null;
+			},
+		},
+
+		resolveMany: {
+			params: {
+				$$strict: "remove",
+				ids: { type: "array", max: 1000, items: ID },
+				roles: { type: "array", optional: true, max: 5, items: { type: "enum", values: [...SCHOOL_ROLES] } },
+			},
+			async handler(this: any, ctx: Ctx<{ ids: string[]; roles?: Role[] }>) {
+				const filter: Filter = { _id: { $in: [...new Set(ctx.params.ids)] } };
+				if (ctx.params.roles?.length) filter.roles = { $in: ctx.params.roles };
+				return this.findScoped(ctx, filter);
+			},
+		},
+
+		sessionUser: {
+			params: { $$strict: "remove", userId: ID },
+			async handler(this: any, ctx: Ctx<{ userId: string }>) {
+				const doc = await this.model.findById(ctx.params.userId);
+				if (!doc) throw notFound("User", ctx.params.userId);
+				return this.toJSON(ctx, doc);
+			},
+		},
+
+		recordLogin: {
+			params: { $$strict: "remove", userId: ID },
+			async handler(this: any, ctx: Ctx<{ userId: string }>) {
+				await this.model.updateOne({ _id: ctx.params.userId }, { $set: { lastLoginAt: new Date() } });
+				return { ok: true };
+			},
+		},
+
+		removeAccount: {
+			params: { $$strict: "remove", userId: ID, schoolId: ID },
+			async handler(this: any, ctx: Ctx<{ userId: string; schoolId: string }>) {
+				const removed = await this.model.findOneAndDelete({ _id: ctx.params.userId, schoolId: ctx.params.schoolId });
+				return { removed: removed ? 1 : 0 };
+			},
+		},
+	},
+
+	methods: {
+		/** The caller's own account (staff included, who have no school). */
+		async ownDocument(this: any, ctx: Ctx) {
+			const me = currentUser(ctx);
+			const doc = mongoose.isValidObjectId(me.id) ? await this.model.findOne({ _id: me.id, schoolId: me.schoolId }) : null;
+			if (!doc) throw notFound("User", me.id);
+			return doc;
+		},
+
+		/** A raw member of the caller's school, or 404. */
+		async schoolDocument(this: any, ctx: Ctx, id: string) {
+			const doc = await this.model.findOne(this.tenantFilter(ctx, { _id: id }));
+			if (!doc) throw notFound("User", id);
+			return doc;
+		},
+
+		/** Extra filter for what the caller may see: a teacher sees teachers and students only. */
+		visibleTo(this: any, ctx: Ctx): Filter {
+			return hasRole(ctx.meta.user, "school_admin") ? {} : { roles: { $in: TEACHER_VISIBLE_ROLES } };
+		},
+
+		forViewer(this: any, ctx: Ctx, users: any): any {
+			if (hasRole(ctx.meta.user, "school_admin")) return users;
+			const strip = (u: any) => Object.fromEntries(Object.entries(u).filter(([k]) => !ADMIN_ONLY_FIELDS.includes(k)));
+			return Array.isArray(users) ? users.map(strip) : strip(users);
+		},
+
+		async changed(this: any, ctx: Ctx, doc: any) {
+			const json = await this.toJSON(ctx, doc);
+			await this.entityChanged("updated", json, ctx, doc);
+			return json;
+		},
+
+		/** Inserts an account; a taken email or username is a 409 naming which. */
+		async createUser(this: any, ctx: Ctx, account: NewAccount) {
+			const _id = new mongoose.Types.ObjectId();
+			const email = account.email ? normalizeEmail(account.email) : null;
+			const username = account.username ?? null;
+			const keys = accountKeys(String(_id), account.schoolId, email, username);
+			try {
+				const created = await this.model.create({
+					_id,
+					schoolId: account.schoolId,
+					email,
+					username,
+					...keys,
+					passwordHash: await hashPassword(account.password),
+					firstName: account.firstName,
+					lastName: account.lastName,
+					roles: account.roles,
+					emailVerified: account.emailVerified ?? false,
+				});
+				const json = await this.toJSON(ctx, created);
+				await this.entityChanged("created", json, ctx, created);
+				return json;
+			} catch (err) {
+				if (!isDuplicateKey(err)) throw err;
+				const byEmail = email && (await this.model.exists({ loginKey: keys.loginKey }));
+				throw byEmail
+					? conflict("This email already has an account", ERR.EMAIL_TAKEN, { field: "email" })
+					: conflict("This username is taken in the school", ERR.USERNAME_TAKEN, { field: "username" });
+			}
+		},
+
+		async assertUsernameFree(this: any, schoolId: string, username: string) {
+			if (await this.model.exists({ usernameKey: usernameKey(schoolId, username) })) {
+				throw conflict("This username is taken in the school", ERR.USERNAME_TAKEN, { field: "username" });
+			}
+		},
+
+		/** Import rows whose username or email an existing account already has. */
+		async takenInSchool(this: any, schoolId: string, rows: StudentRow[]): Promise<ImportProblem[]> {
+			if (rows.length === 0) return [];
+			const usernameKeys = rows.map(r => usernameKey(schoolId, r.username));
+			const emailKeys = rows.filter(r => r.email).map(r => emailKey(r.email!));
+			const existing = await this.model.find({ $or: [{ usernameKey: { $in: usernameKeys } }, { loginKey: { $in: emailKeys } }] }, { usernameKey: 1, loginKey: 1 });
+			const takenUsernames = new Set(existing.map((d: any) => d.usernameKey));
+			const takenEmails = new Set(existing.map((d: any) => d.loginKey));
+			const problems: ImportProblem[] = [];
+			for (const row of rows) {
+				if (takenUsernames.has(usernameKey(schoolId, row.username))) problems.push({ line: row.line, field: "username", message: "already taken in the school" });
+				if (row.email && takenEmails.has(emailKey(row.email))) problems.push({ line: row.line, field: "email", message: "already has an account" });
+			}
+			return problems;
+		},
+
+		importRefused(this: any, errors: ImportProblem[]) {
+			return new ClientError(`The import has ${errors.length} problem(s); nothing was created`, 422, ERR.IMPORT_INVALID, this.byLine(errors));
+		},
+
+		byLine(this: any, errors: ImportProblem[]) {
+			return [...errors].sort((a, b) => a.line - b.line);
+		},
+
+		/** Refuses to leave the school without an active admin. */
+		async assertAnotherAdmin(this: any, ctx: Ctx, target: any) {
+			const others = await this.model.countDocuments(this.tenantFilter(ctx, { _id: { $ne: target._id }, roles: "school_admin", status: "active" }));
+			if (others === 0) throw conflict("The school must keep at least one active school admin");
+		},
+
+		async releaseSeats(this: any, ctx: Ctx, schoolId: string, count: number) {
+			try {
+				await ctx.call("subscriptions.releaseSeats", { schoolId, count });
+			} catch (err) {
+				// The write this compensates already failed or succeeded; a stuck seat is fixed by support, not by failing again.
+				this.logger.error("Could not release seats", { schoolId, count }, err);
+			}
+		},
+
+		async revokeSessions(this: any, ctx: Ctx, userId: string) {
+			await ctx.call("auth.revokeSessions", { userId });
+		},
+
+		async announceCreated(this: any, user: any) {
+			await publishDurable(this.broker, "users.user.created", {
+				id: `users.user.created:${user.id}`,
+				schoolId: user.schoolId ?? null,
+				userId: user.id,
+				roles: user.roles,
+			});
+		},
+	},
+};
+
+export default UsersService;

@@ -1,0 +1,42 @@
+import { expect } from "chai";
+import { Errors } from "moleculer";
+import { toErrorBody } from "../../services/gateway/errors.js";
+import { ERR, conflict, tooManyRequests } from "../../services/shared/errors.js";
+
+describe("gateway error mapping", () => {
+	it("keeps a client error's status, type and data", () => {
+		const out = toErrorBody(conflict("taken", ERR.EMAIL_TAKEN, { field: "email" }));
+		expect(out.status).to.equal(409);
+		expect(out.body.error).to.deep.equal({ type: ERR.EMAIL_TAKEN, message: "taken", data: { field: "email" } });
+	});
+
+	it("maps body-parser failures", () => {
+		expect(toErrorBody({ type: "entity.parse.failed", status: 400 }).body.error.type).to.equal(ERR.MALFORMED_JSON);
+		const big = toErrorBody({ type: "entity.too.large", status: 413 });
+		expect(big.status).to.equal(413);
+		expect(big.body.error.type).to.equal(ERR.PAYLOAD_TOO_LARGE);
+	});
+
+	it("hides server errors", () => {
+		const err = new Error("connection string mongodb://secret@host failed");
+		const out = toErrorBody(err);
+		expect(out.status).to.equal(500);
+		expect(JSON.stringify(out.body)).not.to.contain("secret");
+		expect(out.body.error.type).to.equal(ERR.INTERNAL);
+	});
+
+	it("turns validation errors into 422 without echoing values", () => {
+		const err = new Errors.ValidationError("bad", "VALIDATION_ERROR", [{ field: "email", type: "email", message: "bad", actual: "x".repeat(1000) }]);
+		const out = toErrorBody(err);
+		expect(out.status).to.equal(422);
+		expect(JSON.stringify(out.body)).not.to.contain("xxxx");
+	});
+
+	it("carries Retry-After for throttling", () => {
+		expect(toErrorBody(tooManyRequests(42)).retryAfter).to.equal(42);
+	});
+
+	it("answers 503 when a service is unreachable", () => {
+		expect(toErrorBody(new Errors.ServiceNotAvailableError({ action: "users.me" })).status).to.equal(503);
+	});
+});
