@@ -67,6 +67,8 @@ export interface Settings {
 	logLevel: (typeof LOG_LEVELS)[number] | "none";
 	port: number;
 	realtimePort: number;
+	/** host:port clients reach this realtime process at, when several share matchmaking (REDIS_URL). */
+	realtimePublicAddress?: string;
 	/** Services this node runs; undefined means all of them. */
 	services?: string[];
 	mongoUrl?: string;
@@ -107,6 +109,7 @@ export function loadSettings(env: Env = process.env): Settings {
 		logLevel: oneOf(env, "LOG_LEVEL", [...LOG_LEVELS, "none"] as const, nodeEnv === "test" ? "none" : "info"),
 		port: int(env, "PORT", 8080, 0, 65535),
 		realtimePort: int(env, "REALTIME_PORT", 2567, 0, 65535),
+		realtimePublicAddress: str(env, "REALTIME_PUBLIC_ADDRESS"),
 		services: list(env, "SERVICES"),
 		mongoUrl: url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]),
 		dataDir: str(env, "DATA_DIR", "./data")!,

@@ -1,5 +1,5 @@
 /**
- * Short leases (see services/billing/lease.ts). FerretDB on SQLite applies an update as
+ * Short leases (see services/shared/lease.ts). FerretDB on SQLite applies an update as
  * read-then-write without a transaction, so two concurrent conditional updates of one document can
  * both pass their filter and lose increments; a unique-key insert is atomic there. Each owning service
  * gets its own collection of leases from this one schema.
@@ -24,3 +24,7 @@ export function leaseModel(name: string): Model<any> {
 export const SubscriptionLease = leaseModel("SubscriptionLease");
 /** Held while an invitation is being redeemed (owned by invitations). */
 export const InvitationLease = leaseModel("InvitationLease");
+/** Held while a refresh-token family rotates and while a mailed one-time token is consumed (owned by auth). */
+export const AuthLease = leaseModel("AuthLease");
+/** Held while a school's members change role or status (owned by users). */
+export const UserLease = leaseModel("UserLease");

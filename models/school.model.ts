@@ -18,6 +18,10 @@ export const SchoolSchema = defineSchema({
 		locale: { type: String, default: "fr", maxlength: 20 },
 		/** 0 = Sunday ... 6 = Saturday, for weekly figures in the school's calendar. */
 		weekStartsOn: { type: Number, min: 0, max: 6, default: 1 },
+		chat: {
+			/** Who a student may start a conversation with (see services/communication/chat-rules.ts). */
+			studentsMayContact: { type: String, enum: ["own_teachers", "all_teachers", "none"], default: "own_teachers" },
+		},
 	},
 });
 

@@ -19,15 +19,33 @@ export const SERVICE_LOADERS: Readonly<Record<string, Loader>> = {
 	subscriptions: () => load(import("./billing/subscriptions.service.js")),
 	notifications: () => load(import("./communication/notifications.service.js")),
 	mailer: () => load(import("./communication/mailer.service.js")),
+	conversations: () => load(import("./communication/conversations.service.js")),
+	// Block 2: learning
+	paths: () => load(import("./learning/paths.service.js")),
+	revisions: () => load(import("./learning/revisions.service.js")),
+	evaluations: () => load(import("./learning/evaluations.service.js")),
+	progress: () => load(import("./learning/progress.service.js")),
+	content: () => load(import("./learning/content.service.js")),
+	scheduling: () => load(import("./learning/scheduling.service.js")),
+	memory: () => load(import("./learning/memory.service.js")),
+	liveSessions: () => load(import("./learning/live-sessions.service.js")),
+	// (services are added here by the learning work)
 };
 
 export const ALL_SERVICES = Object.keys(SERVICE_LOADERS);
 
+/**
+ * SERVICES as a list of names, where "all" stands for every service and "-name" removes one
+ * ("all,-realtime": an API node), so deployments need no edit when a service is added.
+ */
 export function resolveServiceNames(requested?: string[]): string[] {
-	if (!requested || requested.length === 0 || requested.includes("all")) return ALL_SERVICES;
-	const unknown = requested.filter(name => !(name in SERVICE_LOADERS));
+	if (!requested || requested.length === 0) return ALL_SERVICES;
+	const excluded = requested.filter(name => name.startsWith("-")).map(name => name.slice(1));
+	const included = requested.filter(name => !name.startsWith("-"));
+	const unknown = [...included.filter(name => name !== "all"), ...excluded].filter(name => !(name in SERVICE_LOADERS));
 	if (unknown.length > 0) {
 		throw new Error(`Invalid configuration: SERVICES names unknown services: ${unknown.join(", ")} (known: ${ALL_SERVICES.join(", ")})`);
 	}
-	return requested;
+	const base = included.length === 0 || included.includes("all") ? ALL_SERVICES : included;
+	return base.filter(name => !excluded.includes(name));
 }

@@ -1,5 +1,7 @@
 import { billingPermissions } from "./billing.js";
 import { communicationPermissions } from "./communication.js";
+import { learningContentPermissions } from "./learning-content.js";
+import { learningSessionsPermissions } from "./learning-sessions.js";
 import type { PermissionTable, Principal } from "./types.js";
 import { usersPermissions } from "./users.js";
 
@@ -14,6 +16,8 @@ export const PERMISSIONS: PermissionTable = {
 	...usersPermissions,
 	...billingPermissions,
 	...communicationPermissions,
+	...learningContentPermissions,
+	...learningSessionsPermissions,
 };
 
 export function principalsFor(action: string): readonly Principal[] | undefined {

@@ -39,7 +39,9 @@ export const usersPermissions: PermissionTable = {
 	"users.setPassword": INTERNAL,
 	"users.findForReset": INTERNAL,
 	"users.resolveMany": INTERNAL,
+	"users.resolveLogins": INTERNAL,
 	"users.sessionUser": INTERNAL,
+	"users.schoolAdmins": INTERNAL,
 	"users.recordLogin": INTERNAL,
 	"users.removeAccount": INTERNAL,
 	"users.createPlatformAdmin": ["system"],
@@ -62,6 +64,7 @@ export const usersPermissions: PermissionTable = {
 	"classes.import": ["school_admin"],
 	"classes.membership": INTERNAL,
 	"classes.addMember": INTERNAL,
+	"classes.teachesStudent": INTERNAL,
 
 	"audit.list": ["school_admin", "platform_admin"],
 	"audit.record": INTERNAL,

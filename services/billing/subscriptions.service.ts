@@ -6,13 +6,13 @@ import { settings } from "../../config/env.js";
 import { PLANS, planById, type Plan } from "../../config/plans.js";
 import { SubscriptionLease } from "../../models/lease.model.js";
 import { SUBSCRIPTION_STATUSES, Subscription, type SubscriptionStatus } from "../../models/subscription.model.js";
+import { recordAudit } from "../shared/audit-trail.js";
 import { dbMixin } from "../shared/db.mixin.js";
 import { conflict, ERR, forbidden, invalid, isDuplicateKey, notFound } from "../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../shared/identity.js";
+import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
-import { recordAudit } from "../users/audit-trail.js";
 import { checkEntitlement, releasable, resizeSeats, seatLimitFor } from "./entitlements.js";
-import { withLease } from "./lease.js";
 import { isTrustedCaller } from "./trusted-caller.js";
 
 const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
@@ -80,6 +80,23 @@ const SubscriptionsService: ServiceDef = {
 			},
 		},
 
+		/** The plan's limits for other blocks (learning: how many active paths a school may run). */
+		limits: {
+			params: { $$strict: "remove", schoolId: { ...ID, optional: true } },
+			async handler(this: any, ctx: Ctx<{ schoolId?: string }>) {
+				const schoolId = isTrustedCaller(ctx) && ctx.params.schoolId ? ctx.params.schoolId : callerSchoolId(ctx);
+				const sub = await this.bySchool(schoolId);
+				const plan = planById(sub.plan);
+				return {
+					status: sub.status,
+					plan: sub.plan,
+					modules: plan ? [...plan.modules] : [],
+					seatLimit: sub.seatLimit,
+					maxActivePaths: plan ? plan.maxActivePaths : 0,
+				};
+			},
+		},
+
 		changePlan: {
 			rest: "PATCH /schools/:id/subscription",
 			params: {
@@ -144,6 +161,17 @@ const SubscriptionsService: ServiceDef = {
 			},
 		},
 
+		removeForSchool: {
+			params: { $$strict: "remove", schoolId: ID },
+			async handler(this: any, ctx: Ctx<{ schoolId: string }>) {
+				const { schoolId } = ctx.params;
+				// Compensation of a failed signup: a subscription whose seats are in use belongs to a live school.
+				const removed = await this.exclusive(schoolId, () => this.model.findOneAndDelete({ schoolId, seatsUsed: 0 }));
+				if (!removed && (await this.model.exists({ schoolId }))) throw conflict("The school's subscription has seats in use");
+				return { removed: removed ? 1 : 0 };
+			},
+		},
+
 		reserveSeats: {
 			params: { $$strict: "remove", schoolId: ID, count: SEAT_COUNT },
 			async handler(this: any, ctx: Ctx<SchoolSeats>) {
@@ -205,7 +233,7 @@ const SubscriptionsService: ServiceDef = {
 		 * document back, so even an unrelated field's update could undo a concurrent seat increment.
 		 */
 		exclusive<T>(this: any, schoolId: string, fn: () => Promise<T>): Promise<T> {
-			return withLease(SubscriptionLease, `subscription:${schoolId}`, fn);
+			return withLease(SubscriptionLease, `subscription:${schoolId}`, fn, { busyMessage: "The subscription is busy, try again" });
 		},
 
 		/** The raw subscription of a school named by a trusted caller or taken from the caller's identity. */

@@ -153,6 +153,8 @@ const NotificationsService: ServiceDef & { channels: Record<string, unknown> } =
 				const created = await this.model.create(doc);
 				const json = await this.toJSON(ctx, created);
 				await this.entityChanged("created", json, ctx, created);
+				// Live push to the user's room on whichever realtime node they are connected to.
+				this.broker.broadcast("communication.notification.created", { schoolId: json.schoolId ?? null, userId: json.userId, notification: json });
 				return json;
 			} catch (err) {
 				if (!isDuplicateKey(err)) throw err;

@@ -15,9 +15,9 @@ import { verifyAccessToken } from "../shared/tokens.js";
 import { DOCS_HTML, docsAsset } from "./docs.js";
 import { toErrorBody } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
-import { assertSafeParams, clientIp } from "./request-guard.js";
+import { assertSafeRequest, clientIp } from "./request-guard.js";
 
-type Req = IncomingMessage & { $params?: Record<string, unknown>; $ctx?: Ctx<unknown>; $service?: any; params?: Record<string, string> };
+type Req = IncomingMessage & { body?: unknown; query?: unknown; $params?: Record<string, unknown>; $ctx?: Ctx<unknown>; $service?: any; params?: Record<string, string> };
 type Res = ServerResponse;
 
 function sendJson(res: Res, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -75,12 +75,13 @@ const ApiService: ServiceDef = {
 					json: { strict: true, limit: cfg.maxBodyBytes },
 					urlencoded: false,
 				},
-				callOptions: { timeout: cfg.requestTimeoutMs },
+				// No timeout here: it would override the actions' own (a 500-row import needs more than
+				// the broker's default requestTimeout, which applies to everything else).
 				onBeforeCall(this: any, ctx: Ctx<unknown>, _route: unknown, req: Req) {
 					// Nothing a client sends becomes meta: start from a clean slate on every request.
 					for (const key of Object.keys(ctx.meta)) delete ctx.meta[key];
 					ctx.meta.clientIp = clientIp(req, cfg.trustedProxies);
-					assertSafeParams(req.$params);
+					assertSafeRequest(req);
 				},
 				aliases: {
 					"GET openapi.json"(this: any, _req: Req, res: Res) {
@@ -106,6 +107,11 @@ const ApiService: ServiceDef = {
 		listAliases: false,
 		addRoute: false,
 		removeRoute: false,
+	},
+
+	created(this: any) {
+		// The port is read when the service is created, not when this module was first imported.
+		this.settings.port = settings().port;
 	},
 
 	methods: {

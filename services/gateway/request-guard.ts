@@ -45,3 +45,20 @@ export function clientIp(req: IncomingMessage, trustedProxies: readonly string[]
 function normalize(ip: string): string {
 	return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
 }
+
+/**
+ * The whole request, checked before moleculer-web's merge of query, body and path params is used:
+ * the merge copies an own `__proto__` key of the parsed body into the prototype of the params, where
+ * no key walk sees it any more; and a JSON array body would be merged as keys "0", "1", ...
+ */
+export function assertSafeRequest(req: { body?: unknown; query?: unknown; $params?: Record<string, unknown> }): void {
+	if (req.body !== undefined && (req.body === null || typeof req.body !== "object" || Array.isArray(req.body))) {
+		throw badRequest("The request body must be a JSON object", [{ field: "body", message: "not an object" }]);
+	}
+	assertSafeParams(req.body);
+	assertSafeParams(req.query);
+	assertSafeParams(req.$params);
+	if (req.$params && Object.getPrototypeOf(req.$params) !== Object.prototype && Object.getPrototypeOf(req.$params) !== null) {
+		throw badRequest("Parameter name not allowed: __proto__", [{ field: "__proto__", message: "reserved name" }]);
+	}
+}

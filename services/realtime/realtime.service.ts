@@ -1,16 +1,33 @@
 /**
- * Hosts the Colyseus server (live rooms) beside the broker, on REALTIME_PORT. Rooms are registered in
- * a later step; for now the server answers matchmaking, refusing unknown room types.
+ * Hosts the Colyseus server (live rooms, rooms/index.ts) beside the broker, on REALTIME_PORT, and relays
+ * the broker events rooms care about (stored chat messages, read receipts, notifications, account
+ * changes) to this process's rooms. Events are broadcast, so every realtime node relays to its own rooms.
+ *
+ * With NATS_URL and REDIS_URL set, realtime processes share presence and matchmaking through Redis
+ * (keys prefixed by NAMESPACE) and each announces REALTIME_PUBLIC_ADDRESS, so a client matchmaking on
+ * one process is sent to the process that hosts its room. Redis without a transporter is not shared:
+ * a room on another process could not hear this broker's events.
  *
  * Colyseus keeps its matchmaker in module state, so one process can host one server only: a second
  * realtime service in the same process fails at start with a clear error instead of corrupting it.
  */
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Server } from "@colyseus/core";
+import { matchMaker, Server, type ServerOptions } from "@colyseus/core";
+import { RedisDriver } from "@colyseus/redis-driver";
+import { RedisPresence } from "@colyseus/redis-presence";
 import { WebSocketTransport } from "@colyseus/ws-transport";
+import { Redis } from "ioredis";
 import { settings } from "../../config/env.js";
+import { presenceKey } from "../../rooms/chat.room.js";
+import { openGroupRoom } from "../../rooms/group.room.js";
+import { createRoomContext, setRoomContext, type RoomContext } from "../../rooms/context.js";
+import { ROOMS } from "../../rooms/index.js";
+import { ClientError, ERR } from "../shared/errors.js";
+import { callerSchoolId, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
+
+const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 
 /**
  * The service instance whose Colyseus server runs in this process, if any. Kept on globalThis: the
@@ -33,11 +50,80 @@ function closed(http: HttpServer): Promise<void> {
 	});
 }
 
+/** Shared presence and matchmaking when this process is one of several realtime nodes. */
+function scaleOutOptions(port: number): Pick<ServerOptions, "presence" | "driver" | "publicAddress" | "selectProcessIdToCreateRoom"> {
+	const cfg = settings();
+	if (!cfg.redisUrl || !cfg.natsUrl) return {};
+	if (port === 0 && !cfg.realtimePublicAddress) {
+		throw new Error("Invalid configuration: REALTIME_PORT must be fixed (or REALTIME_PUBLIC_ADDRESS set) when realtime nodes share Redis");
+	}
+	// Runs of the same Redis (tests, several deployments) must not see each other's rooms.
+	const keyPrefix = `${cfg.namespace}:colyseus:`;
+	return {
+		presence: new RedisPresence(new Redis(cfg.redisUrl, { keyPrefix })),
+		driver: new RedisDriver(new Redis(cfg.redisUrl, { keyPrefix })),
+		publicAddress: cfg.realtimePublicAddress ?? `127.0.0.1:${port}`,
+		// A new room lives where it was asked for: the load balancer already spread the requests, and the
+		// creator then needs no hop to another process. Later joiners are sent wherever it lives.
+		selectProcessIdToCreateRoom: async () => matchMaker.processId,
+	};
+}
+
 const RealtimeService: ServiceDef = {
 	name: "realtime",
 	settings: { rest: "/" },
 
+	actions: {
+		/** Which of these users are in the conversation's chat room, on any realtime node (shared presence). */
+		presentUsers: {
+			params: { $$strict: "remove", conversationId: ID, userIds: { type: "array", max: 100, items: ID } },
+			async handler(this: any, ctx: Ctx<{ conversationId: string; userIds: string[] }>) {
+				const { conversationId, userIds } = ctx.params;
+				const here = await Promise.all(userIds.map(userId => matchMaker.presence.exists(presenceKey(conversationId, userId))));
+				return { present: userIds.filter((_, i) => here[i]) };
+			},
+		},
+
+		/** A live group session's room, created on this node (liveSessions.create): → `{roomId}`. */
+		openGroupRoom: {
+			params: { $$strict: "remove", liveSessionId: ID, code: { type: "string", min: 1, max: 16 } },
+			async handler(this: any, ctx: Ctx<{ liveSessionId: string; code: string }>) {
+				if (!this.colyseus) throw new ClientError("The realtime server is not running on this node", 503, ERR.UNAVAILABLE);
+				return openGroupRoom({ liveSessionId: ctx.params.liveSessionId, code: ctx.params.code, schoolId: callerSchoolId(ctx) });
+			},
+		},
+	},
+
+	events: {
+		"communication.message.sent"(this: any, ctx: Ctx<{ conversationId: string; message: unknown }>) {
+			this.relay("conversation", ctx.params.conversationId, { kind: "message", message: ctx.params.message });
+		},
+		"communication.conversation.read"(this: any, ctx: Ctx<Record<string, unknown> & { conversationId: string }>) {
+			const { conversationId, userId, lastReadMessageId, lastReadAt } = ctx.params;
+			this.relay("conversation", conversationId, { kind: "read", receipt: { conversationId, userId, lastReadMessageId, lastReadAt } });
+		},
+		"communication.notification.created"(this: any, ctx: Ctx<{ userId: string; notification: unknown }>) {
+			this.relay("user", ctx.params.userId, { kind: "notification", notification: ctx.params.notification });
+		},
+		"users.user.suspended"(this: any, ctx: Ctx<{ userId: string }>) {
+			this.relay("account", ctx.params.userId, { reason: "suspended" });
+		},
+		"users.user.roleChanged"(this: any, ctx: Ctx<{ userId: string }>) {
+			this.relay("account", ctx.params.userId, { reason: "roles_changed" });
+		},
+	},
+
 	methods: {
+		relay(this: any, topic: string, key: unknown, payload: unknown) {
+			const context: RoomContext | undefined = this.roomContext;
+			if (!context || typeof key !== "string") return;
+			try {
+				context.relay.publish(topic, key, payload);
+			} catch (err) {
+				this.logger.error(`Relaying ${topic} ${key} failed`, err);
+			}
+		},
+
 		async shutdownColyseus(this: any) {
 			if (registry[OWNER] !== this) return;
 			const http: HttpServer = this.http;
@@ -47,6 +133,8 @@ const RealtimeService: ServiceDef = {
 			} finally {
 				if (http.listening) http.close();
 				await done;
+				setRoomContext(undefined);
+				this.roomContext = undefined;
 				registry[OWNER] = undefined;
 				this.colyseus = undefined;
 			}
@@ -58,18 +146,32 @@ const RealtimeService: ServiceDef = {
 			throw new Error("A Colyseus server already runs in this process: run at most one realtime service per process");
 		}
 		registry[OWNER] = this;
+		const port = settings().realtimePort;
 		const http = createServer();
-		// The start script handles SIGTERM and stops the broker, which stops this server.
-		const colyseus = new Server({
-			transport: new WebSocketTransport({ server: http }),
-			gracefullyShutdown: false,
-			greet: false,
-			logger: this.logger,
-		});
+		let colyseus: Server;
+		try {
+			// The start script handles SIGTERM and stops the broker, which stops this server.
+			colyseus = new Server({
+				transport: new WebSocketTransport({ server: http }),
+				gracefullyShutdown: false,
+				greet: false,
+				logger: this.logger,
+				...scaleOutOptions(port),
+			});
+		} catch (err) {
+			registry[OWNER] = undefined;
+			throw err;
+		}
 		this.http = http;
 		this.colyseus = colyseus;
+		this.roomContext = createRoomContext(this.broker, this.logger);
+		setRoomContext(this.roomContext);
+		for (const def of ROOMS) {
+			const handler = colyseus.define(def.name, def.room, def.options as any);
+			if (def.filterBy) handler.filterBy(def.filterBy);
+		}
 		try {
-			await listenOrFail(colyseus, http, settings().realtimePort);
+			await listenOrFail(colyseus, http, port);
 		} catch (err) {
 			await this.shutdownColyseus();
 			throw err;

@@ -5,18 +5,20 @@
  * per account and per client address (login-throttle.ts).
  */
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
 import { settings } from "../../config/env.js";
+import { AuthLease } from "../../models/lease.model.js";
 import { OneTimeToken, type OneTimePurpose } from "../../models/one-time-token.model.js";
 import { RefreshToken } from "../../models/refresh-token.model.js";
+import { recordAudit } from "../shared/audit-trail.js";
 import { dbMixin } from "../shared/db.mixin.js";
 import { ClientError, ERR, forbidden, gone, invalid, tooManyRequests, unauthorized } from "../shared/errors.js";
 import { currentUser, type Ctx } from "../shared/identity.js";
+import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
 import { signAccessToken } from "../shared/tokens.js";
 import { attemptKey } from "./account-keys.js";
-import { recordAudit } from "./audit-trail.js";
-import { LoginThrottle, MemoryThrottleStore, RedisThrottleStore, type ThrottleStore } from "./login-throttle.js";
+import { openFailSafeRedisStore } from "./failsafe-throttle-store.js";
+import { LoginThrottle, MemoryThrottleStore, type ThrottleStore } from "./login-throttle.js";
 import { expiresIn, hashToken, newOpaqueToken, TOKEN_RULE } from "./opaque-token.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_RULE } from "./password.js";
 import { ID } from "./rules.js";
@@ -47,6 +49,7 @@ interface LoginParams {
 }
 
 const invalidLink = () => new ClientError("This link is not valid", 400, ERR.INVALID_TOKEN);
+const invalidRefreshToken = () => unauthorized("Invalid refresh token", ERR.INVALID_TOKEN);
 
 /** Throttle counters belong to one deployment's data: the database name keeps test runs and stagings apart. */
 function throttlePrefix(): string {
@@ -117,37 +120,11 @@ const AuthService: ServiceDef = {
 			params: { $$strict: "remove", refreshToken: TOKEN_RULE },
 			async handler(this: any, ctx: Ctx<{ refreshToken: string }>) {
 				const tokenHash = hashToken(ctx.params.refreshToken);
-				const next = newOpaqueToken();
-				const now = new Date();
-				const used = await this.model.findOneAndUpdate(
-					{ tokenHash, revokedAt: null, expiresAt: { $gt: now } },
-					{ $set: { revokedAt: now, replacedByHash: hashToken(next) } },
-				);
-				if (!used) {
-					const known = await this.model.findOne({ tokenHash });
-					// A rotated token presented again: either the client or a thief holds a copy. End the whole family.
-					if (known?.replacedByHash) {
-						await this.model.updateMany({ familyId: known.familyId, revokedAt: null }, { $set: { revokedAt: now } });
-						await recordAudit(ctx, {
-							schoolId: known.schoolId ? String(known.schoolId) : null,
-							actorId: null,
-							action: "auth.refresh.reused",
-							targetType: "user",
-							targetId: String(known.userId),
-						});
-					}
-					throw unauthorized("Invalid refresh token", ERR.INVALID_TOKEN);
-				}
-				let user: SessionUser;
-				try {
-					user = await ctx.call("users.sessionUser", { userId: String(used.userId) });
-					await this.assertMayHaveSession(ctx, user);
-				} catch (err) {
-					await this.model.updateMany({ familyId: used.familyId, revokedAt: null }, { $set: { revokedAt: now } });
-					if ((err as ClientError).code === 404) throw unauthorized("Invalid refresh token", ERR.INVALID_TOKEN);
-					throw err;
-				}
-				return this.issueSession(user, used.familyId, next);
+				const known = await this.model.findOne({ tokenHash }, { familyId: 1 });
+				if (!known) throw invalidRefreshToken();
+				// One rotation per family at a time: of two requests with the same token the second finds it
+				// rotated and counts as reuse, even on a database whose conditional update is not atomic.
+				return this.exclusive(`family:${known.familyId}`, () => this.rotate(ctx, tokenHash));
 			},
 		},
 
@@ -274,6 +251,49 @@ const AuthService: ServiceDef = {
 	},
 
 	methods: {
+		/** Runs `fn` holding the auth lease `key` (see services/shared/lease.ts). */
+		exclusive<T>(this: any, key: string, fn: () => Promise<T>): Promise<T> {
+			return withLease(AuthLease, key, fn);
+		},
+
+		/**
+		 * Spends a refresh token and issues its successor, under the family's lease. A token already
+		 * rotated is reuse: the client or a thief holds a copy, so the whole family ends (the successor
+		 * included), and both sides must log in again.
+		 */
+		async rotate(this: any, ctx: Ctx, tokenHash: string) {
+			const next = newOpaqueToken();
+			const now = new Date();
+			const used = await this.model.findOneAndUpdate(
+				{ tokenHash, revokedAt: null, expiresAt: { $gt: now } },
+				{ $set: { revokedAt: now, replacedByHash: hashToken(next) } },
+			);
+			if (!used) {
+				const known = await this.model.findOne({ tokenHash });
+				if (known?.replacedByHash) {
+					await this.model.updateMany({ familyId: known.familyId, revokedAt: null }, { $set: { revokedAt: now } });
+					await recordAudit(ctx, {
+						schoolId: known.schoolId ? String(known.schoolId) : null,
+						actorId: null,
+						action: "auth.refresh.reused",
+						targetType: "user",
+						targetId: String(known.userId),
+					});
+				}
+				throw invalidRefreshToken();
+			}
+			let user: SessionUser;
+			try {
+				user = await ctx.call("users.sessionUser", { userId: String(used.userId) });
+				await this.assertMayHaveSession(ctx, user);
+			} catch (err) {
+				await this.model.updateMany({ familyId: used.familyId, revokedAt: null }, { $set: { revokedAt: now } });
+				if ((err as ClientError).code === 404) throw invalidRefreshToken();
+				throw err;
+			}
+			return this.issueSession(user, used.familyId, next);
+		},
+
 		/** The school a login code names, or null (the login then fails like a wrong password). */
 		async schoolIdForCode(this: any, ctx: Ctx, code: string): Promise<string | null> {
 			try {
@@ -344,10 +364,9 @@ const AuthService: ServiceDef = {
 		async consumeOneTime(this: any, purpose: OneTimePurpose, token: string) {
 			const tokenHash = hashToken(token);
 			const now = new Date();
-			const doc = await OneTimeToken.findOneAndUpdate(
-				{ tokenHash, purpose, usedAt: null, expiresAt: { $gt: now } },
-				{ $set: { usedAt: now } },
-				{ new: true },
+			// Under the token's lease: of concurrent requests with one link, exactly one consumes it.
+			const doc = await this.exclusive(`one-time:${tokenHash}`, () =>
+				OneTimeToken.findOneAndUpdate({ tokenHash, purpose, usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } }, { new: true }),
 			);
 			if (doc) return doc;
 			const known = await OneTimeToken.findOne({ tokenHash, purpose });
@@ -381,11 +400,11 @@ const AuthService: ServiceDef = {
 	},
 
 	async started(this: any) {
-		await OneTimeToken.init();
+		// The lease is only a lease once its unique index exists.
+		await Promise.all([OneTimeToken.init(), AuthLease.init()]);
 		const { redisUrl } = settings();
-		this.throttleStore = redisUrl
-			? new RedisThrottleStore(new Redis(redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true }), throttlePrefix())
-			: new MemoryThrottleStore();
+		const warn = (message: string, detail?: unknown) => this.logger.warn(message, detail);
+		this.throttleStore = redisUrl ? await openFailSafeRedisStore(redisUrl, throttlePrefix(), warn) : new MemoryThrottleStore();
 		this.throttle = new LoginThrottle(this.throttleStore, () => {
 			const s = settings();
 			return { maxFailures: s.loginMaxFailures, windowSeconds: s.loginWindowSeconds, ipMaxFailures: s.ipMaxFailures };

@@ -16,6 +16,7 @@ const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true }) as const;
 const TEXT = (max: number) => ({ type: "string", trim: true, max, optional: true, nullable: true }) as const;
 const MAX_IMPORT_ROWS = 1000;
+const RESOLVE_CHUNK = 1000;
 
 type MemberRole = "teacher" | "student";
 
@@ -213,6 +214,17 @@ const ClassesService: ServiceDef = {
 			},
 		},
 
+		teachesStudent: {
+			params: { $$strict: "remove", teacherId: ID, studentId: ID, schoolId: { ...ID, optional: true } },
+			async handler(this: any, ctx: Ctx<{ teacherId: string; studentId: string; schoolId?: string }>) {
+				// As for membership: the system principal names the school, anyone else stays in theirs.
+				const schoolId = currentUser(ctx).schoolId ?? ctx.params.schoolId;
+				if (!schoolId) throw invalid("schoolId", "is required for a caller without a school");
+				const found = await this.model.exists({ schoolId, teacherIds: ctx.params.teacherId, studentIds: ctx.params.studentId });
+				return { teaches: !!found };
+			},
+		},
+
 		addMember: {
 			params: {
 				$$strict: "remove",
@@ -308,19 +320,16 @@ const ClassesService: ServiceDef = {
 			const ids = [...new Set(refs.filter(r => r.kind === "id").map(r => r.value))];
 			const emails = [...new Set(refs.filter(r => r.kind === "email").map(r => r.value))];
 			const usernames = [...new Set(refs.filter(r => r.kind === "username").map(r => r.value))];
-			if (ids.length > 0) {
-				const users: ResolvedUser[] = await ctx.call("users.resolveMany", { ids });
+			// users.resolveMany and users.resolveLogins take up to RESOLVE_CHUNK logins of a kind per call.
+			for (let i = 0; i < ids.length; i += RESOLVE_CHUNK) {
+				const users: ResolvedUser[] = await ctx.call("users.resolveMany", { ids: ids.slice(i, i + RESOLVE_CHUNK) });
 				for (const u of users) out.set(`id:${String(u.id)}`, u);
 			}
-			if (emails.length + usernames.length > 0) {
-				let users: ResolvedUser[] = [];
-				try {
-					users = await ctx.call("users.resolveLogins", { emails, usernames });
-				} catch (err: any) {
-					// Until users.resolveLogins exists, such lines report an unknown user rather than failing the file.
-					if (err?.name !== "ServiceNotFoundError") throw err;
-					this.logger.warn("users.resolveLogins is not available: logins in the classes CSV cannot be resolved");
-				}
+			for (let i = 0; i < Math.max(emails.length, usernames.length); i += RESOLVE_CHUNK) {
+				const users: ResolvedUser[] = await ctx.call("users.resolveLogins", {
+					emails: emails.slice(i, i + RESOLVE_CHUNK),
+					usernames: usernames.slice(i, i + RESOLVE_CHUNK),
+				});
 				for (const u of users) {
 					if (u.email) out.set(`email:${u.email.toLowerCase()}`, u);
 					if (u.username) out.set(`username:${u.username.toLowerCase()}`, u);

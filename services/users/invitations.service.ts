@@ -6,13 +6,13 @@
 import { settings } from "../../config/env.js";
 import { InvitationLease } from "../../models/lease.model.js";
 import { INVITATION_ROLES, INVITATION_STATUSES, Invitation, type InvitationRole, type InvitationStatus } from "../../models/invitation.model.js";
+import { recordAudit } from "../shared/audit-trail.js";
 import { dbMixin, PAGE_PARAMS, type PageParams } from "../shared/db.mixin.js";
 import { conflict, ERR, invalid, isDuplicateKey } from "../shared/errors.js";
 import { callerSchoolId, currentUser, systemMeta, type Ctx } from "../shared/identity.js";
+import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
-import { withLease } from "../billing/lease.js";
 import { EMAIL_RULE, normalizeEmail } from "./account-keys.js";
-import { recordAudit } from "./audit-trail.js";
 import { closedSlot, invitationLink, invitationMail, pendingSlot, redeemRefusal, seatsFor } from "./invitation-rules.js";
 import { expiresIn, hashToken, newOpaqueToken, TOKEN_RULE } from "./opaque-token.js";
 

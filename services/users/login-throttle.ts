@@ -5,7 +5,7 @@
  * address's: one good password must not unlock guessing at other accounts from the same place).
  *
  * Counters live in a store: Redis when the deployment has one (every node sees the same counts),
- * memory otherwise (one process).
+ * memory otherwise (one process). Redis being down never fails a login: see failsafe-throttle-store.ts.
  */
 import type { Redis } from "ioredis";
 
@@ -16,6 +16,8 @@ export interface Counter {
 }
 
 export interface ThrottleStore {
+	/** False when the store is known to be unreachable right now (callers then need not wait for it to fail). */
+	available?(): boolean;
 	increment(key: string, windowSeconds: number): Promise<Counter>;
 	get(key: string): Promise<Counter>;
 	reset(key: string): Promise<void>;
@@ -86,6 +88,10 @@ export class MemoryThrottleStore implements ThrottleStore {
 export class RedisThrottleStore implements ThrottleStore {
 	constructor(private readonly redis: Redis, private readonly prefix: string) {}
 
+	available(): boolean {
+		return this.redis.status === "ready";
+	}
+
 	async increment(key: string, windowSeconds: number): Promise<Counter> {
 		const k = this.prefix + key;
 		// SET NX EX starts the window once; INCR keeps the TTL, so the window is fixed, not sliding.
@@ -109,6 +115,8 @@ export class RedisThrottleStore implements ThrottleStore {
 	}
 
 	async close(): Promise<void> {
+		// QUIT would wait in the offline queue of a client that is not connected.
+		if (this.redis.status !== "ready") return this.redis.disconnect();
 		await this.redis.quit().catch(() => this.redis.disconnect());
 	}
 }

@@ -4,13 +4,13 @@
  * earlier steps made is removed again, so no half-made school stays behind.
  */
 import { School } from "../../models/school.model.js";
+import { recordAudit } from "../shared/audit-trail.js";
 import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
 import { publishDurable } from "../shared/durable.js";
 import { conflict, ERR, invalid, isDuplicateKey, notFound } from "../shared/errors.js";
 import { callerSchoolId, currentUser, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { EMAIL_RULE } from "./account-keys.js";
-import { recordAudit } from "./audit-trail.js";
 import { PASSWORD_RULE } from "./password.js";
 import { containsRegex, ID, LOCALE, PERSON_NAME, SEARCH } from "./rules.js";
 import { generateSchoolCode, normalizeSchoolCode } from "./school-code.js";
@@ -24,6 +24,12 @@ const SETTINGS_RULE = {
 	props: {
 		locale: { ...LOCALE, optional: true },
 		weekStartsOn: { type: "number", integer: true, min: 0, max: 6, optional: true },
+		chat: {
+			type: "object",
+			strict: true,
+			optional: true,
+			props: { studentsMayContact: { type: "enum", values: ["own_teachers", "all_teachers", "none"] } },
+		},
 	},
 } as const;
 /** Chances of 6 random characters colliding are tiny; a few retries make a clash practically impossible. */
@@ -78,9 +84,10 @@ const SchoolsService: ServiceDef = {
 						emailVerified: false,
 						announce: false,
 					});
-					await ctx.call("auth.issueEmailVerification", { userId: admin.id, schoolId, email: admin.email });
 					await ctx.call("subscriptions.createForSchool", { schoolId });
 					subscribed = true;
+					// The mail is the one step that cannot be taken back, so it goes after what can still fail.
+					await ctx.call("auth.issueEmailVerification", { userId: admin.id, schoolId, email: admin.email });
 					await publishDurable(this.broker, "users.school.created", {
 						id: `users.school.created:${schoolId}`,
 						schoolId,
@@ -238,8 +245,7 @@ const SchoolsService: ServiceDef = {
 		async undoSignup(this: any, ctx: Ctx, schoolId: string, adminId: string | undefined, subscribed: boolean) {
 			const step = (what: string, run: () => Promise<unknown>) =>
 				run().catch((err: unknown) => this.logger.error(`Signup rollback: could not ${what}`, { schoolId, adminId }, err));
-			// Subscriptions cannot be deleted from outside billing; a canceled one for a school that is gone is inert.
-			if (subscribed) await step("cancel the subscription", () => ctx.call("subscriptions.setStatus", { schoolId, status: "canceled" }));
+			if (subscribed) await step("remove the subscription", () => ctx.call("subscriptions.removeForSchool", { schoolId }));
 			if (adminId) await step("remove the admin", () => ctx.call("users.removeAccount", { userId: adminId, schoolId }));
 			await step("remove the school", () => this.model.deleteOne({ _id: schoolId }));
 		},

@@ -5,15 +5,18 @@
  */
 import mongoose from "mongoose";
 import { ASSIGNABLE_ROLES, SCHOOL_ROLES, STAFF_ROLES, type Role } from "../../config/roles.js";
+import { UserLease } from "../../models/lease.model.js";
 import { User } from "../../models/user.model.js";
+import { recordAudit } from "../shared/audit-trail.js";
 import { parseCsv } from "../shared/csv.js";
 import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
 import { publishDurable } from "../shared/durable.js";
 import { ClientError, conflict, ERR, forbidden, invalid, isDuplicateKey, notFound, unauthorized } from "../shared/errors.js";
 import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identity.js";
+import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
 import { accountKeys, emailKey, EMAIL_RULE, normalizeEmail, usernameKey, USERNAME_RULE } from "./account-keys.js";
-import { recordAudit } from "./audit-trail.js";
+import { mapBounded } from "./bounded.js";
 import { hashPassword, PASSWORD_RULE, verifyAgainstDummy, verifyPassword } from "./password.js";
 import { studentProfileSet, teacherProfileSet, type StudentProfilePatch } from "./profile-update.js";
 import { containsRegex, ID, LOCALE, PERSON_NAME, SEARCH, STUDENT_ACCOMMODATIONS, STUDENT_LEVELS, STUDENT_PREFERENCES, TEACHER_PROFILE } from "./rules.js";
@@ -28,8 +31,17 @@ const PUBLIC_FIELDS = [
 const ADMIN_ONLY_FIELDS = ["emailVerified", "suspendedAt", "lastLoginAt", "locale"];
 /** Roles a teacher can look up: the people they teach with and teach. */
 const TEACHER_VISIBLE_ROLES = ["teacher", "student"];
-/** Password hashing is CPU-bound in libuv's pool; a few at a time keeps other requests moving. */
-const HASH_CONCURRENCY = 4;
+/**
+ * Password hashing runs in libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise):
+ * as many hashes in flight as it has threads keeps every core busy, more would only queue there and
+ * delay other requests' hashing (logins) behind an import.
+ */
+const HASH_CONCURRENCY = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
+const ANNOUNCE_CONCURRENCY = 16;
+/** An import of a few thousand students hashes for tens of seconds (about 20 ms per password per core). */
+const IMPORT_TIMEOUT_MS = 180_000;
+/** Logins users.resolveLogins takes per list and call. */
+const RESOLVE_MAX = 1000;
 
 interface NewAccount {
 	schoolId: string | null;
@@ -156,6 +168,8 @@ const UsersService: ServiceDef = {
 
 		importStudents: {
 			rest: "POST /users/students/import",
+			// moleculer's typings omit the action-level `timeout` its timeout middleware reads.
+			...{ timeout: IMPORT_TIMEOUT_MS },
 			params: {
 				$$strict: "remove",
 				csv: { type: "string", min: 1, max: 2 * 1024 * 1024 },
@@ -173,28 +187,25 @@ const UsersService: ServiceDef = {
 				if (rows.length === 0) return { created: [], errors: this.byLine(errors) };
 
 				await ctx.call("subscriptions.reserveSeats", { schoolId, count: rows.length });
-				const created: any[] = [];
-				const failed: ImportProblem[] = [];
-				for (let i = 0; i < rows.length; i += HASH_CONCURRENCY) {
-					await Promise.all(
-						rows.slice(i, i + HASH_CONCURRENCY).map(async row => {
-							try {
-								created.push(await this.createUser(ctx, { ...row, schoolId, roles: ["student"] }));
-							} catch (err) {
-								if (!(err instanceof ClientError)) throw err;
-								failed.push({ line: row.line, field: err.type === ERR.EMAIL_TAKEN ? "email" : "username", message: err.message });
-							}
-						}),
-					);
+				const docs = await mapBounded(rows, HASH_CONCURRENCY, row => this.newUserDoc({ ...row, schoolId, roles: ["student"] })).catch(async err => {
+					await this.releaseSeats(ctx, schoolId, rows.length);
+					throw err;
+				});
+				let created: any[] = [];
+				let failed: ImportProblem[] = [];
+				try {
+					({ created, failed } = await this.insertImported(ctx, docs, rows));
+				} catch (err) {
+					await this.undoImport(ctx, schoolId, docs, rows.length);
+					throw err;
 				}
 				if (strict && failed.length > 0) {
 					// Someone took a name between the check and the write: undo the rows already made.
-					await this.model.deleteMany({ _id: { $in: created.map(u => u.id) }, schoolId });
-					await this.releaseSeats(ctx, schoolId, rows.length);
+					await this.undoImport(ctx, schoolId, docs, rows.length);
 					throw this.importRefused(failed);
 				}
 				if (failed.length > 0) await this.releaseSeats(ctx, schoolId, failed.length);
-				for (const user of created) await this.announceCreated(user);
+				await mapBounded(created, ANNOUNCE_CONCURRENCY, user => this.announceCreated(user));
 				created.sort((a, b) => a.username.localeCompare(b.username));
 				return { created, errors: this.byLine([...errors, ...failed]) };
 			},
@@ -205,24 +216,34 @@ const UsersService: ServiceDef = {
 			params: { $$strict: "remove", id: ID, roles: ROLES_RULE },
 			async handler(this: any, ctx: Ctx<{ id: string; roles: Role[] }>) {
 				const schoolId = callerSchoolId(ctx);
-				const target = await this.schoolDocument(ctx, ctx.params.id);
-				const before: string[] = [...target.roles];
 				const after = [...ctx.params.roles].sort();
-				if (before.length === after.length && [...before].sort().every((r, i) => r === after[i])) return this.toJSON(ctx, target);
-				if (before.includes("school_admin") && !after.includes("school_admin")) await this.assertAnotherAdmin(ctx, target);
+				const change = await this.exclusive(schoolId, async () => {
+					const target = await this.schoolDocument(ctx, ctx.params.id);
+					const before: string[] = [...target.roles];
+					if (before.length === after.length && [...before].sort().every((r, i) => r === after[i])) return { unchanged: target };
+					if (before.includes("school_admin") && !after.includes("school_admin")) await this.assertAnotherAdmin(ctx, target);
 
-				const delta = target.status === "active" ? seatDelta(before, after) : 0;
-				if (delta > 0) await ctx.call("subscriptions.reserveSeats", { schoolId, count: 1 });
-				// `roles: before` in the filter: a concurrent change makes this one fail instead of overwriting it.
-				const updated = await this.model.findOneAndUpdate({ _id: target._id, schoolId, roles: before }, { $set: { roles: after } }, { new: true, runValidators: true });
-				if (!updated) {
-					if (delta > 0) await this.releaseSeats(ctx, schoolId, 1);
-					throw conflict("The user's roles changed meanwhile, reload and try again");
-				}
-				if (delta < 0) await this.releaseSeats(ctx, schoolId, 1);
+					const delta = target.status === "active" ? seatDelta(before, after) : 0;
+					if (delta > 0) await ctx.call("subscriptions.reserveSeats", { schoolId, count: 1 });
+					// `roles` and `status` as read in the filter: on MongoDB a concurrent change makes this one fail instead of overwriting it.
+					const updated = await this.model.findOneAndUpdate(
+						{ _id: target._id, schoolId, roles: before, status: target.status },
+						{ $set: { roles: after } },
+						{ new: true, runValidators: true },
+					);
+					if (!updated) {
+						if (delta > 0) await this.releaseSeats(ctx, schoolId, 1);
+						throw conflict("The user's roles changed meanwhile, reload and try again");
+					}
+					if (delta < 0) await this.releaseSeats(ctx, schoolId, 1);
+					return { updated, before };
+				});
+				if (change.unchanged) return this.toJSON(ctx, change.unchanged);
+				const { updated, before } = change;
 				await this.revokeSessions(ctx, String(updated._id));
 				await recordAudit(ctx, { action: "user.roles.changed", targetType: "user", targetId: String(updated._id), data: { from: before, to: after } });
 				await publishDurable(this.broker, "users.user.roleChanged", { schoolId, userId: String(updated._id), from: before, to: after, by: currentUser(ctx).id });
+				ctx.broadcast("users.user.roleChanged", { schoolId, userId: String(updated._id), from: before, to: after });
 				return this.changed(ctx, updated);
 			},
 		},
@@ -232,21 +253,28 @@ const UsersService: ServiceDef = {
 			params: { $$strict: "remove", id: ID },
 			async handler(this: any, ctx: Ctx<{ id: string }>) {
 				const schoolId = callerSchoolId(ctx);
-				const target = await this.schoolDocument(ctx, ctx.params.id);
-				if (String(target._id) === currentUser(ctx).id) throw forbidden("You cannot suspend yourself");
-				if (target.status === "suspended") return this.toJSON(ctx, target);
-				if (target.roles.includes("school_admin")) await this.assertAnotherAdmin(ctx, target);
-				const updated = await this.model.findOneAndUpdate(
-					{ _id: target._id, schoolId, status: "active" },
-					{ $set: { status: "suspended", suspendedAt: new Date() } },
-					{ new: true },
-				);
-				// Someone else suspended them meanwhile and did the rest.
-				if (!updated) return this.toJSON(ctx, await this.schoolDocument(ctx, ctx.params.id));
+				if (ctx.params.id === currentUser(ctx).id) throw forbidden("You cannot suspend yourself");
+				const change = await this.exclusive(schoolId, async () => {
+					const target = await this.schoolDocument(ctx, ctx.params.id);
+					if (target.status === "suspended") return { unchanged: target };
+					if (target.roles.includes("school_admin")) await this.assertAnotherAdmin(ctx, target);
+					const updated = await this.model.findOneAndUpdate(
+						{ _id: target._id, schoolId, status: "active" },
+						{ $set: { status: "suspended", suspendedAt: new Date() } },
+						{ new: true },
+					);
+					// Someone else suspended them meanwhile and did the rest.
+					if (!updated) return { unchanged: await this.schoolDocument(ctx, ctx.params.id) };
+					if (holdsSeat(updated.roles)) await this.releaseSeats(ctx, schoolId, 1);
+					return { updated };
+				});
+				if (change.unchanged) return this.toJSON(ctx, change.unchanged);
+				const { updated } = change;
 				await this.revokeSessions(ctx, String(updated._id));
-				if (holdsSeat(updated.roles)) await this.releaseSeats(ctx, schoolId, 1);
 				await recordAudit(ctx, { action: "user.suspended", targetType: "user", targetId: String(updated._id) });
 				await publishDurable(this.broker, "users.user.suspended", { id: `users.user.suspended:${updated._id}:${updated.suspendedAt.getTime()}`, schoolId, userId: String(updated._id), by: currentUser(ctx).id });
+				// Live push (not durable): realtime nodes disconnect the user's open rooms at once.
+				ctx.broadcast("users.user.suspended", { schoolId, userId: String(updated._id) });
 				return this.changed(ctx, updated);
 			},
 		},
@@ -256,21 +284,25 @@ const UsersService: ServiceDef = {
 			params: { $$strict: "remove", id: ID },
 			async handler(this: any, ctx: Ctx<{ id: string }>) {
 				const schoolId = callerSchoolId(ctx);
-				const target = await this.schoolDocument(ctx, ctx.params.id);
-				if (target.status === "active") return this.toJSON(ctx, target);
-				const seat = holdsSeat(target.roles);
-				if (seat) await ctx.call("subscriptions.reserveSeats", { schoolId, count: 1 });
-				const updated = await this.model.findOneAndUpdate(
-					{ _id: target._id, schoolId, status: "suspended" },
-					{ $set: { status: "active", suspendedAt: null } },
-					{ new: true },
-				);
-				if (!updated) {
-					if (seat) await this.releaseSeats(ctx, schoolId, 1);
-					return this.toJSON(ctx, await this.schoolDocument(ctx, ctx.params.id));
-				}
-				await recordAudit(ctx, { action: "user.reactivated", targetType: "user", targetId: String(updated._id) });
-				return this.changed(ctx, updated);
+				const change = await this.exclusive(schoolId, async () => {
+					const target = await this.schoolDocument(ctx, ctx.params.id);
+					if (target.status === "active") return { unchanged: target };
+					const seat = holdsSeat(target.roles);
+					if (seat) await ctx.call("subscriptions.reserveSeats", { schoolId, count: 1 });
+					const updated = await this.model.findOneAndUpdate(
+						{ _id: target._id, schoolId, status: "suspended", roles: target.roles },
+						{ $set: { status: "active", suspendedAt: null } },
+						{ new: true },
+					);
+					if (!updated) {
+						if (seat) await this.releaseSeats(ctx, schoolId, 1);
+						return { unchanged: await this.schoolDocument(ctx, ctx.params.id) };
+					}
+					return { updated };
+				});
+				if (change.unchanged) return this.toJSON(ctx, change.unchanged);
+				await recordAudit(ctx, { action: "user.reactivated", targetType: "user", targetId: String(change.updated._id) });
+				return this.changed(ctx, change.updated);
 			},
 		},
 
@@ -285,8 +317,14 @@ const UsersService: ServiceDef = {
 			},
 			async handler(this: any, ctx: Ctx<StudentProfilePatch & { id: string }>) {
 				const { id, ...patch } = ctx.params;
+				const student = await this.getScoped(ctx, id, { roles: "student" });
+				// A school admin looks after every student; a teacher only after the students of their classes.
+				if (!hasRole(ctx.meta.user, "school_admin")) {
+					const { teaches } = await ctx.call<{ teaches: boolean }, { teacherId: string; studentId: string }>("classes.teachesStudent", { teacherId: currentUser(ctx).id, studentId: id });
+					if (!teaches) throw forbidden("You do not teach this student");
+				}
 				const set = studentProfileSet(patch);
-				if (Object.keys(set).length === 0) return this.forViewer(ctx, await this.getScoped(ctx, id, { roles: "student" }));
+				if (Object.keys(set).length === 0) return this.forViewer(ctx, student);
 				return this.forViewer(ctx, await this.updateScoped(ctx, id, { $set: set }, { roles: "student" }));
 			},
 		},
@@ -401,6 +439,35 @@ const UsersService: ServiceDef = {
 			},
 		},
 
+		resolveLogins: {
+			params: {
+				$$strict: "remove",
+				emails: { type: "array", optional: true, max: RESOLVE_MAX, items: { type: "string", min: 1, max: 254 } },
+				usernames: { type: "array", optional: true, max: RESOLVE_MAX, items: { type: "string", min: 1, max: 100 } },
+			},
+			async handler(this: any, ctx: Ctx<{ emails?: string[]; usernames?: string[] }>) {
+				const schoolId = callerSchoolId(ctx);
+				const emails = [...new Set((ctx.params.emails ?? []).map(emailKey))];
+				const usernames = [...new Set((ctx.params.usernames ?? []).map(u => usernameKey(schoolId, u)))];
+				const or: Filter[] = [];
+				if (emails.length > 0) or.push({ loginKey: { $in: emails } });
+				if (usernames.length > 0) or.push({ usernameKey: { $in: usernames } });
+				if (or.length === 0) return [];
+				// The tenant filter also keeps out an email that belongs to another school's account.
+				const docs = await this.model.find(this.tenantFilter(ctx, { $or: or }), { roles: 1, email: 1, username: 1 });
+				return docs.map((d: any) => ({ id: String(d._id), roles: [...d.roles], email: d.email ?? null, username: d.username ?? null }));
+			},
+		},
+
+		/** The active school admins of a school (safeguarding reports go to them). */
+		schoolAdmins: {
+			params: { $$strict: "remove", schoolId: ID },
+			async handler(this: any, ctx: Ctx<{ schoolId: string }>) {
+				const docs = await this.model.find({ schoolId: ctx.params.schoolId, roles: "school_admin", status: "active" }, { _id: 1 });
+				return docs.map((doc: any) => ({ id: String(doc._id) }));
+			},
+		},
+
 		sessionUser: {
 			params: { $$strict: "remove", userId: ID },
 			async handler(this: any, ctx: Ctx<{ userId: string }>) {
@@ -428,6 +495,15 @@ const UsersService: ServiceDef = {
 	},
 
 	methods: {
+		/**
+		 * Runs a role or status change of a member of `schoolId` alone. Such changes are checked against
+		 * the rest of the school (at least one active admin stays) and move seats, which one conditional
+		 * update of one user cannot guarantee under concurrency; the school's lease serialises them.
+		 */
+		exclusive<T>(this: any, schoolId: string, fn: () => Promise<T>): Promise<T> {
+			return withLease(UserLease, `members:${schoolId}`, fn, { busyMessage: "The school's members are being changed, try again" });
+		},
+
 		/** The caller's own account (staff included, who have no school). */
 		async ownDocument(this: any, ctx: Ctx) {
 			const me = currentUser(ctx);
@@ -460,35 +536,80 @@ const UsersService: ServiceDef = {
 			return json;
 		},
 
-		/** Inserts an account; a taken email or username is a 409 naming which. */
-		async createUser(this: any, ctx: Ctx, account: NewAccount) {
+		/** A new account's document, password hashed, not stored yet. */
+		async newUserDoc(this: any, account: NewAccount) {
 			const _id = new mongoose.Types.ObjectId();
 			const email = account.email ? normalizeEmail(account.email) : null;
 			const username = account.username ?? null;
-			const keys = accountKeys(String(_id), account.schoolId, email, username);
+			return {
+				_id,
+				schoolId: account.schoolId,
+				email,
+				username,
+				...accountKeys(String(_id), account.schoolId, email, username),
+				passwordHash: await hashPassword(account.password),
+				firstName: account.firstName,
+				lastName: account.lastName,
+				roles: account.roles,
+				emailVerified: account.emailVerified ?? false,
+			};
+		},
+
+		/** Inserts an account; a taken email or username is a 409 naming which. */
+		async createUser(this: any, ctx: Ctx, account: NewAccount) {
+			return this.insertUserDoc(ctx, await this.newUserDoc(account));
+		},
+
+		async insertUserDoc(this: any, ctx: Ctx, doc: any) {
 			try {
-				const created = await this.model.create({
-					_id,
-					schoolId: account.schoolId,
-					email,
-					username,
-					...keys,
-					passwordHash: await hashPassword(account.password),
-					firstName: account.firstName,
-					lastName: account.lastName,
-					roles: account.roles,
-					emailVerified: account.emailVerified ?? false,
-				});
+				const created = await this.model.create(doc);
 				const json = await this.toJSON(ctx, created);
 				await this.entityChanged("created", json, ctx, created);
 				return json;
 			} catch (err) {
 				if (!isDuplicateKey(err)) throw err;
-				const byEmail = email && (await this.model.exists({ loginKey: keys.loginKey }));
+				const byEmail = doc.email && (await this.model.exists({ loginKey: doc.loginKey }));
 				throw byEmail
 					? conflict("This email already has an account", ERR.EMAIL_TAKEN, { field: "email" })
 					: conflict("This username is taken in the school", ERR.USERNAME_TAKEN, { field: "username" });
 			}
+		},
+
+		/**
+		 * Inserts imported accounts in one round trip. If some are refused (a name taken since the check),
+		 * whatever was not stored is retried one by one, which names the problem of each line.
+		 */
+		async insertImported(this: any, ctx: Ctx, docs: any[], rows: StudentRow[]): Promise<{ created: any[]; failed: ImportProblem[] }> {
+			try {
+				await this.model.insertMany(docs, { ordered: false });
+			} catch (err) {
+				if (!isDuplicateKey(err) && !(err as { writeErrors?: unknown }).writeErrors) throw err;
+			}
+			const inserted = await this.model.find({ _id: { $in: docs.map(d => d._id) } });
+			const stored = new Set(inserted.map((d: any) => String(d._id)));
+			const created: any[] = await this.toJSON(ctx, inserted);
+			if (created.length > 0) await this.entityChanged("created", created, ctx);
+			const failed: ImportProblem[] = [];
+			for (const [i, doc] of docs.entries()) {
+				if (stored.has(String(doc._id))) continue;
+				try {
+					created.push(await this.insertUserDoc(ctx, doc));
+				} catch (err) {
+					if (!(err instanceof ClientError)) throw err;
+					failed.push({ line: rows[i].line, field: err.type === ERR.EMAIL_TAKEN ? "email" : "username", message: err.message });
+				}
+			}
+			return { created, failed };
+		},
+
+		/** Removes what an import stored of `docs` and gives back the seats it reserved. */
+		async undoImport(this: any, ctx: Ctx, schoolId: string, docs: any[], seats: number) {
+			try {
+				await this.model.deleteMany({ _id: { $in: docs.map(d => d._id) }, schoolId });
+			} catch (err) {
+				this.logger.error("Could not remove the accounts of a failed import", { schoolId }, err);
+			}
+			await this.releaseSeats(ctx, schoolId, seats);
 		},
 
 		async assertUsernameFree(this: any, schoolId: string, username: string) {
@@ -548,6 +669,11 @@ const UsersService: ServiceDef = {
 				roles: user.roles,
 			});
 		},
+	},
+
+	async started() {
+		// The lease is only a lease once its unique index exists.
+		await UserLease.init();
 	},
 };
 

@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { OneTimeToken } from "../../models/one-time-token.model.js";
+import { openFailSafeRedisStore } from "../../services/users/failsafe-throttle-store.js";
+import { LoginThrottle } from "../../services/users/login-throttle.js";
 import { hashToken } from "../../services/users/opaque-token.js";
 import { createUsernameStudent, latestMail, login, PASSWORD, signupSchool, tokenFrom, type SchoolFixture } from "../support/accounts.js";
 import { bootPlatform, http, settings, unique } from "../support/platform.js";
@@ -148,6 +150,47 @@ describe("auth", () => {
 		});
 	});
 
+	describe("concurrent use of single-use tokens", () => {
+		const PARALLEL = 6;
+		const statuses = (results: { status: number }[]) => results.map(r => r.status).sort();
+
+		it("rotates a refresh token once: the other requests count as reuse and end the family", async () => {
+			const session = await login({ email: fx.admin.email!, password: PASSWORD });
+			const results = await Promise.all(
+				Array.from({ length: PARALLEL }, () => http("POST", "/api/auth/refresh", { body: { refreshToken: session.refreshToken } })),
+			);
+			expect(statuses(results)).to.deep.equal([200, ...Array(PARALLEL - 1).fill(401)]);
+			for (const lost of results.filter(r => r.status === 401)) expect(lost.body.error.type).to.equal("INVALID_TOKEN");
+			// The winner's successor belongs to the revoked family: both sides log in again.
+			const winner = results.find(r => r.status === 200)!;
+			expect((await http("POST", "/api/auth/refresh", { body: { refreshToken: winner.body.refreshToken } })).status).to.equal(401);
+			expect((await auditActions(fx.admin.token, "auth.refresh.reused")).length).to.be.at.least(1);
+		});
+
+		it("verifies an email once when the link is opened several times at once", async () => {
+			const { email } = await signupUnverified();
+			const token = tokenFrom(await latestMail(email, "verify-email"));
+			const results = await Promise.all(Array.from({ length: PARALLEL }, () => http("POST", "/api/auth/verify-email", { body: { token } })));
+			expect(statuses(results)).to.deep.equal([200, ...Array(PARALLEL - 1).fill(410)]);
+			for (const lost of results.filter(r => r.status === 410)) expect(lost.body.error.type).to.equal("TOKEN_USED");
+			await login({ email, password: PASSWORD });
+		});
+
+		it("resets a password once when the reset link is used several times at once", async () => {
+			const school = await signupSchool();
+			const email = school.admin.email!;
+			await http("POST", "/api/auth/password-reset/request", { body: { email } });
+			const token = tokenFrom(await latestMail(email, "password-reset"));
+			const passwords = Array.from({ length: PARALLEL }, (_, i) => `a brand new passphrase ${i}`);
+			const results = await Promise.all(passwords.map(password => http("POST", "/api/auth/password-reset/confirm", { body: { token, password } })));
+			expect(statuses(results)).to.deep.equal([200, ...Array(PARALLEL - 1).fill(410)]);
+			const chosen = passwords[results.findIndex(r => r.status === 200)];
+			const loser = passwords.find(p => p !== chosen);
+			expect((await http("POST", "/api/auth/login", { body: { email, password: loser } })).status).to.equal(401);
+			await login({ email, password: chosen });
+		});
+	});
+
 	describe("throttling", () => {
 		it("blocks an account after repeated failures, even with the right password, with Retry-After", async () => {
 			const school = await signupSchool();
@@ -189,6 +232,29 @@ describe("auth", () => {
 				await clearAddressThrottle();
 			}
 			expect((await http("POST", "/api/auth/login", { body: { email: fx.admin.email, password: PASSWORD } })).status).to.equal(200);
+		});
+	});
+
+	describe("throttling without Redis", () => {
+		it("still answers logins (200 and 401, never 500) when the shared store is unreachable", async () => {
+			const { broker } = await bootPlatform();
+			const auth = broker.getLocalService("auth") as any;
+			const original = auth.throttle;
+			const warnings: string[] = [];
+			const store = await openFailSafeRedisStore("redis://127.0.0.1:1", "lp:test:", message => warnings.push(message), 100);
+			auth.throttle = new LoginThrottle(store, () => ({ maxFailures: 2, windowSeconds: 60, ipMaxFailures: 100 }));
+			try {
+				const school = await signupSchool();
+				const email = school.admin.email!;
+				expect((await http("POST", "/api/auth/login", { body: { email, password: PASSWORD } })).status).to.equal(200);
+				for (let i = 0; i < 2; i++) expect((await http("POST", "/api/auth/login", { body: { email, password: "wrong password 123" } })).status).to.equal(401);
+				// Counted in this process meanwhile: the account is still protected.
+				expect((await http("POST", "/api/auth/login", { body: { email, password: PASSWORD } })).status).to.equal(429);
+				expect(warnings.length).to.be.at.least(1);
+			} finally {
+				auth.throttle = original;
+				await store.close();
+			}
 		});
 	});
 

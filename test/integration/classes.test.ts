@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { invite, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
+import { createUsernameStudent, invite, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
 import { bootPlatform, http, systemMeta, unique } from "../support/platform.js";
 
 const post = (by: Account, path: string, body: unknown) => http("POST", path, { token: by.token, body });
@@ -190,6 +190,29 @@ describe("classes", () => {
 			expect(res.body.created).to.deep.equal([]);
 			expect(res.body.updated[0]).to.include({ name, subject: "History" });
 			expect(res.body.updated[0].teacherIds).to.have.members([t1.id, t2.id]);
+		});
+
+		it("resolves teachers by email and students by username or email, only within the school", async () => {
+			const pupil = await createUsernameStudent(s.admin, s.school.code);
+			const name = unique("IL");
+			const res = await importCsv(
+				csv(
+					`${name},,,2025,${t1.email!.toUpperCase()},${pupil.username!.toUpperCase()};${s2.email}`,
+					`${unique("IM")},,,2025,,${t1.email}`,
+					`${unique("IN")},,,2025,${outsider.email},`,
+					`${unique("IO")},,,2025,,${unique("ghost")}`,
+				),
+				"valid_only",
+			);
+			expect(res.status, JSON.stringify(res.body)).to.equal(200);
+			expect(res.body.created.map((c: any) => c.name)).to.deep.equal([name]);
+			expect(res.body.created[0].teacherIds).to.deep.equal([t1.id]);
+			expect(res.body.created[0].studentIds).to.have.members([pupil.id, s2.id]);
+			expect(res.body.errors.map((e: any) => [e.line, e.field, e.message.replace(/"[^"]*"/, "X")])).to.deep.equal([
+				[3, "students", "X is not a student"],
+				[4, "teachers", "no user X in this school"],
+				[5, "students", "no user X in this school"],
+			]);
 		});
 
 		it("writes nothing when a line is wrong (all_or_nothing, 422)", async () => {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { createPlatformAdmin, createUsernameStudent, invite, latestMail, login, PASSWORD, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
-import { http, unique } from "../support/platform.js";
+import { Subscription } from "../../models/subscription.model.js";
+import { bootPlatform, http, unique } from "../support/platform.js";
 import { withSettings } from "../support/settings-override.js";
 
 function signupBody(overrides: { email?: string; name?: string; timezone?: string; password?: string } = {}) {
@@ -67,6 +68,27 @@ describe("schools", () => {
 			const noAdmin = await http("POST", "/api/auth/login", { body: { email: body.admin.email, password: PASSWORD } });
 			expect(noAdmin.status).to.equal(401);
 			// The email is free again: the same signup now succeeds.
+			expect((await http("POST", "/api/schools/signup", { body })).status).to.equal(201);
+		});
+
+		it("removes the subscription too when a step after it fails", async () => {
+			const body = signupBody();
+			const { broker } = await bootPlatform();
+			const transport = (broker.getLocalService("mailer") as any).transport;
+			const send = transport.send;
+			// The verification mail is the step after the subscription: make it fail for this address only.
+			transport.send = (mail: { to: string }) => (mail.to === body.admin.email ? Promise.reject(new Error("SMTP is down")) : send.call(transport, mail));
+			const subscriptionsBefore = await Subscription.countDocuments();
+			let res;
+			try {
+				res = await http("POST", "/api/schools/signup", { body });
+			} finally {
+				transport.send = send;
+			}
+			expect(res.status).to.be.within(500, 599);
+			expect(await Subscription.countDocuments()).to.equal(subscriptionsBefore);
+			expect(await schoolsNamed(root, body.school.name)).to.have.length(0);
+			expect((await http("POST", "/api/auth/login", { body: { email: body.admin.email, password: PASSWORD } })).status).to.equal(401);
 			expect((await http("POST", "/api/schools/signup", { body })).status).to.equal(201);
 		});
 	});

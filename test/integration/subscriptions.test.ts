@@ -145,4 +145,32 @@ describe("subscriptions", () => {
 		await system("subscriptions.createForSchool", { schoolId: "65a00000000000000000000a", plan: "gold" }).catch(e => (err = e));
 		expect(err?.code).to.equal(422);
 	});
+
+	it("removes a school's subscription only while no seat is in use (signup compensation)", async () => {
+		const schoolId = "65a00000000000000000000b";
+		await system("subscriptions.createForSchool", { schoolId });
+		await system("subscriptions.reserveSeats", { schoolId, count: 1 });
+		let err: any;
+		await system("subscriptions.removeForSchool", { schoolId }).catch(e => (err = e));
+		expect(err?.code).to.equal(409);
+		expect(await system("subscriptions.check", { schoolId })).to.deep.equal({ allowed: true });
+
+		await system("subscriptions.releaseSeats", { schoolId, count: 1 });
+		expect(await system("subscriptions.removeForSchool", { schoolId })).to.deep.equal({ removed: 1 });
+		expect(await system("subscriptions.removeForSchool", { schoolId })).to.deep.equal({ removed: 0 });
+		err = undefined;
+		await system("subscriptions.check", { schoolId }).catch(e => (err = e));
+		expect(err?.code).to.equal(404);
+		// Clients cannot reach it.
+		const { broker } = await bootPlatform();
+		const asAdmin = { meta: { user: { id: a.admin.id, schoolId: a.school.id, roles: ["school_admin"] } } };
+		err = undefined;
+		try {
+			await broker.call("subscriptions.removeForSchool", { schoolId: a.school.id }, asAdmin);
+		} catch (e) {
+			err = e;
+		}
+		expect(err?.code).to.equal(403);
+		expect((await mine(a.admin)).status).to.equal("active");
+	});
 });

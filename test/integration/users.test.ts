@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { createPlatformAdmin, createUsernameStudent, invite, login, PASSWORD, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
-import { http, unique } from "../support/platform.js";
+import { bootPlatform, http, unique } from "../support/platform.js";
 
 async function seatsUsed(admin: Account): Promise<number> {
 	const res = await http("GET", "/api/subscription", { token: admin.token });
@@ -185,6 +185,41 @@ describe("users", () => {
 			await login({ schoolCode: school.school.code, username: a, password: PASSWORD });
 		});
 
+		it("imports 500 students within the action's own timeout", async function () {
+			this.timeout(180_000);
+			const school = await signupSchool();
+			await limitSeats(school.school.id, 600);
+			const prefix = unique("bulk");
+			const csv = `${header}\n${Array.from({ length: 500 }, (_, i) => `${prefix}${i},A,B,${PASSWORD},`).join("\n")}\n`;
+			const { broker } = await bootPlatform();
+			const admin = { id: school.admin.id, schoolId: school.school.id, roles: ["school_admin"] };
+			const began = Date.now();
+			// No timeout in the call: the action's own (longer than a request's) applies, as it does behind the gateway.
+			const res: any = await broker.call("users.importStudents", { csv, mode: "all_or_nothing" }, { meta: { user: admin } });
+			const ms = Date.now() - began;
+			expect(res.created).to.have.length(500);
+			expect(res.errors).to.deep.equal([]);
+			expect(await seatsUsed(school.admin)).to.equal(500);
+			expect(await userCount(school.admin, prefix)).to.equal(500);
+			await login({ schoolCode: school.school.code, username: `${prefix}499`, password: PASSWORD });
+			console.log(`      500 students imported in ${ms} ms`);
+		});
+
+		it("stores the other rows when a username was taken after the check, naming its line", async () => {
+			const school = await signupSchool();
+			const [a, b, c] = [unique("race"), unique("race"), unique("race")];
+			await http("POST", "/api/users/students", { token: school.admin.token, body: { username: b, password: PASSWORD, firstName: "T", lastName: "K" } });
+			const { broker } = await bootPlatform();
+			const users = broker.getLocalService("users") as any;
+			const ctx = (broker as any).ContextFactory.create(broker, null, {}, { meta: { user: { id: school.admin.id, schoolId: school.school.id, roles: ["school_admin"] } } });
+			const rows = [a, b, c].map((username, i) => ({ line: i + 2, username, firstName: "A", lastName: "B", password: PASSWORD }));
+			const docs = await Promise.all(rows.map(row => users.newUserDoc({ ...row, schoolId: school.school.id, roles: ["student"] })));
+			const { created, failed } = await users.insertImported(ctx, docs, rows);
+			expect(created.map((u: any) => u.username).sort()).to.deep.equal([a, c].sort());
+			expect(failed).to.deep.equal([{ line: 3, field: "username", message: "This username is taken in the school" }]);
+			expect(await userCount(school.admin, "race")).to.equal(3);
+		});
+
 		it("reports usernames already in the school", async () => {
 			const school = await signupSchool();
 			const taken = unique("taken");
@@ -262,6 +297,45 @@ describe("users", () => {
 		});
 	});
 
+	describe("concurrent changes", () => {
+		const activeAdmins = async (admin: Account) =>
+			(await http("GET", "/api/users?role=school_admin&status=active", { token: admin.token })).body.total as number;
+
+		it("two admins demoting each other at once leave one admin", async () => {
+			const school = await signupSchool();
+			const second = await invite(school.admin, "school_admin");
+			const results = await Promise.all([
+				http("PATCH", `/api/users/${second.id}/roles`, { token: school.admin.token, body: { roles: ["teacher"] } }),
+				http("PATCH", `/api/users/${school.admin.id}/roles`, { token: second.token, body: { roles: ["teacher"] } }),
+			]);
+			expect(results.map(r => r.status).sort()).to.deep.equal([200, 409]);
+			expect(await activeAdmins(school.admin)).to.equal(1);
+		});
+
+		it("two admins suspending each other at once leave one active admin", async () => {
+			const school = await signupSchool();
+			const second = await invite(school.admin, "school_admin");
+			const results = await Promise.all([
+				http("POST", `/api/users/${second.id}/suspend`, { token: school.admin.token }),
+				http("POST", `/api/users/${school.admin.id}/suspend`, { token: second.token }),
+			]);
+			expect(results.map(r => r.status).sort()).to.deep.equal([200, 409]);
+			expect(await activeAdmins(school.admin)).to.equal(1);
+		});
+
+		it("repeated concurrent suspensions and reactivations move one seat each way", async () => {
+			const school = await signupSchool();
+			const someone = await invite(school.admin, "teacher");
+			const seats = await seatsUsed(school.admin);
+			const burst = (action: string) =>
+				Promise.all(Array.from({ length: 5 }, () => http("POST", `/api/users/${someone.id}/${action}`, { token: school.admin.token })));
+			expect((await burst("suspend")).map(r => r.status)).to.deep.equal([200, 200, 200, 200, 200]);
+			expect(await seatsUsed(school.admin)).to.equal(seats - 1);
+			expect((await burst("reactivate")).map(r => r.status)).to.deep.equal([200, 200, 200, 200, 200]);
+			expect(await seatsUsed(school.admin)).to.equal(seats);
+		});
+	});
+
 	describe("suspension", () => {
 		it("suspends: no login, no refresh, the seat is freed; reactivation takes it again", async () => {
 			const someone = await invite(fx.admin, "teacher");
@@ -303,7 +377,9 @@ describe("users", () => {
 	});
 
 	describe("student profiles by staff", () => {
-		it("lets a teacher set accommodations within bounds", async () => {
+		it("lets a teacher set accommodations of a student they teach, within bounds", async () => {
+			const cls = await http("POST", "/api/classes", { token: teacher.token, body: { name: unique("Profiles"), studentIds: [student.id] } });
+			expect(cls.status, JSON.stringify(cls.body)).to.equal(201);
 			const ok = await http("PATCH", `/api/users/${student.id}/student-profile`, { token: teacher.token, body: { accommodations: { extraTimePercent: 50, largeText: true } } });
 			expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
 			expect(ok.body.studentProfile.accommodations).to.deep.equal({ extraTimePercent: 50, largeText: true });
@@ -311,6 +387,18 @@ describe("users", () => {
 			expect(tooMuch.status).to.equal(422);
 			const me = await http("GET", "/api/me", { token: student.token });
 			expect(me.body.studentProfile.accommodations.extraTimePercent).to.equal(50);
+		});
+
+		it("refuses a teacher a student they do not teach (403), changing nothing; the school admin may", async () => {
+			const other = await invite(fx.admin, "student");
+			const before = (await http("GET", `/api/users/${other.id}`, { token: fx.admin.token })).body.studentProfile ?? null;
+			const denied = await http("PATCH", `/api/users/${other.id}/student-profile`, { token: teacher.token, body: { accommodations: { largeText: true } } });
+			expect(denied.status).to.equal(403);
+			expect(denied.body.error.type).to.equal("FORBIDDEN");
+			expect((await http("GET", `/api/users/${other.id}`, { token: fx.admin.token })).body.studentProfile ?? null).to.deep.equal(before);
+			const byAdmin = await http("PATCH", `/api/users/${other.id}/student-profile`, { token: fx.admin.token, body: { accommodations: { largeText: true } } });
+			expect(byAdmin.status, JSON.stringify(byAdmin.body)).to.equal(200);
+			expect(byAdmin.body.studentProfile.accommodations).to.deep.equal({ largeText: true });
 		});
 
 		it("only applies to students of the school", async () => {

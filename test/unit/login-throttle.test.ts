@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { Redis } from "ioredis";
 import { randomBytes } from "node:crypto";
-import { LoginThrottle, MemoryThrottleStore, RedisThrottleStore, type ThrottleStore } from "../../services/users/login-throttle.js";
+import { FailSafeThrottleStore, openFailSafeRedisStore } from "../../services/users/failsafe-throttle-store.js";
+import { LoginThrottle, MemoryThrottleStore, RedisThrottleStore, type Counter, type ThrottleStore } from "../../services/users/login-throttle.js";
 import { requireEnv } from "../support/platform.js";
 
 const limits = { maxFailures: 3, windowSeconds: 60, ipMaxFailures: 5 };
@@ -109,5 +110,53 @@ describe("RedisThrottleStore", () => {
 			await a.close();
 			await b.close();
 		}
+	});
+});
+
+describe("FailSafeThrottleStore", () => {
+	const account = () => `email:${randomBytes(6).toString("hex")}@x.test`;
+	/** A shared store that says it is connected but whose every command fails. */
+	const broken = (): ThrottleStore => ({
+		available: () => true,
+		increment: () => Promise.reject(new Error("READONLY")),
+		get: () => Promise.reject(new Error("READONLY")),
+		reset: () => Promise.reject(new Error("READONLY")),
+		close: async () => undefined,
+	});
+
+	it("throttles from memory, without hanging or throwing, when Redis is unreachable", async () => {
+		const warnings: string[] = [];
+		const began = Date.now();
+		const store = await openFailSafeRedisStore("redis://127.0.0.1:1", "lp:test:", message => warnings.push(message), 300);
+		try {
+			const throttle = new LoginThrottle(store, () => limits);
+			const who = account();
+			for (let i = 0; i < limits.maxFailures; i++) await throttle.recordFailure(who, "10.0.0.1");
+			expect((await throttle.check(who, "10.0.0.1")).allowed).to.equal(false);
+			await throttle.recordSuccess(who);
+			expect((await throttle.check(who)).allowed).to.equal(true);
+			expect(Date.now() - began).to.be.below(2000);
+			expect(store.fallbackCount).to.be.above(0);
+			expect(warnings).to.include("Login throttle: shared store unavailable, counting in this process only");
+		} finally {
+			await store.close();
+		}
+	});
+
+	it("answers a failing command from memory with one warning, and uses the shared store when it works", async () => {
+		const warnings: string[] = [];
+		const failing = new FailSafeThrottleStore(broken(), message => warnings.push(message));
+		const who = account();
+		expect((await failing.increment(who, 60)).count).to.equal(1);
+		expect((await failing.increment(who, 60)).count).to.equal(2);
+		expect(await failing.get(who)).to.include({ count: 2 });
+		expect(warnings).to.have.length(1);
+
+		const shared = new MemoryThrottleStore();
+		const working = new FailSafeThrottleStore(shared, message => warnings.push(message));
+		const counter: Counter = await working.increment(who, 60);
+		expect(counter.count).to.equal(1);
+		expect((await shared.get(who)).count).to.equal(1);
+		expect(working.fallbackCount).to.equal(0);
 	});
 });

@@ -97,6 +97,11 @@ export function buildTrainingItems(reviews: readonly OptimizerReview[], timeZone
 	return items;
 }
 
+/** Whether fsrs-rs accepts the item: at least one review a day or more after the previous one. */
+export function isTrainable(item: TrainingItem): boolean {
+	return item.some((r) => r.deltaT > 0);
+}
+
 export type Binding = typeof import("@open-spaced-repetition/binding");
 let bindingPromise: Promise<Binding> | undefined;
 
@@ -122,7 +127,10 @@ export async function optimizeParameters(reviews: readonly OptimizerReview[], op
 	} catch (err) {
 		throw err instanceof OptimizerUnavailableError ? err : new OptimizerUnavailableError(err instanceof Error ? err.message : String(err));
 	}
-	const trainSet = items.map((item) => new binding.FSRSBindingItem(item.map((r) => new binding.FSRSBindingReview(r.rating, r.deltaT))));
+	// fsrs-rs aborts the whole process (a panic it cannot unwind) on an item without a day between reviews
+	const trainable = items.filter(isTrainable);
+	if (trainable.length === 0) throw new NotEnoughReviewsError(0, required);
+	const trainSet = trainable.map((item) => new binding.FSRSBindingItem(item.map((r) => new binding.FSRSBindingReview(r.rating, r.deltaT))));
 	let parameters: number[];
 	try {
 		parameters = await binding.computeParameters(trainSet, {
@@ -136,7 +144,7 @@ export async function optimizeParameters(reviews: readonly OptimizerReview[], op
 	}
 	const problems = checkFsrsParameters(parameters);
 	if (problems.length > 0) throw new OptimizerUnavailableError(`it returned unusable parameters (${problems[0].field} ${problems[0].message})`);
-	return { parameters: [...parameters], reviewsUsed: usable, trainingItems: items.length };
+	return { parameters: [...parameters], reviewsUsed: usable, trainingItems: trainable.length };
 }
 
 /**

@@ -1,18 +1,27 @@
 /**
  * Mutual exclusion through a unique-key insert: whoever inserts `{key}` holds the lease until it
- * deletes it or the lease expires (a crashed holder cannot block for ever). Used around every write
- * of a subscription, because FerretDB does not make one conditional update atomic (see
- * models/lease.model.ts); on MongoDB it only costs two small writes.
+ * deletes it or the lease expires (a crashed holder cannot block for ever).
+ *
+ * Why: FerretDB (our test database, and any deployment on it) applies a conditional update as
+ * read-then-write without a transaction, so two concurrent `findOneAndUpdate`s can both pass their
+ * filter; a unique-key insert is atomic there. Every single-use or limit guarantee that rests on a
+ * conditional update (seats, invitation and token redemption, rotation of refresh tokens, the last
+ * school admin) runs its check-and-write under a lease. The conditional filters stay: on MongoDB
+ * they alone are the guarantee, and the lease costs two small writes.
+ *
+ * Each owning service keeps its leases in its own collection (`leaseModel("<Service>Lease")`).
  */
 import { randomUUID } from "node:crypto";
 import type { Model } from "mongoose";
-import { ClientError, ERR, isDuplicateKey } from "../shared/errors.js";
+import { ClientError, ERR, isDuplicateKey } from "./errors.js";
 
 export interface LeaseOptions {
 	/** How long a holder may keep the lease before others may take it over. */
 	leaseMs?: number;
-	/** How long to wait for the lease before giving up. */
+	/** How long to wait for the lease before giving up with 409 CONFLICT. */
 	waitMs?: number;
+	/** The 409's message when the wait runs out. */
+	busyMessage?: string;
 }
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
@@ -34,12 +43,13 @@ export async function withLease<T>(locks: Model<any>, key: string, fn: () => Pro
 			await locks.deleteOne({ _id: held._id, owner: held.owner });
 			continue;
 		}
-		if (Date.now() > deadline) throw new ClientError("The subscription is busy, try again", 409, ERR.CONFLICT);
+		if (Date.now() > deadline) throw new ClientError(opts.busyMessage ?? "Someone else is changing this right now, try again", 409, ERR.CONFLICT);
 		await sleep(Math.min(50, 2 + attempt * 2) * (0.5 + Math.random()));
 	}
 	try {
 		return await fn();
 	} finally {
-		await locks.deleteOne({ key, owner });
+		// A lease that cannot be deleted expires on its own; the work it guarded is done either way.
+		await locks.deleteOne({ key, owner }).catch(() => undefined);
 	}
 }

@@ -4,7 +4,7 @@
  * it describes (that already happened), so a failure is logged loudly instead of thrown.
  */
 import type { ServiceBroker } from "moleculer";
-import type { Ctx } from "../shared/identity.js";
+import type { Ctx } from "./identity.js";
 
 export interface AuditFact {
 	/** The school the fact belongs to; null for platform-level facts. Defaults to the caller's school. */

@@ -1,0 +1,46 @@
+/**
+ * One attempt at an evaluation step (a graded, timed quiz), stored apart from revision sessions.
+ * `(schoolId, studentId, pathId, stepId, attemptNo)` is unique, so the attempt count cannot be exceeded
+ * by two starts at once. Owned by services/learning/evaluations.service.ts.
+ */
+import { Schema } from "mongoose";
+import { leaseModel } from "./lease.model.js";
+import { defineModel, defineSchema, ObjectId } from "./define.js";
+
+const part = (definition: Record<string, unknown>) => new Schema(definition, { _id: false });
+
+export const EvaluationAttemptSchema = defineSchema({
+	schoolId: { type: ObjectId, required: true, index: true },
+	studentId: { type: ObjectId, required: true },
+	pathId: { type: ObjectId, required: true },
+	stepId: { type: String, required: true },
+	teacherId: { type: ObjectId, required: true },
+	subject: { type: String, required: true },
+	attemptNo: { type: Number, required: true },
+	itemIds: { type: [String], default: [] },
+	status: { type: String, enum: ["in_progress", "submitted", "expired"], required: true, default: "in_progress" },
+	startedAt: { type: Date, required: true },
+	deadline: { type: Date, required: true },
+	submittedAt: { type: Date, default: null },
+	passScore: { type: Number, required: true },
+	answers: {
+		type: [
+			part({
+				itemId: { type: String, required: true },
+				answered: { type: Boolean, required: true },
+				correct: { type: Boolean, required: true },
+				score: { type: Number, required: true },
+				rating: { type: Number, required: true },
+				responseTimeMs: { type: Number, default: null },
+			}),
+		],
+		default: [],
+	},
+	score: { type: Number, default: null },
+	passed: { type: Boolean, default: null },
+});
+EvaluationAttemptSchema.index({ schoolId: 1, studentId: 1, pathId: 1, stepId: 1, attemptNo: 1 }, { unique: true });
+EvaluationAttemptSchema.index({ schoolId: 1, pathId: 1 });
+
+export const EvaluationAttempt = defineModel("EvaluationAttempt", EvaluationAttemptSchema);
+export const EvaluationLease = leaseModel("EvaluationLease");

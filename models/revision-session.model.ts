@@ -1,0 +1,56 @@
+/**
+ * A student's revision session on one step: its queue, fixed at the start, and every answer taken, each
+ * with the client id that makes a retry harmless. Owned by services/learning/revisions.service.ts; the
+ * rules live in services/learning/sessions/session-logic.ts.
+ */
+import { Schema } from "mongoose";
+import { leaseModel } from "./lease.model.js";
+import { defineModel, defineSchema, ObjectId } from "./define.js";
+
+export const SESSION_STATUSES = ["active", "completed", "abandoned"] as const;
+
+const part = (definition: Record<string, unknown>) => new Schema(definition, { _id: false });
+
+const AnswerSchema = part({
+	clientId: { type: String, required: true },
+	itemId: { type: String, required: true },
+	correct: { type: Boolean, required: true },
+	score: { type: Number, required: true },
+	rating: { type: Number, required: true },
+	responseTimeMs: { type: Number, default: null },
+	answeredAt: { type: Date, required: true },
+	/** Whether the answer changed the memory model (false for practice ahead of time). */
+	counted: { type: Boolean, default: true },
+});
+
+export const RevisionSessionSchema = defineSchema({
+	schoolId: { type: ObjectId, required: true, index: true },
+	studentId: { type: ObjectId, required: true },
+	pathId: { type: ObjectId, required: true },
+	stepId: { type: String, required: true },
+	/** The path's owner: whose scheduling layer applies and who is told the session ended. */
+	teacherId: { type: ObjectId, required: true },
+	subject: { type: String, required: true },
+	/** group: one student's part of a teacher-led live session (recorded at its end by the live room). */
+	mode: { type: String, enum: ["normal", "practice", "group"], required: true },
+	/** The live session a group-mode session belongs to (its id is derived from this and the student). */
+	liveSessionId: { type: String, default: null },
+	status: { type: String, enum: SESSION_STATUSES, required: true, default: "active" },
+	queue: { type: [part({ itemId: { type: String, required: true }, kind: { type: String, required: true } })], default: [] },
+	answers: { type: [AnswerSchema], default: [] },
+	extraTimePercent: { type: Number, default: 0 },
+	startedAt: { type: Date, required: true },
+	lastActivityAt: { type: Date, required: true },
+	endedAt: { type: Date, default: null },
+	summary: {
+		type: part({ score: Number, successRate: Number, timeSpentMs: Number, answered: Number, correct: Number }),
+		default: null,
+	},
+});
+RevisionSessionSchema.index({ schoolId: 1, studentId: 1, startedAt: -1 });
+RevisionSessionSchema.index({ schoolId: 1, pathId: 1 });
+RevisionSessionSchema.index({ status: 1, lastActivityAt: 1 });
+
+export const RevisionSession = defineModel("RevisionSession", RevisionSessionSchema);
+/** Held while one session takes an answer or ends, so a retry racing the first request acts once. */
+export const RevisionSessionLease = leaseModel("RevisionSessionLease");

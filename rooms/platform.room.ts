@@ -1,0 +1,192 @@
+/**
+ * What every platform room shares, so a new room only writes its own rules:
+ * - `static onAuth` verifies the gateway's JWT and that the account is still active (before any seat);
+ * - `call(client, action, params)` calls the owning service AS the connected user (the realtime service
+ *   is an edge: the permission middleware treats these calls as the client's own);
+ * - `command(type, rules, handler)` registers a client message with validation, a per-client token
+ *   bucket and typed error answers, so a bad message never crashes the room nor drops the client;
+ * - `relay(topic, key, listener)` subscribes to broker events relayed by the realtime service, and every
+ *   subscription is removed on dispose (per-client ones on leave);
+ * - a user whose account is suspended or whose roles change is disconnected from every room.
+ *
+ * Subclasses implement the hooks `admit` (refuse a join by throwing), `joined`, `left`, `disposed`,
+ * and must not override onJoin / onLeave / onDispose / onUncaughtException themselves.
+ * Rooms that allow reconnection (`onDrop` + `allowReconnection`) should re-run `admit` in `onReconnect`.
+ */
+import { Room, ServerError, ErrorCode, type AuthContext, type Client, type RoomOptions } from "@colyseus/core";
+import type { MessageContext } from "@colyseus/shared-types";
+import { isValidObjectId } from "mongoose";
+import { systemMeta, type AuthUser } from "../services/shared/identity.js";
+import { verifyAccessToken } from "../services/shared/tokens.js";
+import { roomContext, type RoomContext } from "./context.js";
+import { ROOM_CLOSE, ROOM_ERR, RoomError, toRoomError } from "./protocol.js";
+import type { RelayListener, RelayTopic } from "./relay.js";
+import { TokenBucket, type BucketRule } from "./token-bucket.js";
+
+export type RoomClient = Client & { auth: AuthUser };
+
+/** fastest-validator schema of a command's payload. */
+export type CommandRules = Record<string, unknown>;
+
+export interface CommandOptions {
+	/** Message type the result is sent back as, for clients using `send` rather than `request`. */
+	reply?: string;
+	/** Tokens this command costs from the client's bucket (default 1). */
+	cost?: number;
+}
+
+/** Default budget: bursts of 10 messages, 5 per second sustained. */
+export const DEFAULT_RATE: BucketRule = { capacity: 10, perSecond: 5 };
+
+/** Verifies the access token and that the account is still active; refuses the join otherwise. */
+export async function authenticate(token: string | undefined): Promise<AuthUser> {
+	if (!token) throw new ServerError(ErrorCode.AUTH_FAILED, "Authentication required");
+	let user: AuthUser;
+	try {
+		user = await verifyAccessToken(token);
+	} catch {
+		throw new ServerError(ErrorCode.AUTH_FAILED, "Invalid access token");
+	}
+	if (!isValidObjectId(user.id)) throw new ServerError(ErrorCode.AUTH_FAILED, "Only users join rooms");
+	// An access token outlives a suspension by up to its TTL; the account's status does not.
+	const account: any = await roomContext()
+		.broker.call("users.sessionUser", { userId: user.id }, { meta: systemMeta() })
+		.catch(() => null);
+	if (!account || account.status !== "active") throw new ServerError(ErrorCode.AUTH_FAILED, "This account is not active");
+	return user;
+}
+
+/** Calls a service action as this user: usable from static onAuth, which Colyseus calls without a room. */
+export function callAs<R = unknown>(user: AuthUser, action: string, params: Record<string, unknown>): Promise<R> {
+	return roomContext().broker.call<R, Record<string, unknown>>(action, params, { meta: { user } });
+}
+
+export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends Room<T> {
+	/** Overridable per room type, before any client joins. */
+	protected rate: BucketRule = DEFAULT_RATE;
+	private readonly buckets = new Map<string, TokenBucket>();
+	private readonly roomLinks: (() => void)[] = [];
+	private readonly clientLinks = new Map<string, (() => void)[]>();
+
+	constructor() {
+		super();
+		// Colyseus drops a client that sends an unknown type; answering it keeps the connection.
+		this.onMessage("*", (client: Client, type: string | number) => {
+			client.send("error", { type: ROOM_ERR.UNKNOWN_MESSAGE, message: `Unknown message type "${String(type)}"`, command: String(type) });
+		});
+		// A flood far beyond any bucket is not a client worth answering.
+		this.maxMessagesPerSecond = 50;
+	}
+
+	static async onAuth(token: string, _options: unknown, _context: AuthContext): Promise<unknown> {
+		return authenticate(token);
+	}
+
+	protected get context(): RoomContext {
+		return roomContext();
+	}
+
+	protected userOf(client: Client): AuthUser {
+		return (client as RoomClient).auth;
+	}
+
+	/** Calls a service action as the client's user. */
+	protected call<R = unknown>(client: Client | AuthUser, action: string, params: Record<string, unknown>): Promise<R> {
+		return callAs<R>("sessionId" in client ? this.userOf(client) : client, action, params);
+	}
+
+	/** Subscribes the room to relayed events until it is disposed. */
+	protected relay(topic: RelayTopic, key: string, listener: RelayListener): void {
+		this.roomLinks.push(this.context.relay.subscribe(topic, key, listener));
+	}
+
+	protected command<P = any>(type: string, rules: CommandRules, handler: (client: RoomClient, params: P) => unknown, options: CommandOptions = {}): void {
+		const check = this.context.broker.validator!.compile({ $$strict: "remove", ...rules }) as (value: unknown) => true | { field?: string; message?: string }[];
+		this.onMessage(type, async (client: Client, payload: unknown, mctx?: MessageContext) => {
+			const isRequest = mctx?.id !== undefined;
+			const clientId = typeof (payload as any)?.clientId === "string" ? (payload as any).clientId : undefined;
+			try {
+				if (!this.bucketOf(client).take(Date.now(), options.cost ?? 1)) throw new RoomError(ROOM_ERR.RATE_LIMITED, "Too many messages, slow down");
+				const params = payload === undefined ? {} : payload;
+				if (typeof params !== "object" || params === null || Array.isArray(params)) throw new RoomError(ROOM_ERR.VALIDATION, "The message must be an object");
+				const verdict = check(params);
+				if (verdict !== true) {
+					const problems = verdict.map(p => ({ field: p.field, message: p.message }));
+					throw new RoomError(ROOM_ERR.VALIDATION, problems[0]?.message ?? "Invalid message", problems);
+				}
+				const result = await handler(client as RoomClient, params as P);
+				if (isRequest) return result;
+				if (options.reply && result !== undefined) client.send(options.reply, result);
+				return undefined;
+			} catch (err) {
+				const { expected, ...body } = toRoomError(err);
+				if (!expected) this.context.logger.error(`Room ${this.roomName} (${this.roomId}) failed on "${type}"`, err);
+				if (isRequest) return mctx!.reject(body);
+				client.send("error", { ...body, command: type, ...(clientId ? { clientId } : {}) });
+				return undefined;
+			}
+		});
+	}
+
+	// --- Colyseus lifecycle: final here, subclasses use the hooks below ---
+
+	async onJoin(client: Client, options: any): Promise<void> {
+		await this.admit(client as RoomClient, options ?? {});
+		const user = this.userOf(client);
+		this.clientLinks.set(client.sessionId, [this.context.relay.subscribe("account", user.id, () => this.evict(client))]);
+		await this.joined?.(client as RoomClient, options ?? {});
+	}
+
+	async onLeave(client: Client, code?: number): Promise<void> {
+		for (const unlink of this.clientLinks.get(client.sessionId) ?? []) unlink();
+		this.clientLinks.delete(client.sessionId);
+		this.buckets.delete(client.sessionId);
+		await this.left?.(client as RoomClient, code);
+	}
+
+	async onDispose(): Promise<void> {
+		for (const unlink of this.roomLinks.splice(0)) unlink();
+		for (const links of this.clientLinks.values()) for (const unlink of links) unlink();
+		this.clientLinks.clear();
+		this.buckets.clear();
+		await this.disposed?.();
+	}
+
+	onUncaughtException(error: Error & { cause?: unknown }, methodName: string): void {
+		const cause = error.cause ?? error;
+		// A refused join is the room doing its job, not a failure.
+		if (toRoomError(cause).expected && (methodName === "onJoin" || methodName === "onAuth")) return;
+		const logger = (() => {
+			try {
+				return this.context.logger;
+			} catch {
+				return console;
+			}
+		})();
+		logger.error(`Room ${this.roomName} (${this.roomId}) failed in ${methodName}`, cause);
+	}
+
+	// --- hooks ---
+
+	/** Refuse a join by throwing (a ClientError or RoomError reaches the client as the join's error). */
+	protected abstract admit(client: RoomClient, options: Record<string, unknown>): Promise<void>;
+	protected joined?(client: RoomClient, options: Record<string, unknown>): void | Promise<void>;
+	protected left?(client: RoomClient, code?: number): void | Promise<void>;
+	protected disposed?(): void | Promise<void>;
+
+	/** Disconnects a client whose account changed; a room may override to also end reconnection windows. */
+	protected evict(client: Client): void {
+		try {
+			client.leave(ROOM_CLOSE.ACCOUNT_CHANGED, "Your account changed: sign in again");
+		} catch {
+			/* already gone */
+		}
+	}
+
+	private bucketOf(client: Client): TokenBucket {
+		let bucket = this.buckets.get(client.sessionId);
+		if (!bucket) this.buckets.set(client.sessionId, (bucket = new TokenBucket(this.rate)));
+		return bucket;
+	}
+}
+

@@ -1,0 +1,167 @@
+/**
+ * Solo revision as a live room (issue 4 §3, scenario 2 over WebSocket). The student creates it with
+ * `{pathId, stepId, mode?}` (a new session) or `{sessionId}` (resume one); the room pushes the next item,
+ * runs its timer and answers each answer with immediate feedback. It holds no rules of its own: it calls
+ * the very actions of the REST flow as the student (`revisions.start`, `next`, `answer`, `end`), which run
+ * sessions/session-logic.ts and persist the session. One implementation, two transports.
+ *
+ * The timer: an item is shown with a time limit, the time after which a right answer is rated Hard
+ * (memory/rating.ts). The room measures the response time itself, from the item going out to the answer
+ * arriving, and passes it on; when the limit passes the student is told (`timeUp`) and may still answer.
+ *
+ * Patch rate: 250 ms and an explicit patch at every change. One client, a handful of changes per minute:
+ * the tick only has to drive the room clock (the item timer), not the display.
+ */
+import type { Client, Delayed } from "@colyseus/core";
+import { forbidden, conflict } from "../services/shared/errors.js";
+import type { StudentItem } from "../services/learning/content/redact.js";
+import { timeThresholdsMs } from "../services/learning/memory/rating.js";
+import { reconnectSeconds } from "./group.room.js";
+import { authenticate, PlatformRoom, type RoomClient } from "./platform.room.js";
+import { RevisionState } from "./schema/revision-state.js";
+
+const PATCH_RATE_MS = 250;
+const CLIENT_ID = { type: "string", min: 1, max: 100, pattern: /^[A-Za-z0-9_.:-]+$/ } as const;
+
+interface Shown {
+	item: StudentItem & { id: string };
+	shownAt: number;
+	limitMs: number;
+	timer: Delayed;
+}
+
+export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
+	maxClients = 1;
+	private ownerId = "";
+	private sessionId = "";
+	private first: (StudentItem & { id: string }) | null = null;
+	private shown: Shown | undefined;
+	private busy = false;
+	private last: { clientId: string; feedback: unknown } | undefined;
+	private finishing: Promise<unknown> | undefined;
+
+	static async onAuth(token: string) {
+		const user = await authenticate(token);
+		if (!user.roles.includes("student")) throw forbidden("Only students revise");
+		return user;
+	}
+
+	onCreate() {
+		this.state = new RevisionState();
+		this.patchRate = PATCH_RATE_MS;
+		this.command("answer", { clientId: CLIENT_ID, answer: { type: "any" } }, (client, p: { clientId: string; answer: unknown }) => this.answer(client, p), {
+			reply: "feedback",
+		});
+		this.command("end", {}, client => this.finish(client), { reply: "summary" });
+	}
+
+	/** The first join starts (or resumes) the session as the student; later joins must be that student. */
+	protected async admit(client: RoomClient, options: Record<string, unknown>) {
+		if (this.ownerId) {
+			if (client.auth.id !== this.ownerId) throw forbidden("This revision room is someone else's");
+			return;
+		}
+		if (typeof options.sessionId === "string") {
+			const next = await this.call<{ done: boolean; remaining: number; item?: StudentItem & { id: string } }>(client, "revisions.next", { id: options.sessionId });
+			if (next.done) throw conflict("This revision session is over");
+			this.sessionId = options.sessionId;
+			this.first = next.item ?? null;
+			this.state.remaining = next.remaining;
+		} else {
+			const started = await this.call<{ id: string; queue: number; item: (StudentItem & { id: string }) | null }>(client, "revisions.start", {
+				pathId: options.pathId,
+				stepId: options.stepId,
+				...(options.mode === undefined ? {} : { mode: options.mode }),
+			});
+			this.sessionId = started.id;
+			this.first = started.item;
+			this.state.remaining = started.queue;
+		}
+		this.ownerId = client.auth.id;
+		this.state.sessionId = this.sessionId;
+	}
+
+	protected joined(client: RoomClient) {
+		if (this.first) {
+			this.show(client, this.first);
+			this.first = null;
+		} else this.resend(client);
+	}
+
+	onDrop(client: Client) {
+		if (this.state.status === "done") return;
+		this.allowReconnection(client, reconnectSeconds());
+	}
+
+	async onReconnect(client: Client) {
+		await this.admit(client as RoomClient, {});
+		this.resend(client);
+	}
+
+	private show(client: Client, item: StudentItem & { id: string }) {
+		this.shown?.timer.clear();
+		const limitMs = Math.round(timeThresholdsMs(item.expectedSeconds).slowMs);
+		const shownAt = Date.now();
+		const timer = this.clock.setTimeout(() => client.send("timeUp", { itemId: item.id }), limitMs);
+		this.shown = { item, shownAt, limitMs, timer };
+		this.state.deadline = shownAt + limitMs;
+		client.send("item", { item, remaining: this.state.remaining, timeLimitMs: limitMs, deadline: shownAt + limitMs });
+		this.broadcastPatch();
+	}
+
+	private resend(client: Client) {
+		const shown = this.shown;
+		if (!shown) return;
+		client.send("item", { item: shown.item, remaining: this.state.remaining, timeLimitMs: shown.limitMs, deadline: shown.shownAt + shown.limitMs });
+	}
+
+	private async answer(client: RoomClient, p: { clientId: string; answer: unknown }) {
+		if (this.last?.clientId === p.clientId) return { ...(this.last.feedback as object), duplicate: true };
+		if (this.busy || this.finishing) throw conflict("An answer is being recorded, wait for its feedback");
+		const shown = this.shown;
+		if (!shown || this.state.status !== "active") throw conflict("No item is waiting for an answer");
+		this.busy = true;
+		try {
+			const result = await this.call<{ correct: boolean; next: (StudentItem & { id: string }) | null; remaining: number } & Record<string, unknown>>(client, "revisions.answer", {
+				id: this.sessionId,
+				clientId: p.clientId,
+				itemId: shown.item.id,
+				answer: p.answer,
+				responseTimeMs: Date.now() - shown.shownAt,
+			});
+			const { next, ...feedback } = result;
+			this.last = { clientId: p.clientId, feedback };
+			shown.timer.clear();
+			this.shown = undefined;
+			this.state.deadline = 0;
+			this.state.answered++;
+			if (result.correct) this.state.correct++;
+			this.state.remaining = result.remaining;
+			// The feedback goes first, then what comes next.
+			client.send("feedback", feedback);
+			if (next) this.show(client, next);
+			else void this.finish(client).then(summary => client.send("summary", summary), () => undefined);
+			this.broadcastPatch();
+			return undefined;
+		} finally {
+			this.busy = false;
+		}
+	}
+
+	private finish(client: RoomClient): Promise<unknown> {
+		this.finishing ??= (async () => {
+			const summary = await this.call(client, "revisions.end", { id: this.sessionId });
+			this.shown?.timer.clear();
+			this.shown = undefined;
+			this.state.status = "done";
+			this.state.deadline = 0;
+			this.broadcastPatch();
+			this.clock.setTimeout(() => void this.disconnect().catch(() => undefined), 250);
+			return summary;
+		})().catch(err => {
+			this.finishing = undefined;
+			throw err;
+		});
+		return this.finishing;
+	}
+}

@@ -1,0 +1,306 @@
+/**
+ * Evaluations: a graded, timed quiz on an evaluation step, with a set number of attempts and no help
+ * (no feedback before the attempt is submitted). Attempts are stored apart from revision sessions; each
+ * answer still reaches the memory model (source "evaluation"), and a passed attempt completes the step.
+ * Grading and rating are the revision session's own (sessions/session-logic.ts `evaluate`).
+ */
+import { EvaluationAttempt, EvaluationLease } from "../../models/evaluation-attempt.model.js";
+import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
+import { publishDurable } from "../shared/durable.js";
+import { ClientError, conflict, ERR, invalid, isDuplicateKey, notFound } from "../shared/errors.js";
+import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identity.js";
+import { withLease } from "../shared/lease.js";
+import type { ServiceDef } from "../shared/service.js";
+import { isQuestionKind } from "./content/content-types.js";
+import { revealed } from "./content/redact.js";
+import { learningClock } from "./learning-clock.js";
+import type { PathDoc } from "./paths.service.js";
+import type { Step } from "./paths/path-rules.js";
+import { evaluate, serve, type SessionItem } from "./sessions/session-logic.js";
+
+const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
+/** Answers arriving this long after the deadline still count (the network, a slow submit button). */
+export const SUBMIT_GRACE_MS = 30_000;
+
+const FIELDS = [
+	"id", "schoolId", "studentId", "pathId", "stepId", "teacherId", "subject", "attemptNo", "itemIds", "status", "startedAt",
+	"deadline", "submittedAt", "passScore", "answers", "score", "passed", "createdAt",
+];
+
+interface AttemptDoc {
+	id: string;
+	schoolId: string;
+	studentId: string;
+	pathId: string;
+	stepId: string;
+	teacherId: string;
+	subject: string;
+	attemptNo: number;
+	itemIds: string[];
+	status: "in_progress" | "submitted" | "expired";
+	startedAt: Date;
+	deadline: Date;
+	submittedAt: Date | null;
+	passScore: number;
+	answers: { itemId: string; answered: boolean; correct: boolean; score: number; rating: number; responseTimeMs: number | null }[];
+	score: number | null;
+	passed: boolean | null;
+}
+
+interface SubmittedAnswer {
+	itemId: string;
+	answer: unknown;
+	responseTimeMs?: number;
+}
+
+const EvaluationsService: ServiceDef = {
+	name: "evaluations",
+	settings: { rest: "/" },
+	mixins: [dbMixin(EvaluationAttempt, { fields: FIELDS })],
+
+	actions: {
+		start: {
+			rest: "POST /evaluations",
+			params: { $$strict: "remove", pathId: ID, stepId: ID },
+			async handler(this: any, ctx: Ctx<{ pathId: string; stepId: string }>) {
+				const student = currentUser(ctx);
+				const schoolId = callerSchoolId(ctx);
+				const { path, step, items } = (await ctx.call("paths.forStudent", { ...ctx.params, studentId: student.id })) as {
+					path: PathDoc;
+					step: Step;
+					items: SessionItem[];
+				};
+				if (step.kind !== "evaluation" || !step.evaluation) throw conflict("This step is not an evaluation: revise it with POST /revision-sessions");
+				const questions = items.filter(i => isQuestionKind(i.kind));
+				if (questions.length === 0) throw conflict("This evaluation has no questions yet");
+				const settings = step.evaluation;
+				const attempt: AttemptDoc = await withLease(EvaluationLease, `${schoolId}:${student.id}:${path.id}:${step.id}`, async () => {
+					const now = this.clock.now();
+					const previous: AttemptDoc[] = await this.findScoped(ctx, { studentId: student.id, pathId: path.id, stepId: step.id }, { attemptNo: 1 });
+					const open = previous.find(a => a.status === "in_progress");
+					if (open && !this.isLate(open, now)) return open; // resuming, not a new attempt
+					if (open) await this.model.updateOne(this.tenantFilter(ctx, { _id: open.id, status: "in_progress" }), { $set: { status: "expired" } });
+					if (previous.length >= settings.maxAttempts) {
+						throw conflict(`No attempts left (${settings.maxAttempts} allowed)`, ERR.NO_ATTEMPTS_LEFT, { maxAttempts: settings.maxAttempts });
+					}
+					try {
+						return await this.insertScoped(ctx, {
+							studentId: student.id,
+							pathId: path.id,
+							stepId: step.id,
+							teacherId: path.ownerId,
+							subject: path.subject,
+							attemptNo: previous.length + 1,
+							itemIds: questions.map(q => q.id),
+							status: "in_progress",
+							startedAt: now,
+							deadline: new Date(now.getTime() + settings.timeLimitSeconds * 1000),
+							passScore: settings.passScore,
+						});
+					} catch (err) {
+						if (isDuplicateKey(err)) throw conflict("Another attempt was started at the same moment; try again");
+						throw err;
+					}
+				});
+				ctx.meta.$statusCode = 201;
+				const byId = new Map(questions.map(q => [q.id, q]));
+				return this.studentView(attempt, attempt.itemIds.map(id => byId.get(id)).filter(Boolean), settings.maxAttempts);
+			},
+		},
+
+		submit: {
+			rest: "POST /evaluations/:id/submit",
+			params: {
+				$$strict: "remove",
+				id: ID,
+				answers: {
+					type: "array",
+					max: 500,
+					items: {
+						type: "object",
+						strict: "remove",
+						props: { itemId: ID, answer: { type: "any" }, responseTimeMs: { type: "number", integer: true, min: 0, max: 86_400_000, optional: true } },
+					},
+				},
+			},
+			async handler(this: any, ctx: Ctx<{ id: string; answers: SubmittedAnswer[] }>) {
+				const own: AttemptDoc = await this.owned(ctx, ctx.params.id);
+				const items = (await ctx.call("content.resolveMany", { ids: own.itemIds })) as SessionItem[];
+				const byId = new Map(items.map(i => [i.id, i]));
+				return withLease(EvaluationLease, `attempt:${own.id}`, async () => {
+					const attempt: AttemptDoc = await this.owned(ctx, ctx.params.id);
+					if (attempt.status === "submitted") return this.result(attempt, byId);
+					const now = this.clock.now();
+					if (attempt.status === "expired" || this.isLate(attempt, now)) {
+						await this.model.updateOne(this.tenantFilter(ctx, { _id: attempt.id, status: "in_progress" }), { $set: { status: "expired" } });
+						throw conflict("The time for this evaluation is over", ERR.DEADLINE_PASSED, { deadline: attempt.deadline });
+					}
+					// Every answer is checked before anything is written: a malformed one is a 422 with nothing stored.
+					const given = new Map<string, SubmittedAnswer>();
+					ctx.params.answers.forEach((a, i) => {
+						if (!attempt.itemIds.includes(a.itemId)) throw invalid(`answers[${i}].itemId`, "is not a question of this evaluation");
+						if (given.has(a.itemId)) throw invalid(`answers[${i}].itemId`, "is answered twice");
+						given.set(a.itemId, a);
+					});
+					const graded = attempt.itemIds.map((itemId, i) => {
+						const item = byId.get(itemId);
+						const a = given.get(itemId);
+						if (!item || !a) return { itemId, answered: false, correct: false, score: 0, rating: 1, responseTimeMs: null };
+						try {
+							const r = evaluate(item, a.answer, a.responseTimeMs ?? null, 0);
+							return { itemId, answered: true, correct: r.correct, score: r.score, rating: r.rating, responseTimeMs: a.responseTimeMs ?? null };
+						} catch (err) {
+							if (err instanceof ClientError) {
+								const index = ctx.params.answers.findIndex(x => x.itemId === itemId);
+								throw new ClientError(`Invalid answer to question ${i + 1}`, 422, ERR.VALIDATION, [{ field: `answers[${index}].answer`, message: err.message, details: err.data }]);
+							}
+							throw err;
+						}
+					});
+					for (const g of graded.filter(x => x.answered)) {
+						await ctx.call("memory.recordReview", {
+							reviewKey: `evaluation:${attempt.id}:${g.itemId}`,
+							studentId: attempt.studentId,
+							itemId: g.itemId,
+							pathId: attempt.pathId,
+							subject: attempt.subject,
+							teacherId: attempt.teacherId,
+							rating: g.rating,
+							...(g.responseTimeMs === null ? {} : { responseTimeMs: g.responseTimeMs }),
+							correct: g.correct,
+							source: "evaluation",
+							reviewedAt: now,
+						});
+					}
+					const score = Math.round((graded.reduce((s, g) => s + g.score, 0) / attempt.itemIds.length) * 10_000) / 10_000;
+					const passed = score >= attempt.passScore;
+					await this.model.updateOne(this.tenantFilter(ctx, { _id: attempt.id, status: "in_progress" }), {
+						$set: { status: "submitted", submittedAt: now, answers: graded, score, passed },
+					});
+					const submitted: AttemptDoc = { ...attempt, status: "submitted", submittedAt: now, answers: graded as AttemptDoc["answers"], score, passed };
+					await ctx.call("progress.recordSession", {
+						studentId: attempt.studentId,
+						pathId: attempt.pathId,
+						stepId: attempt.stepId,
+						sessionId: attempt.id,
+						kind: "evaluation",
+						score,
+						answered: graded.filter(g => g.answered).length,
+						successRate: graded.filter(g => g.correct).length / attempt.itemIds.length,
+						timeSpentMs: now.getTime() - new Date(attempt.startedAt).getTime(),
+						passed,
+					});
+					await publishDurable(this.broker, "learning.evaluation.submitted", {
+						id: `learning.evaluation.submitted:${attempt.id}`,
+						schoolId: attempt.schoolId,
+						attemptId: attempt.id,
+						studentId: attempt.studentId,
+						pathId: attempt.pathId,
+						stepId: attempt.stepId,
+						teacherId: attempt.teacherId,
+						attemptNo: attempt.attemptNo,
+						score,
+						passed,
+					});
+					return this.result(submitted, byId);
+				});
+			},
+		},
+
+		get: {
+			rest: "GET /evaluations/:id",
+			params: { $$strict: "remove", id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				const user = currentUser(ctx);
+				const attempt: AttemptDoc = await this.getScoped(ctx, ctx.params.id);
+				const items = (await ctx.call("content.resolveMany", { ids: attempt.itemIds })) as SessionItem[];
+				const byId = new Map(items.map(i => [i.id, i]));
+				if (attempt.studentId === user.id) {
+					// no help before submission: the questions only, as when the attempt started
+					if (attempt.status === "submitted") return this.result(attempt, byId);
+					return this.studentView(attempt, attempt.itemIds.map(id => byId.get(id)).filter(Boolean), null);
+				}
+				if (hasRole(user, "school_admin") || (hasRole(user, "teacher") && attempt.teacherId === user.id)) return this.result(attempt, byId);
+				throw notFound("EvaluationAttempt", ctx.params.id);
+			},
+		},
+
+		list: {
+			rest: "GET /evaluations",
+			params: { $$strict: "remove", pathId: { ...ID, optional: true }, stepId: { ...ID, optional: true }, studentId: { ...ID, optional: true }, ...PAGE_PARAMS },
+			async handler(this: any, ctx: Ctx<PageParams & { pathId?: string; stepId?: string; studentId?: string }>) {
+				const user = currentUser(ctx);
+				const filter: Filter = {};
+				for (const key of ["pathId", "stepId", "studentId"] as const) if (ctx.params[key]) filter[key] = ctx.params[key];
+				if (hasRole(user, "school_admin")) {
+					// all of the school
+				} else if (hasRole(user, "teacher")) {
+					filter.teacherId = user.id;
+				} else {
+					filter.studentId = user.id;
+				}
+				const page = await this.pageScoped(ctx, filter, ctx.params, { startedAt: -1, _id: -1 });
+				// a list shows scores, never answers: those are in the attempt itself
+				return { ...page, rows: page.rows.map((a: AttemptDoc) => ({ ...a, answers: undefined })) };
+			},
+		},
+	},
+
+	methods: {
+		async owned(this: any, ctx: Ctx<any>, id: string): Promise<AttemptDoc> {
+			const attempt: AttemptDoc = await this.getScoped(ctx, id);
+			if (attempt.studentId !== currentUser(ctx).id) throw notFound("EvaluationAttempt", id);
+			return attempt;
+		},
+
+		isLate(attempt: AttemptDoc, now: Date): boolean {
+			return now.getTime() > new Date(attempt.deadline).getTime() + SUBMIT_GRACE_MS;
+		},
+
+		/** Before submission: the questions without their keys, and the clock. */
+		studentView(this: any, attempt: AttemptDoc, items: SessionItem[], maxAttempts: number | null) {
+			return {
+				id: attempt.id,
+				pathId: attempt.pathId,
+				stepId: attempt.stepId,
+				status: attempt.status,
+				attemptNo: attempt.attemptNo,
+				...(maxAttempts === null ? {} : { maxAttempts, attemptsLeft: Math.max(0, maxAttempts - attempt.attemptNo) }),
+				startedAt: attempt.startedAt,
+				deadline: attempt.deadline,
+				items: items.map(serve),
+			};
+		},
+
+		/** After submission: the grade of each question and, now, its key. */
+		result(attempt: AttemptDoc, byId: Map<string, SessionItem>) {
+			return {
+				id: attempt.id,
+				pathId: attempt.pathId,
+				stepId: attempt.stepId,
+				studentId: attempt.studentId,
+				status: attempt.status,
+				attemptNo: attempt.attemptNo,
+				startedAt: attempt.startedAt,
+				deadline: attempt.deadline,
+				submittedAt: attempt.submittedAt,
+				score: attempt.score,
+				passScore: attempt.passScore,
+				passed: attempt.passed,
+				results:
+					attempt.status === "submitted"
+						? attempt.answers.map(a => {
+								const item = byId.get(a.itemId);
+								return { ...a, feedback: item ? revealed(item) : null };
+							})
+						: [],
+			};
+		},
+	},
+
+	created(this: any) {
+		this.clock = learningClock;
+	},
+};
+
+export default EvaluationsService;

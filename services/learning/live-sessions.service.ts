@@ -1,0 +1,348 @@
+/**
+ * Teacher-led live sessions (issue 4, scenario "group revision"): the record of a session (who runs it,
+ * for which class, path step and questions, the code students join with, the room that hosts it, the
+ * final leaderboard). The live state itself lives in the Colyseus room (rooms/group.room.ts), which calls
+ * this service for everything that must last: its questions when it opens, each batch of answers (one
+ * review per answer in the student's memory, through `memory.recordReview` like solo revision), and the
+ * end (one RevisionSession of mode "group" per student, through `revisions.recordGroupSession`).
+ *
+ * The room acts as the system principal of the session's school for `load`, `recordAnswers` and `finish`:
+ * it graded the answers itself (sessions/session-logic.ts) and is the authority on time, so those
+ * actions are internal. Clients only reach `create`, `join` and `get`, and `admit` through a room.
+ */
+import { LiveSession } from "../../models/live-session.model.js";
+import { dbMixin } from "../shared/db.mixin.js";
+import { ClientError, conflict, ERR, forbidden, isDuplicateKey, notFound } from "../shared/errors.js";
+import { currentUser, hasRole, type Ctx } from "../shared/identity.js";
+import type { ServiceDef } from "../shared/service.js";
+import { isQuestionKind } from "./content/content-types.js";
+import { learningClock } from "./learning-clock.js";
+import { CODE_LENGTH, joinCode, normalizeCode } from "./live/live-scoring.js";
+import type { PathDoc } from "./paths.service.js";
+import type { SessionItem } from "./sessions/session-logic.js";
+
+const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
+const CODE = { type: "string", min: CODE_LENGTH, max: CODE_LENGTH + 4, pattern: /^[A-Za-z0-9 -]+$/ } as const;
+const DATE = { type: "date", convert: true } as const;
+export const MAX_QUESTIONS = 50;
+export const DEFAULT_QUESTIONS = 20;
+export const DEFAULT_TIME_LIMIT_SECONDS = 30;
+/** How many students' sessions are recorded at once when a live session ends. */
+const FINISH_CONCURRENCY = 8;
+
+const FIELDS = [
+	"id", "schoolId", "teacherId", "pathOwnerId", "classId", "pathId", "stepId", "subject", "code", "roomId", "itemIds",
+	"timeLimitSeconds", "status", "startedAt", "endedAt", "endReason", "leaderboard", "createdAt",
+];
+
+interface LiveSessionDoc {
+	id: string;
+	schoolId: string;
+	teacherId: string;
+	pathOwnerId: string;
+	classId: string;
+	pathId: string;
+	stepId: string;
+	subject: string;
+	code: string;
+	roomId: string | null;
+	itemIds: string[];
+	timeLimitSeconds: number;
+	status: "open" | "ended";
+}
+
+export interface LiveAnswer {
+	studentId: string;
+	itemId: string;
+	clientId: string;
+	correct: boolean;
+	score: number;
+	rating: number;
+	responseTimeMs: number | null;
+	answeredAt: Date;
+}
+
+interface FinishParams {
+	id: string;
+	reason: string;
+	startedAt: Date;
+	endedAt: Date;
+	students: { studentId: string; joinedAt: Date; answers: Omit<LiveAnswer, "studentId">[] }[];
+	leaderboard: { studentId: string; score: number; rank: number; answered: number; correct: number }[];
+}
+
+const ANSWER_PROPS = {
+	itemId: ID,
+	clientId: { type: "string", min: 1, max: 100 },
+	correct: "boolean",
+	score: { type: "number", min: 0, max: 1 },
+	rating: { type: "number", integer: true, min: 1, max: 4 },
+	responseTimeMs: { type: "number", min: 0, nullable: true, optional: true },
+	answeredAt: DATE,
+} as const;
+
+/** Runs `fn` over `items`, at most `limit` at a time, keeping the order of results. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+	const results: R[] = new Array(items.length);
+	let next = 0;
+	const worker = async () => {
+		while (next < items.length) {
+			const i = next++;
+			results[i] = await fn(items[i]);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+	return results;
+}
+
+const LiveSessionsService: ServiceDef = {
+	name: "liveSessions",
+	settings: { rest: "/" },
+	mixins: [dbMixin(LiveSession, { fields: FIELDS })],
+
+	actions: {
+		create: {
+			rest: "POST /live-sessions",
+			params: {
+				$$strict: "remove",
+				classId: ID,
+				pathId: ID,
+				stepId: { type: "string", min: 1, max: 64 },
+				questionCount: { type: "number", integer: true, min: 1, max: MAX_QUESTIONS, optional: true },
+				timeLimitSeconds: { type: "number", integer: true, min: 5, max: 600, optional: true },
+			},
+			async handler(this: any, ctx: Ctx<{ classId: string; pathId: string; stepId: string; questionCount?: number; timeLimitSeconds?: number }>) {
+				const teacher = currentUser(ctx);
+				const { classId, pathId, stepId } = ctx.params;
+				const [entitled, membership, path] = (await Promise.all([
+					ctx.call("subscriptions.check", { feature: "live_sessions" }),
+					ctx.call("classes.membership", { userId: teacher.id }),
+					ctx.call("paths.resolve", { id: pathId }),
+				])) as [{ allowed: boolean; reason?: string }, { teaches: string[] }, PathDoc];
+				if (!entitled.allowed) {
+					throw forbidden("Your school's plan does not include live sessions", entitled.reason === ERR.SUBSCRIPTION_INACTIVE ? ERR.SUBSCRIPTION_INACTIVE : ERR.PLAN_FORBIDS);
+				}
+				if (!membership.teaches.includes(classId)) throw forbidden("You do not teach this class");
+				if (path.ownerId !== teacher.id && !(path.classIds ?? []).includes(classId)) {
+					throw forbidden("This path is neither yours nor assigned to this class");
+				}
+				if (path.status !== "active") throw new ClientError("This path is not active", 409, ERR.PATH_INACTIVE);
+				const step = path.steps.find(s => s.id === stepId);
+				if (!step) throw notFound("LearningStep", stepId);
+				if (step.kind === "evaluation") throw conflict("An evaluation step cannot be run as a live session");
+				const items = (await ctx.call("content.resolveMany", { ids: step.itemIds })) as SessionItem[];
+				// Lessons take no answer and flashcards are self-rated: neither can be scored against a class.
+				const questions = items.filter(i => isQuestionKind(i.kind)).slice(0, ctx.params.questionCount ?? DEFAULT_QUESTIONS);
+				if (questions.length === 0) throw conflict("This step has no question to ask live", ERR.NOTHING_TO_REVIEW);
+
+				const created: LiveSessionDoc = await this.insertWithCode(ctx, {
+					teacherId: teacher.id,
+					pathOwnerId: path.ownerId,
+					classId,
+					pathId,
+					stepId,
+					subject: path.subject,
+					itemIds: questions.map(q => q.id),
+					timeLimitSeconds: ctx.params.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS,
+				});
+				let roomId: string;
+				try {
+					({ roomId } = (await ctx.call("realtime.openGroupRoom", { liveSessionId: created.id, code: created.code })) as { roomId: string });
+				} catch (err) {
+					// No room, no session: a code that leads nowhere is worse than a retry.
+					await this.model.deleteOne(this.tenantFilter(ctx, { _id: created.id }));
+					throw err;
+				}
+				const updated = await this.updateScoped(ctx, created.id, { $set: { roomId } });
+				ctx.meta.$statusCode = 201;
+				return this.view(updated);
+			},
+		},
+
+		join: {
+			rest: "POST /live-sessions/join",
+			params: { $$strict: "remove", code: CODE },
+			async handler(this: any, ctx: Ctx<{ code: string }>) {
+				const { session, role } = await this.admission(ctx, { code: ctx.params.code });
+				return { id: session.id, roomId: session.roomId, role, status: session.status, questionCount: session.itemIds.length };
+			},
+		},
+
+		get: {
+			rest: "GET /live-sessions/:id",
+			params: { $$strict: "remove", id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				const user = currentUser(ctx);
+				const session: LiveSessionDoc = await this.getScoped(ctx, ctx.params.id);
+				if (!hasRole(user, "school_admin") && session.teacherId !== user.id) throw notFound("LiveSession", ctx.params.id);
+				return this.view(session);
+			},
+		},
+
+		/** Rooms, as the joining user: may they take part, and as what? By id (joinById) or by code. */
+		admit: {
+			params: { $$strict: "remove", id: { ...ID, optional: true }, code: { ...CODE, optional: true } },
+			async handler(this: any, ctx: Ctx<{ id?: string; code?: string }>) {
+				const { session, role } = await this.admission(ctx, ctx.params);
+				return { id: session.id, role, roomId: session.roomId };
+			},
+		},
+
+		/** The room, as the school's system principal, when it opens: the questions with their keys. */
+		load: {
+			params: { $$strict: "remove", id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				const session: LiveSessionDoc = await this.getScoped(ctx, ctx.params.id);
+				if (session.status === "ended") throw conflict("This live session has ended", ERR.SESSION_CLOSED);
+				const items = (await ctx.call("content.resolveMany", { ids: session.itemIds })) as SessionItem[];
+				return { ...session, items };
+			},
+		},
+
+		/**
+		 * A batch of graded answers, each recorded as a review in the student's memory (source group, at its
+		 * true time, outside the daily quota: nothing here counts new items). Each answer succeeds or fails
+		 * on its own; a retry of the same (session, student, item) is answered from the first recording.
+		 */
+		recordAnswers: {
+			params: {
+				$$strict: "remove",
+				id: ID,
+				pathId: ID,
+				teacherId: ID,
+				subject: { type: "string", min: 1, max: 100 },
+				answers: { type: "array", min: 1, max: 500, items: { type: "object", strict: "remove", props: { studentId: ID, ...ANSWER_PROPS } } },
+			},
+			async handler(this: any, ctx: Ctx<{ id: string; pathId: string; teacherId: string; subject: string; answers: LiveAnswer[] }>) {
+				const { id, pathId, teacherId, subject } = ctx.params;
+				const results = await Promise.all(
+					ctx.params.answers.map(a =>
+						ctx
+							.call("memory.recordReview", {
+								reviewKey: `live:${id}:${a.studentId}:${a.itemId}`,
+								studentId: a.studentId,
+								itemId: a.itemId,
+								pathId,
+								subject,
+								teacherId,
+								rating: a.rating,
+								...(a.responseTimeMs === null || a.responseTimeMs === undefined ? {} : { responseTimeMs: Math.round(a.responseTimeMs) }),
+								correct: a.correct,
+								source: "group",
+								reviewedAt: a.answeredAt,
+							})
+							.then(
+								(r: any) => ({ ok: true as const, duplicate: !!r.duplicate }),
+								(err: any) => ({ ok: false as const, error: { type: String(err?.type ?? ERR.INTERNAL), message: String(err?.message ?? "failed") } }),
+							),
+					),
+				);
+				return { results };
+			},
+		},
+
+		/**
+		 * The end: one RevisionSession (mode group) per student who took part, then the session closed with
+		 * its leaderboard. Safe to repeat (each recording is idempotent; the close is conditional).
+		 */
+		finish: {
+			params: {
+				$$strict: "remove",
+				id: ID,
+				reason: { type: "string", min: 1, max: 40 },
+				startedAt: DATE,
+				endedAt: DATE,
+				students: {
+					type: "array",
+					max: 1000,
+					items: {
+						type: "object",
+						strict: "remove",
+						props: { studentId: ID, joinedAt: DATE, answers: { type: "array", max: MAX_QUESTIONS, items: { type: "object", strict: "remove", props: ANSWER_PROPS } } },
+					},
+				},
+				leaderboard: {
+					type: "array",
+					max: 1000,
+					items: {
+						type: "object",
+						strict: "remove",
+						props: { studentId: ID, score: "number", rank: "number", answered: "number", correct: "number" },
+					},
+				},
+			},
+			async handler(this: any, ctx: Ctx<FinishParams>) {
+				const p = ctx.params;
+				const session: LiveSessionDoc = await this.getScoped(ctx, p.id);
+				const sessions = await mapLimited(p.students, FINISH_CONCURRENCY, async student => {
+					const recorded = (await ctx.call("revisions.recordGroupSession", {
+						liveSessionId: session.id,
+						studentId: student.studentId,
+						pathId: session.pathId,
+						stepId: session.stepId,
+						teacherId: session.pathOwnerId,
+						subject: session.subject,
+						itemIds: session.itemIds,
+						answers: student.answers,
+						startedAt: new Date(Math.max(new Date(student.joinedAt).getTime(), new Date(p.startedAt).getTime())),
+						endedAt: p.endedAt,
+					})) as { id: string };
+					return { studentId: student.studentId, revisionSessionId: recorded.id };
+				});
+				await this.model.updateOne(this.tenantFilter(ctx, { _id: session.id, status: "open" }), {
+					$set: { status: "ended", startedAt: p.startedAt, endedAt: p.endedAt, endReason: p.reason, leaderboard: p.leaderboard },
+				});
+				return { id: session.id, status: "ended", sessions };
+			},
+		},
+	},
+
+	methods: {
+		/** Inserts with a fresh join code, drawing again on the (rare) collision with any school's code. */
+		async insertWithCode(this: any, ctx: Ctx<any>, doc: Record<string, unknown>): Promise<LiveSessionDoc> {
+			for (let attempt = 0; ; attempt++) {
+				try {
+					return await this.insertScoped(ctx, { ...doc, code: joinCode(), status: "open" });
+				} catch (err) {
+					if (!isDuplicateKey(err) || attempt >= 5) throw err;
+				}
+			}
+		},
+
+		/**
+		 * The session (of the caller's school: another school's id or code is not found) and the caller's
+		 * part in it: its teacher, or a student of its class or assigned to its path.
+		 */
+		async admission(this: any, ctx: Ctx<any>, by: { id?: string; code?: string }): Promise<{ session: LiveSessionDoc; role: "teacher" | "student" }> {
+			const user = currentUser(ctx);
+			let session: LiveSessionDoc | null = null;
+			if (by.id) session = await this.getScoped(ctx, by.id);
+			else if (by.code) {
+				const doc = await this.model.findOne(this.tenantFilter(ctx, { code: normalizeCode(by.code) }));
+				session = doc ? await this.toJSON(ctx, doc) : null;
+			}
+			if (!session) throw notFound("LiveSession", by.id ?? by.code);
+			if (session.status === "ended") throw conflict("This live session has ended", ERR.SESSION_CLOSED);
+			if (hasRole(user, "teacher") && session.teacherId === user.id) return { session, role: "teacher" };
+			if (hasRole(user, "student")) {
+				const [membership, paths] = (await Promise.all([
+					ctx.call("classes.membership", { userId: user.id }),
+					ctx.call("paths.ofStudent", { studentId: user.id }),
+				])) as [{ attends: string[] }, { id: string }[]];
+				if (membership.attends.includes(session.classId) || paths.some(p => p.id === session!.pathId)) return { session, role: "student" };
+			}
+			throw forbidden("You do not take part in this live session");
+		},
+
+		view(session: LiveSessionDoc & Record<string, unknown>) {
+			const { pathOwnerId: _owner, ...rest } = session;
+			return { ...rest, joinCode: session.code, questionCount: session.itemIds.length };
+		},
+	},
+
+	created(this: any) {
+		this.clock = learningClock;
+	},
+};
+
+export default LiveSessionsService;

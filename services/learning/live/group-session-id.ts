@@ -1,0 +1,10 @@
+/**
+ * The RevisionSession id of one student's part of a live group session, derived from its natural key
+ * (school, live session, student): a second recording of the same part fails on `_id`, with no extra
+ * unique index (FerretDB has no partial index to exempt solo sessions from one).
+ */
+import { createHash } from "node:crypto";
+
+export function groupSessionId(schoolId: string, liveSessionId: string, studentId: string): string {
+	return createHash("sha256").update(["group-session", schoolId, liveSessionId, studentId].join("\u0000")).digest("hex").slice(0, 24);
+}

@@ -1,0 +1,337 @@
+/**
+ * The memory model's store: one MemoryState (the FSRS card) per (student, item), and a ReviewLog entry
+ * per answer. `recordReview` is the only way a review reaches it, whether it comes from a solo session,
+ * a live group room, an evaluation or practice; it applies memory/scheduler.ts `review()` at the
+ * answer's true time with the student's resolved profile.
+ *
+ * Writing one review touches two documents without a transaction, so the order and the guards matter:
+ * 1. Everything for one (student, item) runs under a lease (services/shared/lease.ts): on FerretDB a
+ *    conditional update is not atomic, and two answers to the same item (two tabs, a group room and a
+ *    solo session) must be applied one after the other, each on the state the previous one left.
+ * 2. The log entry is written first; its `reviewKey` is unique, so a retry finds it and gets the first
+ *    result back without writing anything.
+ * 3. The state is then written conditionally on the `reps` and `last_review` it had (the guarantee on
+ *    MongoDB, a second line of defence under the lease). If that write fails, the log entry is deleted
+ *    again. If the process dies between 2 and 3, the retry (same key) sees a log entry whose result the
+ *    state does not hold yet, and completes the write.
+ */
+import mongoose from "mongoose";
+import { MemoryLease, MemoryState } from "../../models/memory-state.model.js";
+import { REVIEW_SOURCES, ReviewLog } from "../../models/review-log.model.js";
+import { dbMixin } from "../shared/db.mixin.js";
+import { ClientError, conflict, ERR, isDuplicateKey, notFound } from "../shared/errors.js";
+import { callerSchoolId, type Ctx } from "../shared/identity.js";
+import { withLease } from "../shared/lease.js";
+import type { ServiceDef } from "../shared/service.js";
+import { learningClock } from "./learning-clock.js";
+import type { ProfileValues } from "./memory/profile-layers.js";
+import { cardFromJSON, retrievability, review, type Grade, type MemoryCard, type ReviewOutcome, type ReviewSource } from "./memory/scheduler.js";
+import { memoryStateId, reviewLogId } from "./memory/natural-ids.js";
+import { dueCutoff } from "./memory/spacing.js";
+
+const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
+const DATE = { type: "date", convert: true } as const;
+/** How far ahead of the clock a client-stamped answer may be (clock skew between nodes). */
+const MAX_FUTURE_MS = 60_000;
+const MAX_HISTORY = 100_000;
+
+const CARD_FIELDS = ["due", "stability", "difficulty", "elapsed_days", "scheduled_days", "learning_steps", "reps", "lapses", "state", "last_review"] as const;
+
+export interface RecordReviewParams {
+	reviewKey: string;
+	studentId: string;
+	itemId: string;
+	pathId?: string;
+	/** Ignored in favour of the item's own subject; accepted because callers have it at hand. */
+	subject?: string;
+	teacherId?: string;
+	rating: Grade;
+	responseTimeMs?: number;
+	correct?: boolean;
+	source: ReviewSource;
+	reviewedAt: Date;
+}
+
+export interface RecordReviewResult {
+	logId: string;
+	duplicate: boolean;
+	/** Whether the memory state changed (false for a practice answer on an item not yet due). */
+	counted: boolean;
+	source: ReviewSource;
+	rating: number;
+	reviewedAt: Date;
+	before: MemoryCard | null;
+	after: MemoryCard;
+	/** Probability of recall just before the answer. */
+	retrievability: number;
+}
+
+const cardOf = (doc: Record<string, unknown>): MemoryCard => cardFromJSON(Object.fromEntries(CARD_FIELDS.map(f => [f, doc[f]])));
+const sameCard = (a: { reps: number; last_review: Date | null } | null, b: { reps: number; last_review: Date | null } | null) =>
+	a === null || b === null ? a === b : a.reps === b.reps && (a.last_review?.getTime() ?? null) === (b.last_review?.getTime() ?? null);
+
+const MemoryService: ServiceDef = {
+	name: "memory",
+	settings: { rest: "/" },
+	mixins: [dbMixin(MemoryState, { fields: ["id", "studentId", "itemId", "subject", ...CARD_FIELDS, "updatedAt"] })],
+
+	actions: {
+		recordReview: {
+			params: {
+				$$strict: "remove",
+				reviewKey: { type: "string", min: 1, max: 200 },
+				studentId: ID,
+				itemId: ID,
+				pathId: { ...ID, optional: true },
+				subject: { type: "string", max: 100, optional: true },
+				teacherId: { ...ID, optional: true },
+				rating: { type: "number", integer: true, min: 1, max: 4 },
+				responseTimeMs: { type: "number", integer: true, min: 0, max: 86_400_000, optional: true },
+				correct: { type: "boolean", optional: true },
+				source: { type: "enum", values: [...REVIEW_SOURCES] },
+				reviewedAt: DATE,
+			},
+			async handler(this: any, ctx: Ctx<RecordReviewParams>): Promise<RecordReviewResult> {
+				const p = ctx.params;
+				const schoolId = callerSchoolId(ctx);
+				if (p.reviewedAt.getTime() > this.clock.now().getTime() + MAX_FUTURE_MS) {
+					throw new ClientError("Invalid reviewedAt: is in the future", 422, ERR.VALIDATION, [{ field: "reviewedAt", message: "is in the future" }]);
+				}
+				// Independent lookups in one round trip: FerretDB answers each in tens of milliseconds.
+				const [known, [item], students] = (await Promise.all([
+					this.logByKey(ctx, p),
+					ctx.call("content.resolveMany", { ids: [p.itemId] }),
+					ctx.call("users.resolveMany", { ids: [p.studentId], roles: ["student"] }),
+				])) as [unknown, { subject: string }[], unknown[]];
+				if (known) return this.replay(ctx, known);
+				if (!item) throw notFound("ContentItem", p.itemId);
+				if (students.length === 0) throw notFound("Student", p.studentId);
+				const [profile, school] = (await Promise.all([
+					ctx.call("scheduling.resolve", { studentId: p.studentId, subject: item.subject, ...(p.teacherId ? { teacherId: p.teacherId } : {}) }),
+					p.source === "practice" ? ctx.call("schools.resolve", { id: schoolId }) : undefined,
+				])) as [{ values: ProfileValues }, { timezone: string } | undefined];
+				// A practice answer counts when the card is due today in the school's zone, as the queue decides.
+				const dueBefore = school ? dueCutoff(p.reviewedAt, school.timezone) : undefined;
+
+				return withLease(
+					MemoryLease,
+					`${schoolId}:${p.studentId}:${p.itemId}`,
+					async () => {
+						const [raced, stateDoc] = await Promise.all([
+							this.logByKey(ctx, p),
+							this.model.findOne(this.stateFilter(ctx, p)),
+						]);
+						if (raced) return this.replay(ctx, raced);
+						const before = stateDoc ? cardOf(stateDoc) : null;
+						let outcome: ReviewOutcome;
+						try {
+							outcome = review(before, p.rating, p.reviewedAt, profile.values, { source: p.source, ...(dueBefore ? { dueBefore } : {}) });
+						} catch (err) {
+							if (err instanceof RangeError) throw conflict(`This answer cannot be recorded: ${err.message}`);
+							throw err;
+						}
+						let log;
+						try {
+							log = await ReviewLog.create(
+								this.tenantFilter(ctx, { _id: reviewLogId(schoolId, p.reviewKey), ...this.logDocument(p, item.subject, outcome) }),
+							);
+						} catch (err) {
+							if (!isDuplicateKey(err)) throw err;
+							return this.replay(ctx, await this.logByKey(ctx, p));
+						}
+						if (outcome.log.counted) {
+							try {
+								await this.writeState(ctx, p, item.subject, before, outcome.after, log._id);
+							} catch (err) {
+								await ReviewLog.deleteOne({ _id: log._id });
+								throw err;
+							}
+						}
+						return this.resultOf(log, false);
+					},
+					{ busyMessage: "This item is being reviewed right now, try again" },
+				);
+			},
+		},
+
+		states: {
+			params: { $$strict: "remove", studentId: ID, itemIds: { type: "array", max: 2000, items: ID }, teacherId: { ...ID, optional: true } },
+			async handler(this: any, ctx: Ctx<{ studentId: string; itemIds: string[]; teacherId?: string }>) {
+				const { studentId, itemIds, teacherId } = ctx.params;
+				const schoolId = callerSchoolId(ctx);
+				const ids = [...new Set(itemIds)].map(itemId => memoryStateId(schoolId, studentId, itemId));
+				const docs = await this.model.find(this.tenantFilter(ctx, { _id: { $in: ids }, studentId }));
+				const now = this.clock.now();
+				// The forgetting curve's decay is one of the student's weights, which may differ by subject.
+				const weights = new Map<string, number[]>();
+				for (const subject of new Set<string>(docs.map((d: any) => d.subject))) {
+					const profile = (await ctx.call("scheduling.resolve", { studentId, subject, ...(teacherId ? { teacherId } : {}) })) as { values: ProfileValues };
+					weights.set(subject, profile.values.fsrsParameters);
+				}
+				return docs.map((d: any) => {
+					const card = cardOf(d);
+					return { itemId: String(d.itemId), subject: d.subject, ...card, retrievability: retrievability(card, now, weights.get(d.subject)) };
+				});
+			},
+		},
+
+		newIntroducedOn: {
+			params: { $$strict: "remove", studentId: ID, dayStart: DATE, dayEnd: DATE },
+			async handler(this: any, ctx: Ctx<{ studentId: string; dayStart: Date; dayEnd: Date }>) {
+				const { studentId, dayStart, dayEnd } = ctx.params;
+				const count = await ReviewLog.countDocuments(
+					this.tenantFilter(ctx, { studentId, first: true, counted: true, reviewedAt: { $gte: dayStart, $lt: dayEnd } }),
+				);
+				return { count };
+			},
+		},
+
+		history: {
+			params: { $$strict: "remove", studentId: ID, subject: { type: "string", min: 1, max: 100 } },
+			async handler(this: any, ctx: Ctx<{ studentId: string; subject: string }>) {
+				const docs = await ReviewLog.find(this.tenantFilter(ctx, { studentId: ctx.params.studentId, subject: ctx.params.subject, counted: true }), {
+					itemId: 1,
+					rating: 1,
+					reviewedAt: 1,
+				})
+					.sort({ reviewedAt: 1, _id: 1 })
+					.limit(MAX_HISTORY)
+					.lean();
+				return docs.map((d: any) => ({ itemId: String(d.itemId), rating: d.rating, reviewedAt: d.reviewedAt }));
+			},
+		},
+
+		reviewCounts: {
+			params: { $$strict: "remove", minCount: { type: "number", integer: true, min: 1, max: 1_000_000 } },
+			async handler(this: any, ctx: Ctx<{ minCount: number }>) {
+				// Across schools: only the system principal's nightly job calls this (see the permission matrix).
+				const rows = await ReviewLog.aggregate([
+					{ $match: { counted: true } },
+					{ $group: { _id: { schoolId: "$schoolId", studentId: "$studentId", subject: "$subject" }, count: { $sum: 1 } } },
+					{ $match: { count: { $gte: ctx.params.minCount } } },
+				]);
+				return rows.map((r: any) => ({ schoolId: String(r._id.schoolId), studentId: String(r._id.studentId), subject: r._id.subject, count: r.count }));
+			},
+		},
+
+		reviewDays: {
+			params: { $$strict: "remove", studentId: ID, since: DATE },
+			async handler(this: any, ctx: Ctx<{ studentId: string; since: Date }>) {
+				const docs = await ReviewLog.find(this.tenantFilter(ctx, { studentId: ctx.params.studentId, reviewedAt: { $gte: ctx.params.since } }), {
+					reviewedAt: 1,
+				})
+					.sort({ reviewedAt: 1 })
+					.limit(MAX_HISTORY)
+					.lean();
+				return { instants: docs.map((d: any) => d.reviewedAt) };
+			},
+		},
+	},
+
+	methods: {
+		/** The log entry of this review key in the caller's school; the same key for another answer is a caller bug (409). */
+		async logByKey(this: any, ctx: Ctx<any>, p: RecordReviewParams) {
+			const log = await ReviewLog.findOne(this.tenantFilter(ctx, { _id: reviewLogId(callerSchoolId(ctx), p.reviewKey) }));
+			if (log && (String(log.studentId) !== p.studentId || String(log.itemId) !== p.itemId)) {
+				throw conflict("This review key was already used for another answer", ERR.CONFLICT, { reviewKey: p.reviewKey });
+			}
+			return log;
+		},
+
+		/**
+		 * A retry: the first result, unchanged. If the first attempt died after its log entry but before the
+		 * state was written (the state still holds the log's "before"), the write is completed here.
+		 */
+		async replay(this: any, ctx: Ctx<any>, log: any): Promise<RecordReviewResult> {
+			if (log.counted) {
+				const state = await this.model.findOne(this.stateFilter(ctx, { studentId: String(log.studentId), itemId: String(log.itemId) }));
+				const before = log.before ? cardFromJSON(log.before) : null;
+				if (!(state && String(state.lastLogId) === String(log._id)) && sameCard(state ? cardOf(state) : null, before)) {
+					await this.writeState(ctx, { studentId: String(log.studentId), itemId: String(log.itemId) }, log.subject, before, cardFromJSON(log.after), log._id).catch(
+						() => undefined, // someone else moved the state on meanwhile: the first result stands
+					);
+				}
+			}
+			return this.resultOf(log, true);
+		},
+
+		/** The state of one (student, item), by its primary key. */
+		stateFilter(this: any, ctx: Ctx<any>, p: { studentId: string; itemId: string }) {
+			return this.tenantFilter(ctx, { _id: memoryStateId(callerSchoolId(ctx), p.studentId, p.itemId), studentId: p.studentId, itemId: p.itemId });
+		},
+
+		logDocument(p: RecordReviewParams, subject: string, outcome: ReviewOutcome) {
+			return {
+				reviewKey: p.reviewKey,
+				studentId: p.studentId,
+				itemId: p.itemId,
+				pathId: p.pathId ?? null,
+				teacherId: p.teacherId ?? null,
+				subject,
+				rating: p.rating,
+				responseTimeMs: p.responseTimeMs ?? null,
+				correct: p.correct ?? null,
+				source: outcome.log.source,
+				counted: outcome.log.counted,
+				first: outcome.log.counted && (outcome.before === null || outcome.before.reps === 0),
+				reviewedAt: outcome.log.reviewedAt,
+				elapsedDays: outcome.log.elapsedDays,
+				retrievability: outcome.log.retrievability,
+				scheduledDays: outcome.log.scheduledDays,
+				before: outcome.before,
+				after: outcome.after,
+				...(outcome.practice ? { wouldBe: outcome.wouldBe } : {}),
+			};
+		},
+
+		/** Stores the new card if the state is still the one the review was computed from; 409 otherwise. */
+		async writeState(
+			this: any,
+			ctx: Ctx<any>,
+			p: { studentId: string; itemId: string },
+			subject: string,
+			before: MemoryCard | null,
+			after: MemoryCard,
+			logId: mongoose.Types.ObjectId,
+		): Promise<void> {
+			const target = this.stateFilter(ctx, p);
+			const set = { ...after, subject, lastLogId: logId };
+			if (before === null) {
+				try {
+					await this.model.create({ ...target, ...set });
+					return;
+				} catch (err) {
+					if (isDuplicateKey(err)) throw conflict("This item's memory changed meanwhile; try again");
+					throw err;
+				}
+			}
+			const res = await this.model.updateOne({ ...target, reps: before.reps, last_review: before.last_review }, { $set: set });
+			if (res.matchedCount !== 1) throw conflict("This item's memory changed meanwhile; try again");
+		},
+
+		resultOf(log: any, duplicate: boolean): RecordReviewResult {
+			return {
+				logId: String(log._id),
+				duplicate,
+				counted: log.counted,
+				source: log.source,
+				rating: log.rating,
+				reviewedAt: log.reviewedAt,
+				before: log.before ? cardFromJSON(log.before) : null,
+				after: cardFromJSON(log.after),
+				retrievability: log.retrievability,
+			};
+		},
+	},
+
+	created(this: any) {
+		this.clock = learningClock;
+	},
+
+	async started() {
+		// The lease and the idempotency key are only guarantees once their unique indexes exist.
+		await Promise.all([MemoryLease.init(), ReviewLog.init()]);
+	},
+};
+
+export default MemoryService;

@@ -1,0 +1,494 @@
+/**
+ * Revision sessions (scenario 2): a student picks a step, gets the items the spacing rules choose, answers
+ * them one by one, and ends (or leaves, and the session is abandoned after REVISION_IDLE_MINUTES). The rules
+ * are sessions/session-logic.ts (shared with the live rooms); this service does the I/O around them:
+ * checks through `paths.forStudent`, memory through `memory.*`, progress, notifications and the durable feed.
+ *
+ * Each answer and each end runs under the session's lease, so a client retry racing its first request is
+ * answered from what the first one stored; memory is told under a key per (session, item), so it records
+ * a review once whatever happens here.
+ */
+import { RevisionSession, RevisionSessionLease } from "../../models/revision-session.model.js";
+import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
+import { publishDurable } from "../shared/durable.js";
+import { conflict, ERR, forbidden, isDuplicateKey, notFound } from "../shared/errors.js";
+import { callerSchoolId, currentUser, hasRole, SYSTEM, type Ctx, type Meta } from "../shared/identity.js";
+import { withLease } from "../shared/lease.js";
+import type { ServiceDef } from "../shared/service.js";
+import type { ContentItem } from "./content/content-types.js";
+import { learningClock } from "./learning-clock.js";
+import type { ProfileValues } from "./memory/profile-layers.js";
+import { cardFromJSON } from "./memory/scheduler.js";
+import { localDayBounds } from "./memory/spacing.js";
+import { groupSessionId } from "./live/group-session-id.js";
+import type { PathDoc } from "./paths.service.js";
+import type { Step } from "./paths/path-rules.js";
+import {
+	answerFeedback,
+	applyAnswer,
+	closeSession,
+	currentItemId,
+	openSession,
+	planQueue,
+	prepareAnswer,
+	remaining,
+	serve,
+	type AnswerRecord,
+	type SessionItem,
+	type SessionMode,
+	type SessionState,
+	type SessionSummary,
+} from "./sessions/session-logic.js";
+
+const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
+const DEFAULT_IDLE_MINUTES = 30;
+const EXPIRE_EVERY_MS = 60_000;
+const EXPIRE_BATCH = 100;
+
+/** REVISION_IDLE_MINUTES: minutes without an answer after which a session is abandoned (1..1440, default 30). */
+export function idleMinutesFrom(env: Record<string, string | undefined> = process.env): number {
+	const raw = env.REVISION_IDLE_MINUTES?.trim();
+	if (!raw) return DEFAULT_IDLE_MINUTES;
+	const n = Number(raw);
+	if (!Number.isInteger(n) || n < 1 || n > 1440) throw new Error(`Invalid configuration: REVISION_IDLE_MINUTES must be an integer between 1 and 1440, got "${raw}"`);
+	return n;
+}
+
+const FIELDS = [
+	"id", "schoolId", "studentId", "pathId", "stepId", "teacherId", "subject", "mode", "liveSessionId", "status", "queue", "answers",
+	"startedAt", "lastActivityAt", "endedAt", "summary", "createdAt",
+];
+
+interface SessionDoc extends SessionState {
+	id: string;
+	schoolId: string;
+	studentId: string;
+	pathId: string;
+	stepId: string;
+	teacherId: string;
+	subject: string;
+	extraTimePercent: number;
+	summary: SessionSummary | null;
+}
+
+interface GroupSessionParams {
+	liveSessionId: string;
+	studentId: string;
+	pathId: string;
+	stepId: string;
+	teacherId: string;
+	subject: string;
+	itemIds: string[];
+	answers: Omit<AnswerRecord, "counted">[];
+	startedAt: Date;
+	endedAt: Date;
+}
+
+interface MemoryStateRow {
+	itemId: string;
+	[card: string]: unknown;
+}
+
+const RevisionsService: ServiceDef = {
+	name: "revisions",
+	settings: { rest: "/", idleMinutes: idleMinutesFrom() },
+	mixins: [dbMixin(RevisionSession, { fields: FIELDS })],
+
+	actions: {
+		start: {
+			rest: "POST /revision-sessions",
+			params: { $$strict: "remove", pathId: ID, stepId: ID, mode: { type: "enum", values: ["normal", "practice"], optional: true } },
+			async handler(this: any, ctx: Ctx<{ pathId: string; stepId: string; mode?: SessionMode }>) {
+				const student = currentUser(ctx);
+				const mode: SessionMode = ctx.params.mode ?? "normal";
+				// Step 3 of the seed's scenario: assigned, step available, path active (paths.forStudent), spacing (below).
+				const { path, step, items } = (await ctx.call("paths.forStudent", { ...ctx.params, studentId: student.id })) as {
+					path: PathDoc;
+					step: Step;
+					items: SessionItem[];
+				};
+				if (step.kind !== "revision") throw conflict("This step is an evaluation: start it with POST /evaluations", ERR.CONFLICT);
+				const profile = (await ctx.call("scheduling.resolve", { studentId: student.id, subject: path.subject, teacherId: path.ownerId })) as {
+					values: ProfileValues;
+					practiceAllowed: boolean;
+				};
+				if (mode === "practice" && !(path.settings?.practiceAllowed || profile.practiceAllowed)) {
+					throw forbidden("Your teacher does not allow practice ahead of time on this path");
+				}
+				const now = this.clock.now();
+				const timeZone = await this.timeZone(ctx);
+				const day = localDayBounds(now, timeZone);
+				const [states, introduced, [me]] = await Promise.all([
+					ctx.call("memory.states", { studentId: student.id, itemIds: step.itemIds, teacherId: path.ownerId }) as Promise<MemoryStateRow[]>,
+					ctx.call("memory.newIntroducedOn", { studentId: student.id, dayStart: day.start, dayEnd: day.end }) as Promise<{ count: number }>,
+					ctx.call("users.resolveMany", { ids: [student.id] }) as Promise<{ studentProfile?: { accommodations?: { extraTimePercent?: number } } }[]>,
+				]);
+				const queue = planQueue({
+					items,
+					states: states.map(s => ({ itemId: s.itemId, card: cardFromJSON(s) })),
+					now,
+					timeZone,
+					newIntroducedToday: introduced.count,
+					profile: profile.values,
+					mode,
+				});
+				const state = this.openOrExplain(queue, mode, now, states);
+				const created: SessionDoc = await this.insertScoped(ctx, {
+					...state,
+					studentId: student.id,
+					pathId: path.id,
+					stepId: step.id,
+					teacherId: path.ownerId,
+					subject: path.subject,
+					extraTimePercent: me?.studentProfile?.accommodations?.extraTimePercent ?? 0,
+				});
+				const first = items.find(i => i.id === currentItemId(created));
+				ctx.meta.$statusCode = 201;
+				return { id: created.id, status: created.status, mode, pathId: path.id, stepId: step.id, queue: created.queue.length, item: first ? serve(first) : null };
+			},
+		},
+
+		next: {
+			rest: "GET /revision-sessions/:id/next",
+			params: { $$strict: "remove", id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				const session = await this.owned(ctx, ctx.params.id);
+				const itemId = session.status === "active" ? currentItemId(session) : null;
+				if (!itemId) return { done: true, status: session.status, remaining: 0 };
+				const [item] = (await ctx.call("content.resolveMany", { ids: [itemId] })) as SessionItem[];
+				if (!item) throw notFound("ContentItem", itemId);
+				return { done: false, remaining: remaining(session), item: serve(item) };
+			},
+		},
+
+		answer: {
+			rest: "POST /revision-sessions/:id/answers",
+			params: {
+				$$strict: "remove",
+				id: ID,
+				clientId: { type: "string", min: 1, max: 100, pattern: /^[A-Za-z0-9_.:-]+$/ },
+				itemId: ID,
+				answer: { type: "any" },
+				responseTimeMs: { type: "number", integer: true, min: 0, max: 86_400_000, optional: true },
+			},
+			async handler(this: any, ctx: Ctx<{ id: string; clientId: string; itemId: string; answer: unknown; responseTimeMs?: number }>) {
+				const { id, clientId, itemId, answer, responseTimeMs } = ctx.params;
+				await this.owned(ctx, id);
+				const [item] = (await ctx.call("content.resolveMany", { ids: [itemId] })) as SessionItem[];
+				return withLease(RevisionSessionLease, `session:${id}`, async () => {
+					const session: SessionDoc = await this.owned(ctx, id);
+					if (!item) {
+						if (session.answers.some(a => a.clientId === clientId)) throw conflict("The item of this answer no longer exists");
+						throw notFound("ContentItem", itemId);
+					}
+					const now = this.clock.now();
+					const prepared = prepareAnswer(session, { clientId, itemId, answer, responseTimeMs }, item, now, session.extraTimePercent);
+					if (prepared.duplicate) return { ...(await this.answerResponse(ctx, session, prepared.record, item)), duplicate: true };
+					const recorded = (await ctx.call("memory.recordReview", {
+						reviewKey: `revision:${session.id}:${itemId}`,
+						studentId: session.studentId,
+						itemId,
+						pathId: session.pathId,
+						subject: session.subject,
+						teacherId: session.teacherId,
+						rating: prepared.record.rating,
+						...(prepared.record.responseTimeMs === null ? {} : { responseTimeMs: Math.round(prepared.record.responseTimeMs) }),
+						correct: prepared.record.correct,
+						source: session.mode === "practice" ? "practice" : "solo",
+						reviewedAt: now,
+					})) as { counted: boolean };
+					const record: AnswerRecord = { ...prepared.record, counted: recorded.counted };
+					const next = applyAnswer(session, record);
+					await this.model.updateOne(this.tenantFilter(ctx, { _id: session.id, status: "active" }), {
+						$push: { answers: record },
+						$set: { lastActivityAt: next.lastActivityAt },
+					});
+					return { ...(await this.answerResponse(ctx, next, record, item)), duplicate: false };
+				});
+			},
+		},
+
+		end: {
+			rest: "POST /revision-sessions/:id/end",
+			params: { $$strict: "remove", id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				await this.owned(ctx, ctx.params.id);
+				return this.finish(ctx, ctx.params.id, "completed");
+			},
+		},
+
+		get: {
+			rest: "GET /revision-sessions/:id",
+			params: { $$strict: "remove", id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				const user = currentUser(ctx);
+				const session: SessionDoc = await this.getScoped(ctx, ctx.params.id);
+				if (session.studentId === user.id || hasRole(user, "school_admin") || (hasRole(user, "teacher") && session.teacherId === user.id)) {
+					return this.publicView(session);
+				}
+				throw notFound("RevisionSession", ctx.params.id);
+			},
+		},
+
+		list: {
+			rest: "GET /revision-sessions",
+			params: {
+				$$strict: "remove",
+				pathId: { ...ID, optional: true },
+				studentId: { ...ID, optional: true },
+				status: { type: "enum", values: ["active", "completed", "abandoned"], optional: true },
+				...PAGE_PARAMS,
+			},
+			async handler(this: any, ctx: Ctx<PageParams & { pathId?: string; studentId?: string; status?: string }>) {
+				const user = currentUser(ctx);
+				const filter: Filter = {};
+				if (ctx.params.pathId) filter.pathId = ctx.params.pathId;
+				if (ctx.params.status) filter.status = ctx.params.status;
+				if (ctx.params.studentId) filter.studentId = ctx.params.studentId;
+				if (hasRole(user, "school_admin")) {
+					// every session of the school
+				} else if (hasRole(user, "teacher")) {
+					filter.teacherId = user.id;
+				} else {
+					filter.studentId = user.id;
+				}
+				const page = await this.pageScoped(ctx, filter, ctx.params, { startedAt: -1, _id: -1 });
+				return { ...page, rows: page.rows.map((s: SessionDoc) => this.publicView(s)) };
+			},
+		},
+
+		expireIdle: {
+			async handler(this: any, ctx: Ctx) {
+				const cutoff = new Date(this.clock.now().getTime() - this.settings.idleMinutes * 60_000);
+				let abandoned = 0;
+				for (;;) {
+					const idle = await this.model.find({ status: "active", lastActivityAt: { $lt: cutoff } }, { _id: 1, schoolId: 1 }).limit(EXPIRE_BATCH);
+					for (const doc of idle) {
+						// The job acts as the system, confined to the session's school for everything it calls.
+						const meta: Meta = { user: { ...SYSTEM, roles: [...SYSTEM.roles], schoolId: String(doc.schoolId) } };
+						try {
+							const result = await this.actions.endAsSystem({ id: String(doc._id) }, { meta, parentCtx: ctx });
+							if (result?.status === "abandoned") abandoned++;
+						} catch (err) {
+							this.logger.warn("Abandoning an idle revision session failed", String(doc._id), err);
+						}
+					}
+					if (idle.length < EXPIRE_BATCH) break;
+				}
+				return { abandoned };
+			},
+		},
+
+		/**
+		 * One student's part of a teacher-led live session, recorded whole when the session ends (the room
+		 * already fed each answer to memory as it came). Idempotent by (live session, student): the id is
+		 * derived from them, so a repeated end stores nothing new and replays the (idempotent) effects.
+		 */
+		recordGroupSession: {
+			params: {
+				$$strict: "remove",
+				liveSessionId: ID,
+				studentId: ID,
+				pathId: ID,
+				stepId: { type: "string", min: 1, max: 64 },
+				teacherId: ID,
+				subject: { type: "string", min: 1, max: 100 },
+				itemIds: { type: "array", max: 200, items: ID },
+				answers: {
+					type: "array",
+					max: 200,
+					items: {
+						type: "object",
+						strict: "remove",
+						props: {
+							clientId: { type: "string", min: 1, max: 100 },
+							itemId: ID,
+							correct: "boolean",
+							score: { type: "number", min: 0, max: 1 },
+							rating: { type: "number", integer: true, min: 1, max: 4 },
+							responseTimeMs: { type: "number", min: 0, nullable: true, optional: true },
+							answeredAt: { type: "date", convert: true },
+						},
+					},
+				},
+				startedAt: { type: "date", convert: true },
+				endedAt: { type: "date", convert: true },
+			},
+			async handler(this: any, ctx: Ctx<GroupSessionParams>) {
+				const p = ctx.params;
+				const id = groupSessionId(callerSchoolId(ctx), p.liveSessionId, p.studentId);
+				let stored = await this.model.findOne(this.tenantFilter(ctx, { _id: id }));
+				if (!stored) {
+					const answers: AnswerRecord[] = p.answers.map(a => ({ ...a, responseTimeMs: a.responseTimeMs ?? null, answeredAt: new Date(a.answeredAt), counted: true }));
+					const lastAnswer = answers.reduce((t, a) => Math.max(t, a.answeredAt.getTime()), p.startedAt.getTime());
+					// The teacher chose the questions: no spacing rule queued them, so they are all "due" now.
+					const opened: SessionState = {
+						mode: "group",
+						status: "active",
+						queue: p.itemIds.map(itemId => ({ itemId, kind: "due" as const })),
+						answers,
+						startedAt: new Date(p.startedAt),
+						lastActivityAt: new Date(lastAnswer),
+						endedAt: null,
+					};
+					const { state, summary } = closeSession(opened, new Date(Math.max(p.endedAt.getTime(), p.startedAt.getTime())), "completed");
+					try {
+						stored = await this.model.create(
+							this.tenantFilter(ctx, {
+								_id: id,
+								...state,
+								studentId: p.studentId,
+								pathId: p.pathId,
+								stepId: p.stepId,
+								teacherId: p.teacherId,
+								subject: p.subject,
+								liveSessionId: p.liveSessionId,
+								summary,
+							}),
+						);
+					} catch (err) {
+						if (!isDuplicateKey(err)) throw err;
+						stored = await this.model.findOne(this.tenantFilter(ctx, { _id: id }));
+					}
+				}
+				const session: SessionDoc = this.restore(await this.toJSON(ctx, stored));
+				await this.afterEnd(ctx, session);
+				return { id: session.id, status: session.status, ...session.summary };
+			},
+		},
+
+		endAsSystem: {
+			visibility: "private",
+			params: { id: ID },
+			handler(this: any, ctx: Ctx<{ id: string }>) {
+				return this.finish(ctx, ctx.params.id, "abandoned");
+			},
+		},
+	},
+
+	methods: {
+		/** The caller's own session (another student's, or another school's, is not found). */
+		async owned(this: any, ctx: Ctx<any>, id: string): Promise<SessionDoc> {
+			const session: SessionDoc = await this.getScoped(ctx, id);
+			if (session.studentId !== currentUser(ctx).id) throw notFound("RevisionSession", id);
+			return this.restore(session);
+		},
+
+		/** Dates back as Dates, so the pure logic gets the state it expects. */
+		restore(session: SessionDoc): SessionDoc {
+			return {
+				...session,
+				startedAt: new Date(session.startedAt),
+				lastActivityAt: new Date(session.lastActivityAt),
+				endedAt: session.endedAt ? new Date(session.endedAt) : null,
+				answers: session.answers.map(a => ({ ...a, answeredAt: new Date(a.answeredAt) })),
+			};
+		},
+
+		/** An empty queue is a 409 that says when something will be due (or that the day's new items are used up). */
+		openOrExplain(this: any, queue: ReturnType<typeof planQueue>, mode: SessionMode, now: Date, states: MemoryStateRow[]): SessionState {
+			try {
+				return openSession(queue, mode, now);
+			} catch (err: any) {
+				const dues = states.map(s => new Date(s.due as string).getTime()).filter(t => t > now.getTime());
+				if (dues.length > 0) err.data = { nextDueAt: new Date(Math.min(...dues)) };
+				throw err;
+			}
+		},
+
+		async answerResponse(this: any, ctx: Ctx<any>, session: SessionState, record: AnswerRecord, item: SessionItem) {
+			const nextId = currentItemId(session);
+			let next = null;
+			if (nextId && session.status === "active") {
+				const [nextItem] = (await ctx.call("content.resolveMany", { ids: [nextId] })) as SessionItem[];
+				if (nextItem) next = serve(nextItem);
+			}
+			return { itemId: record.itemId, ...answerFeedback(record, item as ContentItem & { id: string }), counted: record.counted, remaining: remaining(session), next };
+		},
+
+		/**
+		 * Ends a session (the student's request, or the idle job): stores the summary, then the effects, each
+		 * idempotent (progress by session id, durable messages by their id), so a repeated end replays them safely.
+		 */
+		async finish(this: any, ctx: Ctx<any>, id: string, status: "completed" | "abandoned") {
+			const ended: SessionDoc = await withLease(RevisionSessionLease, `session:${id}`, async () => {
+				const session: SessionDoc = this.restore(await this.getScoped(ctx, id));
+				if (session.status !== "active") return session;
+				const { state, summary } = closeSession(session, this.clock.now(), status);
+				await this.model.updateOne(this.tenantFilter(ctx, { _id: id, status: "active" }), { $set: { status: state.status, endedAt: state.endedAt, summary } });
+				return { ...session, status: state.status, endedAt: state.endedAt, summary };
+			});
+			if (status === "abandoned" && ended.status !== "abandoned") return { status: ended.status };
+			await this.afterEnd(ctx, ended);
+			return { id: ended.id, status: ended.status, ...ended.summary };
+		},
+
+		async afterEnd(this: any, ctx: Ctx<any>, session: SessionDoc): Promise<void> {
+			const summary = session.summary!;
+			await ctx.call("progress.recordSession", {
+				studentId: session.studentId,
+				pathId: session.pathId,
+				stepId: session.stepId,
+				sessionId: session.id,
+				kind: "revision",
+				score: summary.score,
+				successRate: summary.successRate,
+				answered: summary.answered,
+				timeSpentMs: summary.timeSpentMs,
+			});
+			await publishDurable(this.broker, "learning.session.completed", {
+				id: `learning.session.completed:${session.id}`,
+				schoolId: session.schoolId,
+				sessionId: session.id,
+				studentId: session.studentId,
+				pathId: session.pathId,
+				stepId: session.stepId,
+				teacherId: session.teacherId,
+				mode: session.mode,
+				status: session.status,
+				...summary,
+			});
+			// A group session's teacher was there: no notification per student.
+			if (session.mode === "group") return;
+			await publishDurable(this.broker, "notifications.requested", {
+				id: `revision-ended:${session.id}`,
+				schoolId: session.schoolId,
+				userIds: [session.teacherId],
+				type: "learning.session.completed",
+				title: session.status === "completed" ? "A student finished a revision session" : "A student left a revision session",
+				body: `${summary.answered} answered, ${Math.round(summary.successRate * 100)}% right`,
+				data: { sessionId: session.id, studentId: session.studentId, pathId: session.pathId, stepId: session.stepId, ...summary, status: session.status },
+			});
+		},
+
+		/** What any reader sees of a session: answers without the items' keys (those stay with the items). */
+		publicView(session: SessionDoc) {
+			const { extraTimePercent: _extra, ...rest } = session as SessionDoc & { extraTimePercent?: number };
+			return rest;
+		},
+
+		async timeZone(this: any, ctx: Ctx<any>): Promise<string> {
+			const school = (await ctx.call("schools.resolve", { id: callerSchoolId(ctx) })) as { timezone: string };
+			return school.timezone;
+		},
+	},
+
+	created(this: any) {
+		this.clock = learningClock;
+	},
+
+	started(this: any) {
+		this.expireTimer = setInterval(() => {
+			this.broker
+				.call("revisions.expireIdle", {}, { meta: { user: { ...SYSTEM, roles: [...SYSTEM.roles] } } })
+				.catch((err: unknown) => this.logger.warn("Expiring idle revision sessions failed", err));
+		}, EXPIRE_EVERY_MS);
+		this.expireTimer.unref?.();
+	},
+
+	stopped(this: any) {
+		clearInterval(this.expireTimer);
+	},
+};
+
+export default RevisionsService;

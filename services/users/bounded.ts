@@ -1,0 +1,16 @@
+/**
+ * Maps items through an async function with at most `limit` calls in flight, keeping the order of
+ * the items. Unlike fixed batches, a slow item does not hold back the next ones.
+ */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+	const out = new Array<R>(items.length);
+	let next = 0;
+	const worker = async () => {
+		while (next < items.length) {
+			const i = next++;
+			out[i] = await fn(items[i], i);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+	return out;
+}

@@ -1,0 +1,211 @@
+import { expect } from "chai";
+import { createEmptyCard, fsrs, generatorParameters, type Card, type Grade, type StepUnit } from "ts-fsrs";
+import { invite, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
+import { callInSchool, createItem } from "../support/learning-content.js";
+import { ReviewLog } from "../../models/review-log.model.js";
+import { bootPlatform, http, unique } from "../support/platform.js";
+
+const DAY = 86_400_000;
+
+describe("memory model", function () {
+	this.timeout(60_000);
+	let s: SchoolFixture;
+	let teacher: Account;
+	let student: Account;
+	let other: SchoolFixture;
+	let foreignStudent: Account;
+	let foreignItem: any;
+
+	const record = (params: Record<string, unknown>, schoolId = s.school.id) =>
+		callInSchool(schoolId, "memory.recordReview", { source: "solo", reviewKey: unique("k"), ...params });
+	const failure = (promise: Promise<unknown>) => promise.then(() => ({ code: 200 }) as any, (err: any) => err);
+	const states = (studentId: string, itemIds: string[]) => callInSchool(s.school.id, "memory.states", { studentId, itemIds });
+	const history = (studentId: string, subject = "Geography") => callInSchool<any[]>(s.school.id, "memory.history", { studentId, subject });
+
+	before(async () => {
+		s = await signupSchool();
+		[teacher, student] = await Promise.all([invite(s.admin, "teacher"), invite(s.admin, "student")]);
+		other = await signupSchool();
+		foreignStudent = await invite(other.admin, "student");
+		foreignItem = await createItem(await invite(other.admin, "teacher"));
+	});
+
+	it("fsrs agreement: reviews recorded through memory.recordReview give exactly ts-fsrs's card for the same history", async () => {
+		const subject = unique("Agreement");
+		const item = await createItem(teacher, { kind: "flashcard", title: "x", subject, front: "f", back: "b" });
+		const values = { desiredRetention: 0.85, maximumIntervalDays: 200, learningSteps: ["5m"], relearningSteps: ["10m"] };
+		const layer = await http("PUT", "/api/scheduling-profiles/layers", {
+			token: s.admin.token,
+			body: { kind: "student", studentId: student.id, subject, values },
+		});
+		expect(layer.status, JSON.stringify(layer.body)).to.equal(200);
+
+		const plain = fsrs(
+			generatorParameters({
+				request_retention: 0.85,
+				maximum_interval: 200,
+				enable_fuzz: false,
+				enable_short_term: true,
+				learning_steps: ["5m"] as StepUnit[],
+				relearning_steps: ["10m"] as StepUnit[],
+			}),
+		);
+		const ratings: Grade[] = [3, 3, 1, 3, 2, 4, 3, 1, 3, 3, 4, 2];
+		let at = new Date("2016-03-01T08:00:00Z");
+		let expected: Card = createEmptyCard(at);
+		for (const [i, rating] of ratings.entries()) {
+			const result = await record({ studentId: student.id, itemId: item.id, rating, reviewedAt: at.toISOString() });
+			expected = plain.next(expected, at, rating).card;
+			expect(result.counted, `review ${i}`).to.equal(true);
+			expect(result.after, `review ${i}`).to.deep.equal({ ...expected, last_review: expected.last_review ?? null });
+			// the next answer a little after it is due, sometimes early
+			at = new Date(Math.max(at.getTime() + 60_000, expected.due.getTime() + (i % 3 === 0 ? -DAY / 2 : 3_600_000)));
+		}
+		const [stored] = await states(student.id, [item.id]);
+		expect(stored).to.deep.include({ ...expected, itemId: item.id, subject });
+		expect(stored.retrievability).to.be.within(0, 1);
+		expect((await history(student.id, subject)).map(r => r.rating)).to.deep.equal(ratings);
+	});
+
+	it("duplicate reviewKey writes once, even when the retries race", async () => {
+		const item = await createItem(teacher);
+		const params = { reviewKey: unique("dup"), studentId: student.id, itemId: item.id, rating: 3, reviewedAt: new Date("2020-01-01T10:00:00Z") };
+		const results = await Promise.all([record(params), record(params), record(params)]);
+		expect(new Set(results.map(r => r.logId)).size).to.equal(1);
+		expect(results.filter(r => !r.duplicate)).to.have.length(1);
+		const retry = await record({ ...params, rating: 1 });
+		expect(retry).to.include({ duplicate: true, rating: 3, logId: results[0].logId });
+		expect(retry.after).to.deep.equal(results[0].after);
+		const [state] = await states(student.id, [item.id]);
+		expect(state.reps).to.equal(1);
+		expect((await history(student.id)).filter(r => r.itemId === item.id)).to.have.length(1);
+
+		const reused = await failure(record({ ...params, itemId: (await createItem(teacher)).id }));
+		expect(reused).to.include({ code: 409 });
+	});
+
+	it("undoes the log entry when the state cannot be written, and a retry of an interrupted review completes it", async () => {
+		const { broker } = await bootPlatform();
+		const svc = broker.getLocalService("memory") as any;
+		const writeState = svc.writeState;
+		const item = await createItem(teacher);
+		const params = { reviewKey: unique("crash"), studentId: student.id, itemId: item.id, rating: 3, reviewedAt: new Date("2020-03-01T10:00:00Z") };
+		const boom = () => Promise.reject(new Error("simulated database failure"));
+
+		// a failed state write: the log entry is deleted again, so the retry is a first attempt
+		svc.writeState = boom;
+		try {
+			expect(await failure(record(params))).to.be.instanceOf(Error);
+		} finally {
+			svc.writeState = writeState;
+		}
+		expect(await history(student.id)).to.satisfy((rows: any[]) => rows.every(r => r.itemId !== item.id));
+		expect(await record(params)).to.include({ duplicate: false, counted: true });
+
+		// the process dying between the log entry and the state (nothing undone): the retry writes the state
+		const second = { ...params, reviewKey: unique("crash"), reviewedAt: new Date("2020-03-05T10:00:00Z") };
+		const deleteOne = ReviewLog.deleteOne;
+		svc.writeState = boom;
+		(ReviewLog as any).deleteOne = boom;
+		try {
+			await failure(record(second));
+		} finally {
+			svc.writeState = writeState;
+			(ReviewLog as any).deleteOne = deleteOne;
+		}
+		expect((await states(student.id, [item.id]))[0].reps).to.equal(1);
+		const retry = await record(second);
+		expect(retry).to.include({ duplicate: true, counted: true });
+		const [state] = await states(student.id, [item.id]);
+		expect(state.reps).to.equal(2);
+		expect(state.due).to.deep.equal(retry.after.due);
+		// and a further retry changes nothing
+		await record(second);
+		expect((await states(student.id, [item.id]))[0].reps).to.equal(2);
+	});
+
+	it("serialises concurrent answers to one item: each applies to the state the previous one left", async () => {
+		const item = await createItem(teacher);
+		const at = new Date("2020-02-01T10:00:00Z");
+		await Promise.all([1, 2, 3, 4, 5].map(() => record({ studentId: student.id, itemId: item.id, rating: 3, reviewedAt: at })));
+		const [state] = await states(student.id, [item.id]);
+		expect(state.reps).to.equal(5);
+		expect((await history(student.id)).filter(r => r.itemId === item.id)).to.have.length(5);
+	});
+
+	it("practice mode leaves memory consistent: an answer ahead of time is logged but changes no state", async () => {
+		const item = await createItem(teacher);
+		const t0 = new Date("2021-05-03T08:00:00Z");
+		// "Easy" on a new card graduates it to days ahead
+		const first = await record({ studentId: student.id, itemId: item.id, rating: 4, reviewedAt: t0, source: "practice" });
+		expect(first).to.include({ counted: true, source: "solo" });
+		const [before] = await states(student.id, [item.id]);
+		expect(new Date(before.due).getTime()).to.be.greaterThan(t0.getTime() + DAY);
+
+		const practice = await record({ studentId: student.id, itemId: item.id, rating: 1, reviewedAt: new Date(t0.getTime() + 3_600_000), source: "practice" });
+		expect(practice).to.include({ counted: false, source: "practice", duplicate: false });
+		expect(practice.after).to.deep.equal(practice.before);
+		const [after] = await states(student.id, [item.id]);
+		expect(after).to.deep.equal({ ...before, retrievability: after.retrievability });
+		// the optimiser learns only from counted reviews
+		expect((await history(student.id)).filter(r => r.itemId === item.id)).to.have.length(1);
+
+		// once it is due, a practice answer is an ordinary review
+		const due = await record({ studentId: student.id, itemId: item.id, rating: 3, reviewedAt: new Date(before.due), source: "practice" });
+		expect(due).to.include({ counted: true, source: "solo" });
+		expect((await states(student.id, [item.id]))[0].reps).to.equal(2);
+	});
+
+	it("counts first reviews in a window and lists review instants", async () => {
+		const fresh = await invite(s.admin, "student");
+		const [a, b] = [await createItem(teacher), await createItem(teacher)];
+		const day = new Date("2022-09-10T00:00:00Z");
+		await record({ studentId: fresh.id, itemId: a.id, rating: 3, reviewedAt: new Date(day.getTime() + 3_600_000) });
+		await record({ studentId: fresh.id, itemId: a.id, rating: 3, reviewedAt: new Date(day.getTime() + 7_200_000) });
+		await record({ studentId: fresh.id, itemId: b.id, rating: 3, reviewedAt: new Date(day.getTime() + DAY + 60_000) });
+		const count = await callInSchool(s.school.id, "memory.newIntroducedOn", { studentId: fresh.id, dayStart: day, dayEnd: new Date(day.getTime() + DAY) });
+		expect(count).to.deep.equal({ count: 1 });
+		const { instants } = await callInSchool(s.school.id, "memory.reviewDays", { studentId: fresh.id, since: new Date(day.getTime() + 5_000_000) });
+		expect(instants.map((d: Date) => new Date(d).toISOString())).to.deep.equal([
+			new Date(day.getTime() + 7_200_000).toISOString(),
+			new Date(day.getTime() + DAY + 60_000).toISOString(),
+		]);
+	});
+
+	it("tenancy: another school's student or item ids are 404 and nothing is stored", async () => {
+		const item = await createItem(teacher);
+		const reviewedAt = new Date("2020-01-01T00:00:00Z");
+		expect(await failure(record({ studentId: foreignStudent.id, itemId: item.id, rating: 3, reviewedAt }))).to.include({ code: 404 });
+		expect(await failure(record({ studentId: student.id, itemId: foreignItem.id, rating: 3, reviewedAt }))).to.include({ code: 404 });
+		// the other school's system principal cannot reach this school's memory either
+		expect(await failure(record({ studentId: student.id, itemId: item.id, rating: 3, reviewedAt }, other.school.id))).to.include({ code: 404 });
+		// a teacher id is not a student
+		expect(await failure(record({ studentId: teacher.id, itemId: item.id, rating: 3, reviewedAt }))).to.include({ code: 404 });
+		expect(await states(student.id, [item.id, foreignItem.id])).to.deep.equal([]);
+		expect(await callInSchool(other.school.id, "memory.history", { studentId: student.id, subject: "Geography" })).to.deep.equal([]);
+	});
+
+	it("bad inputs → 4xx with nothing stored", async () => {
+		const item = await createItem(teacher);
+		const ok = { studentId: student.id, itemId: item.id, rating: 3, reviewedAt: "2023-01-01T10:00:00Z" };
+		const cases: [Record<string, unknown>, number][] = [
+			[{ ...ok, rating: 5 }, 422],
+			[{ ...ok, rating: 2.5 }, 422],
+			[{ ...ok, itemId: "nope" }, 422],
+			[{ ...ok, source: "homework" }, 422],
+			[{ ...ok, reviewedAt: "yesterday-ish" }, 422],
+			[{ ...ok, reviewedAt: new Date(Date.now() + 3_600_000).toISOString() }, 422],
+			[{ ...ok, reviewKey: "" }, 422],
+			[{ ...ok, responseTimeMs: -1 }, 422],
+		];
+		for (const [params, code] of cases) expect(await failure(record(params)), JSON.stringify(params)).to.include({ code });
+		expect(await states(student.id, [item.id])).to.deep.equal([]);
+
+		await record(ok);
+		// an answer dated before the last one cannot be applied
+		const early = await failure(record({ ...ok, reviewedAt: "2022-12-31T10:00:00Z" }));
+		expect(early).to.include({ code: 409 });
+		expect((await states(student.id, [item.id]))[0].reps).to.equal(1);
+		expect((await history(student.id)).filter(r => r.itemId === item.id)).to.have.length(1);
+	});
+});
