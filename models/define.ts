@@ -18,5 +18,10 @@ export function defineModel<T = any>(name: string, schema: Schema): Model<T> {
 	return ((mongoose.models[name] as Model<T> | undefined) ?? mongoose.model(name, schema)) as Model<T>;
 }
 
+/** A sub-document schema: embedded parts carry no `_id` of their own. */
+export function part(definition: SchemaDefinition): Schema {
+	return new Schema(definition, { _id: false });
+}
+
 export const ObjectId = Schema.Types.ObjectId;
 export const { isValidObjectId } = mongoose;

@@ -3,19 +3,12 @@
  * `(schoolId, studentId, pathId, stepId, attemptNo)` is unique, so the attempt count cannot be exceeded
  * by two starts at once. Owned by services/learning/evaluations.service.ts.
  */
-import { Schema } from "mongoose";
 import { leaseModel } from "./lease.model.js";
-import { defineModel, defineSchema, ObjectId } from "./define.js";
-
-const part = (definition: Record<string, unknown>) => new Schema(definition, { _id: false });
+import { defineModel, defineSchema, part } from "./define.js";
+import { gradeFields, studentStepFields } from "./step-work.js";
 
 export const EvaluationAttemptSchema = defineSchema({
-	schoolId: { type: ObjectId, required: true, index: true },
-	studentId: { type: ObjectId, required: true },
-	pathId: { type: ObjectId, required: true },
-	stepId: { type: String, required: true },
-	teacherId: { type: ObjectId, required: true },
-	subject: { type: String, required: true },
+	...studentStepFields(),
 	attemptNo: { type: Number, required: true },
 	itemIds: { type: [String], default: [] },
 	status: { type: String, enum: ["in_progress", "submitted", "expired"], required: true, default: "in_progress" },
@@ -28,10 +21,7 @@ export const EvaluationAttemptSchema = defineSchema({
 			part({
 				itemId: { type: String, required: true },
 				answered: { type: Boolean, required: true },
-				correct: { type: Boolean, required: true },
-				score: { type: Number, required: true },
-				rating: { type: Number, required: true },
-				responseTimeMs: { type: Number, default: null },
+				...gradeFields(),
 			}),
 		],
 		default: [],

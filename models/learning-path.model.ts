@@ -4,14 +4,11 @@
  * Ids inside the path (steps, items, prerequisites) are hex strings: steps get their id from the service,
  * items are content ids of the same school.
  */
-import { Schema } from "mongoose";
 import { leaseModel } from "./lease.model.js";
-import { defineModel, defineSchema, ObjectId } from "./define.js";
+import { defineModel, defineSchema, ObjectId, part } from "./define.js";
 
 export const PATH_STATUSES = ["draft", "active", "archived"] as const;
 export type PathStatus = (typeof PATH_STATUSES)[number];
-
-const part = (definition: Record<string, unknown>) => new Schema(definition, { _id: false });
 
 const StepSchema = part({
 	id: { type: String, required: true },

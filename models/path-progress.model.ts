@@ -4,11 +4,8 @@
  * the steps after it). Mastery and due dates are not stored: they are read live from the memory model.
  * Owned by services/learning/progress.service.ts.
  */
-import { Schema } from "mongoose";
 import { leaseModel } from "./lease.model.js";
-import { defineModel, defineSchema, ObjectId } from "./define.js";
-
-const part = (definition: Record<string, unknown>) => new Schema(definition, { _id: false });
+import { defineModel, defineSchema, ObjectId, part } from "./define.js";
 
 const StepProgressSchema = part({
 	stepId: { type: String, required: true },

@@ -3,34 +3,23 @@
  * with the client id that makes a retry harmless. Owned by services/learning/revisions.service.ts; the
  * rules live in services/learning/sessions/session-logic.ts.
  */
-import { Schema } from "mongoose";
 import { leaseModel } from "./lease.model.js";
-import { defineModel, defineSchema, ObjectId } from "./define.js";
+import { defineModel, defineSchema, part } from "./define.js";
+import { gradeFields, studentStepFields } from "./step-work.js";
 
 export const SESSION_STATUSES = ["active", "completed", "abandoned"] as const;
-
-const part = (definition: Record<string, unknown>) => new Schema(definition, { _id: false });
 
 const AnswerSchema = part({
 	clientId: { type: String, required: true },
 	itemId: { type: String, required: true },
-	correct: { type: Boolean, required: true },
-	score: { type: Number, required: true },
-	rating: { type: Number, required: true },
-	responseTimeMs: { type: Number, default: null },
+	...gradeFields(),
 	answeredAt: { type: Date, required: true },
 	/** Whether the answer changed the memory model (false for practice ahead of time). */
 	counted: { type: Boolean, default: true },
 });
 
 export const RevisionSessionSchema = defineSchema({
-	schoolId: { type: ObjectId, required: true, index: true },
-	studentId: { type: ObjectId, required: true },
-	pathId: { type: ObjectId, required: true },
-	stepId: { type: String, required: true },
-	/** The path's owner: whose scheduling layer applies and who is told the session ended. */
-	teacherId: { type: ObjectId, required: true },
-	subject: { type: String, required: true },
+	...studentStepFields(),
 	/** group: one student's part of a teacher-led live session (recorded at its end by the live room). */
 	mode: { type: String, enum: ["normal", "practice", "group"], required: true },
 	/** The live session a group-mode session belongs to (its id is derived from this and the student). */

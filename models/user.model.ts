@@ -3,15 +3,11 @@
  * (platform-wide) and usernames (per school) rests on two always-set keys, see
  * services/users/account-keys.ts: FerretDB has no partial or sparse unique index.
  */
-import { Schema } from "mongoose";
-import { defineModel, defineSchema, ObjectId } from "./define.js";
+import { defineModel, defineSchema, ObjectId, part } from "./define.js";
 import { ROLES } from "../config/roles.js";
 
 export const USER_STATUSES = ["active", "suspended"] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
-
-// Embedded parts of the user document: no ids or timestamps of their own.
-const part = (definition: Record<string, unknown>) => new Schema(definition, { _id: false });
 
 const StudentProfile = part({
 	levels: { type: [{ _id: false, subject: { type: String, required: true }, level: { type: String, required: true } }], default: undefined },

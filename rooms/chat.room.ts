@@ -13,8 +13,8 @@ import { MESSAGE_RULES } from "../services/communication/chat-rules.js";
 import type { AuthUser } from "../services/shared/identity.js";
 import { authenticate, callAs, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { ChatState } from "./schema/chat-state.js";
+import { ID } from "../services/shared/params.js";
 
-const ID_RULE = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 /** A member counts as present for this long after the room last said so (a crashed node is forgotten). */
 export const PRESENCE_TTL_SECONDS = 60;
 const PRESENCE_REFRESH_MS = 20_000;
@@ -48,7 +48,7 @@ export class ChatRoom extends PlatformRoom<{ state: ChatState }> {
 		this.patchRate = 100;
 		this.command("send", MESSAGE_RULES, (client, params: { clientId: string; text: string }) => this.sendMessage(client, params), { reply: "sent" });
 		this.command("typing", { typing: { type: "boolean", optional: true } }, (client, params: { typing?: boolean }) => this.typing(client, params.typing ?? true));
-		this.command("read", { messageId: ID_RULE }, (client, params: { messageId: string }) =>
+		this.command("read", { messageId: ID }, (client, params: { messageId: string }) =>
 			this.call(client, "conversations.markRead", { id: this.conversationId, messageId: params.messageId }),
 		);
 		this.relay("conversation", this.conversationId, event => this.deliver(event));
@@ -117,7 +117,8 @@ export class ChatRoom extends PlatformRoom<{ state: ChatState }> {
 
 	private refreshPresence() {
 		for (const userId of this.connections.keys()) {
-			matchMaker.presence.setex(presenceKey(this.conversationId, userId), this.roomId, PRESENCE_TTL_SECONDS).catch(() => undefined);
+			// The local presence answers synchronously (no promise), the Redis one with a promise.
+			Promise.resolve(matchMaker.presence.setex(presenceKey(this.conversationId, userId), this.roomId, PRESENCE_TTL_SECONDS)).catch(() => undefined);
 		}
 	}
 }

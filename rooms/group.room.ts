@@ -9,7 +9,7 @@
  *
  * What must not be lost goes through liveSessions (which owns the record) before anyone hears of it:
  * - an answer is graded here with the solo revision rules (sessions/session-logic.ts `evaluate`), written
- *   as a review in the student's memory (`liveSessions.recordAnswers` → `memory.recordReview`, source
+ *   as a review in the student's memory (`liveSessions.recordAnswers` → `memory.recordReviews`, source
  *   group, at its true time, batched by GroupCommit), and only then acknowledged to its student;
  * - a reveal waits for every answer of its question to be recorded; scores change only at the reveal,
  *   so nothing a client sees before it says whether an answer was right;
@@ -29,6 +29,7 @@
  * pauses; if no teacher connection is back within LIVE_TEACHER_GRACE_SECONDS (default 120) the session
  * ends and is persisted like any other end.
  */
+import "./node-websocket.js";
 import { matchMaker, type Client, type Delayed } from "@colyseus/core";
 import { randomUUID } from "node:crypto";
 import { conflict, ERR, forbidden } from "../services/shared/errors.js";

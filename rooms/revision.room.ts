@@ -12,6 +12,7 @@
  * Patch rate: 250 ms and an explicit patch at every change. One client, a handful of changes per minute:
  * the tick only has to drive the room clock (the item timer), not the display.
  */
+import "./node-websocket.js";
 import type { Client, Delayed } from "@colyseus/core";
 import { forbidden, conflict } from "../services/shared/errors.js";
 import type { StudentItem } from "../services/learning/content/redact.js";

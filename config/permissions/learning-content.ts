@@ -25,6 +25,7 @@ export const learningContentPermissions: PermissionTable = {
 	"scheduling.optimizeDue": ["system"],
 
 	"memory.recordReview": INTERNAL,
+	"memory.recordReviews": INTERNAL,
 	"memory.states": INTERNAL,
 	"memory.newIntroducedOn": INTERNAL,
 	"memory.history": INTERNAL,

@@ -14,8 +14,8 @@ import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
 import { checkEntitlement, releasable, resizeSeats, seatLimitFor } from "./entitlements.js";
 import { isTrustedCaller } from "./trusted-caller.js";
+import { ID } from "../shared/params.js";
 
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const PLAN_ID = { type: "string", min: 1, max: 40 } as const;
 const SEAT_COUNT = { type: "number", integer: true, min: 1, max: 100_000, convert: true } as const;
 

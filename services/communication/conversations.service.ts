@@ -28,8 +28,8 @@ import {
 	type Party,
 	type StudentContactPolicy,
 } from "./chat-rules.js";
+import { ID } from "../shared/params.js";
 
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const HISTORY_MAX = 100;
 /** How long a send waits for the realtime nodes to say who is in the room before notifying everyone. */
 const PRESENCE_TIMEOUT_MS = 2000;

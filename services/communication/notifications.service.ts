@@ -12,8 +12,7 @@ import type { DurableMessage } from "../shared/durable.js";
 import { forbidden, isDuplicateKey, notFound } from "../shared/errors.js";
 import { currentUser, systemMeta, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
-
-const OBJECT_ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
+import { ID } from "../shared/params.js";
 
 const CONTENT = {
 	type: { type: "string", min: 1, max: 100, pattern: /^[a-z0-9][a-z0-9._-]*$/i },
@@ -73,7 +72,7 @@ const NotificationsService: ServiceDef & { channels: Record<string, unknown> } =
 
 		markRead: {
 			rest: "POST /notifications/:id/read",
-			params: { $$strict: "remove", id: OBJECT_ID },
+			params: { $$strict: "remove", id: ID },
 			async handler(this: any, ctx: Ctx<{ id: string }>) {
 				const mine = { ...this.inbox(ctx), _id: ctx.params.id };
 				// Reading twice keeps the first readAt: the second lookup is only for the already-read case.
@@ -97,8 +96,8 @@ const NotificationsService: ServiceDef & { channels: Record<string, unknown> } =
 		create: {
 			params: {
 				$$strict: "remove",
-				userId: OBJECT_ID,
-				schoolId: { ...OBJECT_ID, nullable: true },
+				userId: ID,
+				schoolId: { ...ID, nullable: true },
 				...CONTENT,
 				sourceId: { type: "string", min: 1, max: 200, optional: true },
 			},
@@ -168,8 +167,8 @@ const NotificationsService: ServiceDef & { channels: Record<string, unknown> } =
 	created(this: any) {
 		this.checkRequest = this.broker.validator.compile({
 			id: { type: "string", min: 1, max: 200 },
-			schoolId: { ...OBJECT_ID, nullable: true, optional: true },
-			userIds: { type: "array", items: OBJECT_ID, max: 10_000 },
+			schoolId: { ...ID, nullable: true, optional: true },
+			userIds: { type: "array", items: ID, max: 10_000 },
 			...CONTENT,
 		});
 	},

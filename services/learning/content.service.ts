@@ -26,8 +26,7 @@ import {
 } from "./content/content-types.js";
 import { importRejected, MAX_IMPORT_CHARS, parseImport, type ImportFormat } from "./content/import.js";
 import { applyUpdate, assertTransition, checkItem } from "./content/validate-item.js";
-
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
+import { ID } from "../shared/params.js";
 
 type StoredItem = Item & { id: string; schoolId: string; ownerId: string; updatedAt: Date | string };
 

@@ -16,25 +16,19 @@ import { revealed } from "./content/redact.js";
 import { learningClock } from "./learning-clock.js";
 import type { PathDoc } from "./paths.service.js";
 import type { Step } from "./paths/path-rules.js";
+import { callerScope, STUDENT_STEP_FIELDS, type StudentStepRecord } from "./sessions/student-step.js";
 import { evaluate, serve, type SessionItem } from "./sessions/session-logic.js";
+import { ID } from "../shared/params.js";
 
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 /** Answers arriving this long after the deadline still count (the network, a slow submit button). */
 export const SUBMIT_GRACE_MS = 30_000;
 
 const FIELDS = [
-	"id", "schoolId", "studentId", "pathId", "stepId", "teacherId", "subject", "attemptNo", "itemIds", "status", "startedAt",
-	"deadline", "submittedAt", "passScore", "answers", "score", "passed", "createdAt",
+	...STUDENT_STEP_FIELDS, "attemptNo", "itemIds", "status", "startedAt", "deadline", "submittedAt", "passScore", "answers", "score",
+	"passed", "createdAt",
 ];
 
-interface AttemptDoc {
-	id: string;
-	schoolId: string;
-	studentId: string;
-	pathId: string;
-	stepId: string;
-	teacherId: string;
-	subject: string;
+interface AttemptDoc extends StudentStepRecord {
 	attemptNo: number;
 	itemIds: string[];
 	status: "in_progress" | "submitted" | "expired";
@@ -232,14 +226,7 @@ const EvaluationsService: ServiceDef = {
 				const user = currentUser(ctx);
 				const filter: Filter = {};
 				for (const key of ["pathId", "stepId", "studentId"] as const) if (ctx.params[key]) filter[key] = ctx.params[key];
-				if (hasRole(user, "school_admin")) {
-					// all of the school
-				} else if (hasRole(user, "teacher")) {
-					filter.teacherId = user.id;
-				} else {
-					filter.studentId = user.id;
-				}
-				const page = await this.pageScoped(ctx, filter, ctx.params, { startedAt: -1, _id: -1 });
+				const page = await this.pageScoped(ctx, callerScope(user, filter), ctx.params, { startedAt: -1, _id: -1 });
 				// a list shows scores, never answers: those are in the attempt itself
 				return { ...page, rows: page.rows.map((a: AttemptDoc) => ({ ...a, answers: undefined })) };
 			},

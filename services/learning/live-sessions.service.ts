@@ -20,8 +20,8 @@ import { learningClock } from "./learning-clock.js";
 import { CODE_LENGTH, joinCode, normalizeCode } from "./live/live-scoring.js";
 import type { PathDoc } from "./paths.service.js";
 import type { SessionItem } from "./sessions/session-logic.js";
+import { ID } from "../shared/params.js";
 
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const CODE = { type: "string", min: CODE_LENGTH, max: CODE_LENGTH + 4, pattern: /^[A-Za-z0-9 -]+$/ } as const;
 const DATE = { type: "date", convert: true } as const;
 export const MAX_QUESTIONS = 50;
@@ -215,29 +215,25 @@ const LiveSessionsService: ServiceDef = {
 			},
 			async handler(this: any, ctx: Ctx<{ id: string; pathId: string; teacherId: string; subject: string; answers: LiveAnswer[] }>) {
 				const { id, pathId, teacherId, subject } = ctx.params;
-				const results = await Promise.all(
-					ctx.params.answers.map(a =>
-						ctx
-							.call("memory.recordReview", {
-								reviewKey: `live:${id}:${a.studentId}:${a.itemId}`,
-								studentId: a.studentId,
-								itemId: a.itemId,
-								pathId,
-								subject,
-								teacherId,
-								rating: a.rating,
-								...(a.responseTimeMs === null || a.responseTimeMs === undefined ? {} : { responseTimeMs: Math.round(a.responseTimeMs) }),
-								correct: a.correct,
-								source: "group",
-								reviewedAt: a.answeredAt,
-							})
-							.then(
-								(r: any) => ({ ok: true as const, duplicate: !!r.duplicate }),
-								(err: any) => ({ ok: false as const, error: { type: String(err?.type ?? ERR.INTERNAL), message: String(err?.message ?? "failed") } }),
-							),
-					),
-				);
-				return { results };
+				// One memory.recordReviews per batch: a room's burst of answers costs a few round trips, not ~10 each.
+				const { results } = (await ctx.call("memory.recordReviews", {
+					reviews: ctx.params.answers.map(a => ({
+						reviewKey: `live:${id}:${a.studentId}:${a.itemId}`,
+						studentId: a.studentId,
+						itemId: a.itemId,
+						pathId,
+						subject,
+						teacherId,
+						rating: a.rating,
+						...(a.responseTimeMs === null || a.responseTimeMs === undefined ? {} : { responseTimeMs: Math.round(a.responseTimeMs) }),
+						correct: a.correct,
+						source: "group",
+						reviewedAt: a.answeredAt,
+					})),
+				})) as { results: ({ ok: true; duplicate: boolean } | { ok: false; error: { type: string; message: string } })[] };
+				return {
+					results: results.map(r => (r.ok ? { ok: true as const, duplicate: !!r.duplicate } : { ok: false as const, error: { type: r.error.type, message: r.error.message } })),
+				};
 			},
 		},
 

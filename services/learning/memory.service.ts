@@ -22,10 +22,12 @@ import { dbMixin } from "../shared/db.mixin.js";
 import { ClientError, conflict, ERR, isDuplicateKey, notFound } from "../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../shared/identity.js";
 import { withLease } from "../shared/lease.js";
+import { recordBatch, type BatchResult } from "./memory/record-batch.js";
 import type { ServiceDef } from "../shared/service.js";
 import { learningClock } from "./learning-clock.js";
 import type { ProfileValues } from "./memory/profile-layers.js";
-import { cardFromJSON, retrievability, review, type Grade, type MemoryCard, type ReviewOutcome, type ReviewSource } from "./memory/scheduler.js";
+import { cardFromJSON, retrievability, type MemoryCard, type ReviewSource } from "./memory/scheduler.js";
+import { CARD_FIELDS, cardOf, reviewStep, type ReviewInput } from "./memory/review-step.js";
 import { memoryStateId, reviewLogId } from "./memory/natural-ids.js";
 import { dueCutoff } from "./memory/spacing.js";
 
@@ -35,22 +37,24 @@ const DATE = { type: "date", convert: true } as const;
 const MAX_FUTURE_MS = 60_000;
 const MAX_HISTORY = 100_000;
 
-const CARD_FIELDS = ["due", "stability", "difficulty", "elapsed_days", "scheduled_days", "learning_steps", "reps", "lapses", "state", "last_review"] as const;
+const REVIEW_PROPS = {
+	reviewKey: { type: "string", min: 1, max: 200 },
+	studentId: ID,
+	itemId: ID,
+	pathId: { ...ID, optional: true },
+	subject: { type: "string", max: 100, optional: true },
+	teacherId: { ...ID, optional: true },
+	rating: { type: "number", integer: true, min: 1, max: 4 },
+	responseTimeMs: { type: "number", integer: true, min: 0, max: 86_400_000, optional: true },
+	correct: { type: "boolean", optional: true },
+	source: { type: "enum", values: [...REVIEW_SOURCES] },
+	reviewedAt: DATE,
+} as const;
+/** A live room's batch is at most liveSessions.recordAnswers' 500 answers. */
+const MAX_BATCH = 500;
 
-export interface RecordReviewParams {
-	reviewKey: string;
-	studentId: string;
-	itemId: string;
-	pathId?: string;
-	/** Ignored in favour of the item's own subject; accepted because callers have it at hand. */
-	subject?: string;
-	teacherId?: string;
-	rating: Grade;
-	responseTimeMs?: number;
-	correct?: boolean;
-	source: ReviewSource;
-	reviewedAt: Date;
-}
+
+export type RecordReviewParams = ReviewInput;
 
 export interface RecordReviewResult {
 	logId: string;
@@ -66,7 +70,6 @@ export interface RecordReviewResult {
 	retrievability: number;
 }
 
-const cardOf = (doc: Record<string, unknown>): MemoryCard => cardFromJSON(Object.fromEntries(CARD_FIELDS.map(f => [f, doc[f]])));
 const sameCard = (a: { reps: number; last_review: Date | null } | null, b: { reps: number; last_review: Date | null } | null) =>
 	a === null || b === null ? a === b : a.reps === b.reps && (a.last_review?.getTime() ?? null) === (b.last_review?.getTime() ?? null);
 
@@ -77,26 +80,11 @@ const MemoryService: ServiceDef = {
 
 	actions: {
 		recordReview: {
-			params: {
-				$$strict: "remove",
-				reviewKey: { type: "string", min: 1, max: 200 },
-				studentId: ID,
-				itemId: ID,
-				pathId: { ...ID, optional: true },
-				subject: { type: "string", max: 100, optional: true },
-				teacherId: { ...ID, optional: true },
-				rating: { type: "number", integer: true, min: 1, max: 4 },
-				responseTimeMs: { type: "number", integer: true, min: 0, max: 86_400_000, optional: true },
-				correct: { type: "boolean", optional: true },
-				source: { type: "enum", values: [...REVIEW_SOURCES] },
-				reviewedAt: DATE,
-			},
+			params: { $$strict: "remove", ...REVIEW_PROPS },
 			async handler(this: any, ctx: Ctx<RecordReviewParams>): Promise<RecordReviewResult> {
 				const p = ctx.params;
 				const schoolId = callerSchoolId(ctx);
-				if (p.reviewedAt.getTime() > this.clock.now().getTime() + MAX_FUTURE_MS) {
-					throw new ClientError("Invalid reviewedAt: is in the future", 422, ERR.VALIDATION, [{ field: "reviewedAt", message: "is in the future" }]);
-				}
+				this.refuseFuture(p, "reviewedAt");
 				// Independent lookups in one round trip: FerretDB answers each in tens of milliseconds.
 				const [known, [item], students] = (await Promise.all([
 					this.logByKey(ctx, p),
@@ -123,17 +111,11 @@ const MemoryService: ServiceDef = {
 						]);
 						if (raced) return this.replay(ctx, raced);
 						const before = stateDoc ? cardOf(stateDoc) : null;
-						let outcome: ReviewOutcome;
-						try {
-							outcome = review(before, p.rating, p.reviewedAt, profile.values, { source: p.source, ...(dueBefore ? { dueBefore } : {}) });
-						} catch (err) {
-							if (err instanceof RangeError) throw conflict(`This answer cannot be recorded: ${err.message}`);
-							throw err;
-						}
+						const { outcome, log: logFields } = reviewStep(before, p, item.subject, profile.values, dueBefore);
 						let log;
 						try {
 							log = await ReviewLog.create(
-								this.tenantFilter(ctx, { _id: reviewLogId(schoolId, p.reviewKey), ...this.logDocument(p, item.subject, outcome) }),
+								this.tenantFilter(ctx, { _id: reviewLogId(schoolId, p.reviewKey), ...logFields }),
 							);
 						} catch (err) {
 							if (!isDuplicateKey(err)) throw err;
@@ -151,6 +133,13 @@ const MemoryService: ServiceDef = {
 					},
 					{ busyMessage: "This item is being reviewed right now, try again" },
 				);
+			},
+		},
+
+		recordReviews: {
+			params: { $$strict: "remove", reviews: { type: "array", min: 1, max: MAX_BATCH, items: { type: "object", strict: "remove", props: REVIEW_PROPS } } },
+			async handler(this: any, ctx: Ctx<{ reviews: RecordReviewParams[] }>): Promise<{ results: BatchResult[] }> {
+				return { results: await recordBatch(this, ctx, ctx.params.reviews) };
 			},
 		},
 
@@ -229,6 +218,12 @@ const MemoryService: ServiceDef = {
 	},
 
 	methods: {
+		refuseFuture(this: any, p: RecordReviewParams, field: string) {
+			if (p.reviewedAt.getTime() > this.clock.now().getTime() + MAX_FUTURE_MS) {
+				throw new ClientError(`Invalid ${field}: is in the future`, 422, ERR.VALIDATION, [{ field, message: "is in the future" }]);
+			}
+		},
+
 		/** The log entry of this review key in the caller's school; the same key for another answer is a caller bug (409). */
 		async logByKey(this: any, ctx: Ctx<any>, p: RecordReviewParams) {
 			const log = await ReviewLog.findOne(this.tenantFilter(ctx, { _id: reviewLogId(callerSchoolId(ctx), p.reviewKey) }));
@@ -258,30 +253,6 @@ const MemoryService: ServiceDef = {
 		/** The state of one (student, item), by its primary key. */
 		stateFilter(this: any, ctx: Ctx<any>, p: { studentId: string; itemId: string }) {
 			return this.tenantFilter(ctx, { _id: memoryStateId(callerSchoolId(ctx), p.studentId, p.itemId), studentId: p.studentId, itemId: p.itemId });
-		},
-
-		logDocument(p: RecordReviewParams, subject: string, outcome: ReviewOutcome) {
-			return {
-				reviewKey: p.reviewKey,
-				studentId: p.studentId,
-				itemId: p.itemId,
-				pathId: p.pathId ?? null,
-				teacherId: p.teacherId ?? null,
-				subject,
-				rating: p.rating,
-				responseTimeMs: p.responseTimeMs ?? null,
-				correct: p.correct ?? null,
-				source: outcome.log.source,
-				counted: outcome.log.counted,
-				first: outcome.log.counted && (outcome.before === null || outcome.before.reps === 0),
-				reviewedAt: outcome.log.reviewedAt,
-				elapsedDays: outcome.log.elapsedDays,
-				retrievability: outcome.log.retrievability,
-				scheduledDays: outcome.log.scheduledDays,
-				before: outcome.before,
-				after: outcome.after,
-				...(outcome.practice ? { wouldBe: outcome.wouldBe } : {}),
-			};
 		},
 
 		/** Stores the new card if the state is still the one the review was computed from; 409 otherwise. */

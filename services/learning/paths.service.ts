@@ -16,8 +16,8 @@ import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
 import { learningClock } from "./learning-clock.js";
 import { allItemIds, buildSteps, isAssigned, reorder, stepAccess, STEPS_RULE, type Step, type StepInput } from "./paths/path-rules.js";
+import { ID } from "../shared/params.js";
 
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true, optional: true }) as const;
 const NAME = { type: "string", trim: true, min: 1, max: 200 } as const;
 const SUBJECT = { type: "string", trim: true, min: 1, max: 100 } as const;

@@ -14,8 +14,8 @@ import { learningClock } from "./learning-clock.js";
 import { localDay, streak } from "./memory/spacing.js";
 import type { PathDoc } from "./paths.service.js";
 import { standing, stepStanding, type ItemMemoryNow } from "./progress/step-progress.js";
+import { ID } from "../shared/params.js";
 
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const DAY_MS = 86_400_000;
 /** How far back reviews are read to count a streak. */
 const STREAK_WINDOW_DAYS = 400;

@@ -23,6 +23,7 @@ import { localDayBounds } from "./memory/spacing.js";
 import { groupSessionId } from "./live/group-session-id.js";
 import type { PathDoc } from "./paths.service.js";
 import type { Step } from "./paths/path-rules.js";
+import { callerScope, STUDENT_STEP_FIELDS, type StudentStepRecord } from "./sessions/student-step.js";
 import {
 	answerFeedback,
 	applyAnswer,
@@ -39,8 +40,8 @@ import {
 	type SessionState,
 	type SessionSummary,
 } from "./sessions/session-logic.js";
+import { ID } from "../shared/params.js";
 
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const DEFAULT_IDLE_MINUTES = 30;
 const EXPIRE_EVERY_MS = 60_000;
 const EXPIRE_BATCH = 100;
@@ -55,18 +56,11 @@ export function idleMinutesFrom(env: Record<string, string | undefined> = proces
 }
 
 const FIELDS = [
-	"id", "schoolId", "studentId", "pathId", "stepId", "teacherId", "subject", "mode", "liveSessionId", "status", "queue", "answers",
-	"startedAt", "lastActivityAt", "endedAt", "summary", "createdAt",
+	...STUDENT_STEP_FIELDS, "mode", "liveSessionId", "status", "queue", "answers", "startedAt", "lastActivityAt", "endedAt", "summary",
+	"createdAt",
 ];
 
-interface SessionDoc extends SessionState {
-	id: string;
-	schoolId: string;
-	studentId: string;
-	pathId: string;
-	stepId: string;
-	teacherId: string;
-	subject: string;
+interface SessionDoc extends SessionState, StudentStepRecord {
 	extraTimePercent: number;
 	summary: SessionSummary | null;
 }
@@ -245,14 +239,7 @@ const RevisionsService: ServiceDef = {
 				if (ctx.params.pathId) filter.pathId = ctx.params.pathId;
 				if (ctx.params.status) filter.status = ctx.params.status;
 				if (ctx.params.studentId) filter.studentId = ctx.params.studentId;
-				if (hasRole(user, "school_admin")) {
-					// every session of the school
-				} else if (hasRole(user, "teacher")) {
-					filter.teacherId = user.id;
-				} else {
-					filter.studentId = user.id;
-				}
-				const page = await this.pageScoped(ctx, filter, ctx.params, { startedAt: -1, _id: -1 });
+				const page = await this.pageScoped(ctx, callerScope(user, filter), ctx.params, { startedAt: -1, _id: -1 });
 				return { ...page, rows: page.rows.map((s: SessionDoc) => this.publicView(s)) };
 			},
 		},

@@ -38,8 +38,8 @@ import {
 	type ResolvedProfile,
 	type StudentBounds,
 } from "./memory/profile-layers.js";
+import { ID } from "../shared/params.js";
 
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const SUBJECT = { type: "string", trim: true, min: 1, max: 100 } as const;
 const LAYER_REF_PARAMS = {
 	kind: { type: "enum", values: ["school", "subject", "teacher", "student"] },

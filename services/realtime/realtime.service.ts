@@ -26,8 +26,7 @@ import { ROOMS } from "../../rooms/index.js";
 import { ClientError, ERR } from "../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
-
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
+import { ID } from "../shared/params.js";
 
 /**
  * The service instance whose Colyseus server runs in this process, if any. Kept on globalThis: the

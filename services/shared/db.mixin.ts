@@ -45,11 +45,8 @@ export interface Page<T> {
 	totalPages: number;
 }
 
-/** fastest-validator schema for the pagination parameters every list action accepts. */
-export const PAGE_PARAMS = {
-	page: { type: "number", integer: true, min: 1, optional: true, convert: true },
-	pageSize: { type: "number", integer: true, min: 1, max: 100, optional: true, convert: true },
-} as const;
+// Kept here too so the services that import it from the mixin keep working.
+export { PAGE_PARAMS } from "./params.js";
 
 export interface DbMethods {
 	model: Model<any>;

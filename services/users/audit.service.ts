@@ -8,8 +8,7 @@ import { dbMixin, PAGE_PARAMS, type PageParams } from "../shared/db.mixin.js";
 import { hasRole, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { boundedData } from "./audit-data.js";
-
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
+import { ID } from "../shared/params.js";
 
 interface ListParams extends PageParams {
 	action?: string;

@@ -11,8 +11,8 @@ import { callerSchoolId, currentUser, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { canManageClass, canSeeClass, manageGuard, visibleClassesFilter } from "./class-access.js";
 import { classKey, headerProblems, readClassRows, type ClassRow, type LoginRef, type RowError } from "./class-import.js";
+import { ID } from "../shared/params.js";
 
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true }) as const;
 const TEXT = (max: number) => ({ type: "string", trim: true, max, optional: true, nullable: true }) as const;
 const MAX_IMPORT_ROWS = 1000;

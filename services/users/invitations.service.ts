@@ -15,8 +15,8 @@ import type { ServiceDef } from "../shared/service.js";
 import { EMAIL_RULE, normalizeEmail } from "./account-keys.js";
 import { closedSlot, invitationLink, invitationMail, pendingSlot, redeemRefusal, seatsFor } from "./invitation-rules.js";
 import { expiresIn, hashToken, newOpaqueToken, TOKEN_RULE } from "./opaque-token.js";
+import { ID } from "../shared/params.js";
 
-const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const NAME = { type: "string", trim: true, min: 1, max: 100 } as const;
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 const PURGE_BATCH = 500;

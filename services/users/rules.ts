@@ -1,5 +1,5 @@
 /** fastest-validator rules shared by the identity services (users, schools, auth). */
-export const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
+export { ID } from "../shared/params.js";
 export const PERSON_NAME = { type: "string", trim: true, min: 1, max: 100 } as const;
 export const LOCALE = { type: "string", min: 2, max: 20, pattern: /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/ } as const;
 export const SEARCH = { type: "string", trim: true, min: 1, max: 100, optional: true } as const;

@@ -15,10 +15,13 @@ import { invite, PASSWORD, signupSchool, type Account, type SchoolFixture } from
 import { describeChanges, diff, settledSnapshot, type Change, type Snapshot } from "../support/db-snapshot.js";
 import { bootPlatform, http, unique, type HttpResult } from "../support/platform.js";
 import { clientParams, declaredRoutes, fillPath, isOptionalRule, liveRouteKeys, sameRoutes, type Route } from "../support/routes.js";
-import { clearAddressThrottle, createStaff, populateSchool, type PopulatedSchool } from "../support/two-schools.js";
+import { RIGHT } from "../support/learning-sessions.js";
+import { clearAddressThrottle, createStaff, evaluationAnswers, populateLearning, populateSchool, rightAnswer, type PopulatedSchool, type SchoolLearning } from "../support/two-schools.js";
 
 interface World {
 	a: PopulatedSchool;
+	/** School A's paths, sessions, attempts and conversation (populateLearning). */
+	la: SchoolLearning;
 	b: SchoolFixture;
 	root: Account;
 	support: Account;
@@ -69,6 +72,18 @@ const learningIds = { aItem: "" };
 const NEW_PASSWORD = "another long password 42";
 const aClass = (w: World) => ({ id: w.a.classId });
 const aStudent = (w: World) => ({ id: w.a.members.student.id });
+const aPath = (w: World) => ({ id: w.la.pathId });
+const aChat = (w: World) => ({ id: w.la.conversationId });
+const newPath = (w: World) => ({
+	name: unique("Path "),
+	objectives: ["know the capitals"],
+	subject: "Geography",
+	studentIds: [w.a.members.student.id],
+	classIds: [w.a.classId],
+	steps: [{ title: "Capitals", itemIds: [w.la.items.capital, w.la.items.sea], completion: { type: "all_reviewed" } }],
+	activate: true,
+	settings: { practiceAllowed: true },
+});
 
 const WRITES: Record<string, WriteBase> = {
 	"POST /api/auth/login": { caller: "anonymous", body: w => ({ email: w.a.members.teacher.email, password: PASSWORD }) },
@@ -130,6 +145,44 @@ const WRITES: Record<string, WriteBase> = {
 		body: () => ({ kind: "subject", subject: "Geography", values: { desiredRetention: 0.85 }, studentBounds: { practiceAllowed: true } }),
 	},
 	"POST /api/scheduling-profiles/optimize": { body: w => ({ studentId: w.a.members.student.id, subject: "Geography" }) },
+	// Block 2, paths, sessions, evaluations, live sessions and chat: `w.la` holds school A's (made in `before`)
+	"POST /api/learning-paths": { caller: "teacher", body: newPath },
+	"POST /api/learning-paths/create": { caller: "teacher", body: newPath },
+	"PATCH /api/learning-paths/{id}": {
+		path: aPath,
+		body: () => ({ name: unique("Renamed path "), objectives: ["read maps"], subject: "Geography", settings: { practiceAllowed: false } }),
+	},
+	"PUT /api/learning-paths/{id}/steps": {
+		path: aPath,
+		body: w => ({
+			steps: [
+				{ id: w.la.revisionStepId, title: "Revise again", itemIds: [w.la.items.capital, w.la.items.rome], completion: { type: "mastery", threshold: 0.9 } },
+				{ title: "New step", itemIds: [w.la.items.sea], prerequisites: [0], availableFrom: "2030-01-01T00:00:00.000Z" },
+			],
+		}),
+	},
+	"POST /api/learning-paths/{id}/steps/reorder": { path: aPath, body: w => ({ order: [w.la.evaluationStepId, w.la.revisionStepId] }) },
+	"POST /api/learning-paths/{id}/students": { path: aPath, body: w => ({ studentIds: [w.a.members.pupil.id], classIds: [w.a.classId] }) },
+	"DELETE /api/learning-paths/{id}/students/{studentId}": { path: w => ({ id: w.la.pathId, studentId: w.a.members.student.id }) },
+	"POST /api/learning-paths/{id}/activate": { path: w => ({ id: w.la.draftPathId }) },
+	"POST /api/learning-paths/{id}/archive": { path: aPath },
+	"POST /api/revision-sessions": { body: w => ({ pathId: w.la.pathId, stepId: w.la.revisionStepId, mode: "practice" }) },
+	"POST /api/revision-sessions/{id}/answers": {
+		path: w => ({ id: w.la.revisionSessionId }),
+		body: w => ({ clientId: unique("c"), itemId: w.la.pendingItemId, answer: rightAnswer(w.la.items, w.la.pendingItemId), responseTimeMs: 3000 }),
+	},
+	"POST /api/revision-sessions/{id}/end": { path: w => ({ id: w.la.revisionSessionId }) },
+	"POST /api/evaluations": { body: w => ({ pathId: w.la.pathId, stepId: w.la.evaluationStepId }) },
+	"POST /api/evaluations/{id}/submit": {
+		path: w => ({ id: w.la.attemptId }),
+		body: w => ({ answers: evaluationAnswers(w.la.items) }),
+	},
+	"POST /api/live-sessions": { body: w => ({ classId: w.a.classId, pathId: w.la.pathId, stepId: w.la.revisionStepId, questionCount: 1, timeLimitSeconds: 30 }) },
+	"POST /api/live-sessions/join": { caller: "student", body: () => ({ code: "ABCD23" }) },
+	"POST /api/conversations": { caller: "teacher", body: w => ({ userId: w.a.members.pupil.id }) },
+	"POST /api/conversations/{id}/messages": { caller: "teacher", path: aChat, body: () => ({ clientId: unique("m"), text: "Hello again" }) },
+	"POST /api/conversations/{id}/read": { caller: "student", path: aChat, body: w => ({ messageId: w.la.messageIds[1] }) },
+	"POST /api/messages/{id}/report": { caller: "student", path: w => ({ id: w.la.messageIds[1] }), body: () => ({ reason: "rude" }) },
 };
 
 /** Path values for the routes that only read: an id of the caller's school. */
@@ -301,7 +354,8 @@ describe("bad input", function () {
 			createStaff("platform_admin"),
 			createStaff("support"),
 		]);
-		world = { a, b, root, support };
+		const la = await populateLearning(a, { prefix: "Bad" });
+		world = { a, la, b, root, support };
 		const item = await http("POST", "/api/content-items", {
 			token: a.members.teacher.token,
 			body: { kind: "flashcard", title: unique("Card "), subject: "Geography", front: "f", back: "b" },
@@ -400,6 +454,57 @@ describe("bad input", function () {
 		]);
 		expect(({} as any).polluted, "Object.prototype.polluted").to.equal(undefined);
 		expect(({} as any).isAdmin, "Object.prototype.isAdmin").to.equal(undefined);
+	});
+
+	it("learning and chat: operators, prototype keys, malformed answers and huge texts are refused, nothing stored", async () => {
+		const { a, la } = world;
+		const session = `/api/revision-sessions/${la.revisionSessionId}/answers`;
+		const submit = `/api/evaluations/${la.attemptId}/submit`;
+		const chat = `/api/conversations/${la.conversationId}`;
+		const pending = la.pendingItemId;
+		const refused = (name: string, method: string, path: string, body: unknown, caller: Caller, statuses = [400, 422]): Probe => ({ name, method, path, body, caller, statuses });
+		const answer = (name: string, value: unknown) => refused(`revision answer ${name}`, "POST", session, { clientId: unique("c"), itemId: pending, answer: value }, "student", [422]);
+		const graded = (name: string, answers: unknown[]) => refused(`evaluation ${name}`, "POST", submit, { answers }, "student", [422]);
+		const big = "x".repeat(100 * 1024);
+		await probeAll([
+			// Operators: the gateway refuses `$` keys wherever they sit.
+			refused("path studentIds [$ne]", "POST", "/api/learning-paths", { ...newPath(world), studentIds: [{ $ne: null }] }, "teacher"),
+			refused("path step itemIds [$ne]", "POST", "/api/learning-paths", { ...newPath(world), steps: [{ title: "S", itemIds: [{ $ne: null }] }] }, "teacher"),
+			refused("assign classIds $in", "POST", `/api/learning-paths/${la.pathId}/students`, { classIds: { $in: [a.classId] } }, "teacher"),
+			refused("revision pathId $ne", "POST", "/api/revision-sessions", { pathId: { $ne: null }, stepId: la.revisionStepId }, "student"),
+			refused("revision answer text $ne", "POST", session, { clientId: unique("c"), itemId: pending, answer: { text: { $ne: null }, rating: { $gt: 0 } } }, "student"),
+			refused("evaluation itemId $ne", "POST", submit, { answers: [{ itemId: { $ne: null }, answer: RIGHT.capital }] }, "student"),
+			refused("evaluation choiceId $in", "POST", submit, { answers: [{ itemId: la.items.sea, answer: { choiceId: { $in: ["baltic"] } } }] }, "student"),
+			refused("conversation userId $ne", "POST", "/api/conversations", { userId: { $ne: null } }, "teacher"),
+			refused("message text $gt", "POST", `${chat}/messages`, { clientId: unique("m"), text: { $gt: "" } }, "teacher"),
+			refused("read messageId $ne", "POST", `${chat}/read`, { messageId: { $ne: null } }, "student"),
+			refused("report reason $ne", "POST", `/api/messages/${la.messageIds[1]}/report`, { reason: { $ne: null } }, "student"),
+			refused("live join code $regex", "POST", "/api/live-sessions/join", { code: { $regex: ".*" } }, "student"),
+			refused("history before[$ne] in the query", "GET", `${chat}/messages?before[$ne]=x`, undefined, "teacher"),
+			refused("revision list studentId[$ne] in the query", "GET", "/api/revision-sessions?studentId[$ne]=x", undefined, "school_admin"),
+			refused("evaluation list studentId[$ne] in the query", "GET", "/api/evaluations?studentId[$ne]=x", undefined, "school_admin"),
+			// Prototype keys inside answers and steps.
+			{ name: "revision answer __proto__", method: "POST", path: session, caller: "student", statuses: [400, 422], raw: `{"clientId":"${unique("c")}","itemId":"${pending}","answer":{"__proto__":{"correct":true},"rating":3,"text":"Paris"}}` },
+			{ name: "evaluation answer constructor", method: "POST", path: submit, caller: "student", statuses: [400, 422], raw: `{"answers":[{"itemId":"${la.items.sea}","answer":{"constructor":{"prototype":{"correct":true}},"choiceId":"baltic"}}]}` },
+			{ name: "path step __proto__", method: "PUT", path: `/api/learning-paths/${la.pathId}/steps`, caller: "teacher", statuses: [400, 422], raw: `{"steps":[{"title":"S","__proto__":{"kind":"evaluation"}}]}` },
+			// Answers of the wrong shape reach the graders: refused (422) with nothing stored, not graded as wrong.
+			answer("null", null),
+			answer("as a bare string", "Paris"),
+			answer("as an array", [RIGHT.capital, RIGHT.rome]),
+			answer(pending === la.items.capital ? "text as a number" : "rating 7", pending === la.items.capital ? { text: 42 } : { rating: 7 }),
+			graded("text as a number", [{ itemId: la.items.capital, answer: { text: 42 } }]),
+			graded("choiceId as an array", [{ itemId: la.items.sea, answer: { choiceId: ["baltic"] } }]),
+			graded("answer null", [{ itemId: la.items.sea, answer: null }]),
+			graded("a question of another evaluation", [{ itemId: la.items.rome, answer: RIGHT.rome }]),
+			graded("a question twice", [{ itemId: la.items.sea, answer: RIGHT.sea }, { itemId: la.items.sea, answer: RIGHT.sea }]),
+			// Huge texts.
+			{ name: "100 kB message", method: "POST", path: `${chat}/messages`, caller: "teacher", body: { clientId: unique("m"), text: big }, statuses: [422], fields: ["text"] },
+			{ name: "100 kB report reason", method: "POST", path: `/api/messages/${la.messageIds[1]}/report`, caller: "student", body: { reason: big }, statuses: [422], fields: ["reason"] },
+			{ name: "100 kB path name", method: "POST", path: "/api/learning-paths", caller: "teacher", body: { ...newPath(world), name: big }, statuses: [422], fields: ["name"] },
+			{ name: "100 kB step title", method: "PUT", path: `/api/learning-paths/${la.pathId}/steps`, caller: "teacher", body: { steps: [{ title: big }] }, statuses: [422], fields: ["steps"] },
+			{ name: "100 kB revision answer", method: "POST", path: session, caller: "student", body: { clientId: unique("c"), itemId: pending, answer: { text: big, rating: 3 } }, statuses: [422] },
+			{ name: "5000 answers", method: "POST", path: submit, caller: "student", body: { answers: Array.from({ length: 5000 }, () => ({ itemId: la.items.sea, answer: RIGHT.sea })) }, statuses: [422], fields: ["answers"] },
+		]);
 	});
 
 	it("huge values are refused (422), huge bodies are 413 and deep nesting is 400, nothing stored", async () => {

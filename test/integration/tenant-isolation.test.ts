@@ -9,11 +9,24 @@
 import { expect } from "chai";
 import { PLANS } from "../../config/plans.js";
 import { latestMail, login, tokenFrom, type Account } from "../support/accounts.js";
+import { openConversation } from "../support/chat.js";
 import { describeChanges, diff, schoolFilter, settledSnapshot, type Change, type Snapshot } from "../support/db-snapshot.js";
 import { bootPlatform, http, settings, unique, type HttpResult } from "../support/platform.js";
 import { declaredRoutes, liveRouteKeys, sameRoutes, type Route } from "../support/routes.js";
 import { withSettings } from "../support/settings-override.js";
-import { clearAddressThrottle, createStaff, MEMBER_LABELS, populateSchool, type MemberLabel, type PopulatedSchool } from "../support/two-schools.js";
+import {
+	clearAddressThrottle,
+	createStaff,
+	evaluationAnswers,
+	learningNeedles,
+	MEMBER_LABELS,
+	populateLearning,
+	populateSchool,
+	rightAnswer,
+	type MemberLabel,
+	type PopulatedSchool,
+	type SchoolLearning,
+} from "../support/two-schools.js";
 
 type Attacker = MemberLabel | "support";
 type Me = Account & { label: Attacker };
@@ -25,6 +38,11 @@ interface World {
 	/** The username both schools' username students have: a username is only unique inside a school. */
 	sharedUsername: string;
 	seatLimits: { a: number; b: number };
+	/** Block 2 data of each school (populateLearning); both have an open live session. */
+	la: SchoolLearning;
+	lb: SchoolLearning;
+	/** A conversation of each attacker in school A (support's is with A's student). */
+	aChats: Record<Attacker, string>;
 }
 
 /**
@@ -64,6 +82,31 @@ const B = (w: World) => w.b;
 const bMember = (w: World, label: MemberLabel) => w.b.members[label];
 const sameSchool = (field: string) => (res: HttpResult, w: World) =>
 	res.body?.[field] === w.a.id ? undefined : `${field} is ${JSON.stringify(res.body?.[field])}, not school A`;
+
+/** A path body that passes validation, with B's ids (or a forged school) in `extra`. */
+const newPath = (extra: Record<string, unknown>) => ({ name: unique("A path "), subject: "Geography", ...extra });
+const liveOf = (l: SchoolLearning) => {
+	if (!l.liveSession) throw new Error("the school has no live session");
+	return l.liveSession;
+};
+
+/** Both creation routes of a path (POST /learning-paths and its alias /create) take the same attacks. */
+function pathCreation(url: string): RouteCase {
+	return {
+		attacks: [
+			{ expect: "refused", path: () => url, body: w => newPath({ classIds: [B(w).classId] }) },
+			{ expect: "refused", path: () => url, body: w => newPath({ studentIds: [bMember(w, "student").id, bMember(w, "pupil").id] }) },
+			{ expect: "refused", path: () => url, body: w => newPath({ steps: [{ title: "Stolen", itemIds: [w.lb.items.capital] }], activate: false }) },
+			{
+				expect: "own",
+				path: () => url,
+				body: w => newPath({ schoolId: B(w).id, ownerId: bMember(w, "teacher").id, studentIds: [w.a.members.student.id] }),
+				verify: (res, w) =>
+					JSON.stringify(res.body?.students?.map((s: { id: string }) => s.id)) === JSON.stringify([w.a.members.student.id]) ? undefined : `created ${JSON.stringify(res.body)}`,
+			},
+		],
+	};
+}
 
 const CASES: Record<string, RouteCase> = {
 	"GET /api/audit": {
@@ -475,6 +518,204 @@ const CASES: Record<string, RouteCase> = {
 	"POST /api/scheduling-profiles/optimize": {
 		attacks: [{ expect: "denied", path: () => "/api/scheduling-profiles/optimize", body: w => ({ studentId: bMember(w, "student").id, subject: "Geography" }) }],
 	},
+
+	// Block 2, paths (B's paths, sessions, attempts, conversation and live session: see populateLearning)
+	"POST /api/learning-paths": pathCreation("/api/learning-paths"),
+	"POST /api/learning-paths/create": pathCreation("/api/learning-paths/create"),
+	"GET /api/learning-paths": {
+		attacks: [
+			{ expect: "list", path: w => `/api/learning-paths${qs({ schoolId: B(w).id, ownerId: bMember(w, "teacher").id, pageSize: 100 })}` },
+			{ expect: "list", path: () => `/api/learning-paths${qs({ subject: "Geography", status: "active", pageSize: 100 })}` },
+			{ expect: "list", path: () => `/api/learning-paths${qs({ status: "draft", pageSize: 100 })}` },
+		],
+	},
+	"GET /api/learning-paths/{id}": {
+		attacks: [
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.pathId}` },
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.draftPathId}` },
+		],
+	},
+	"PATCH /api/learning-paths/{id}": {
+		attacks: [
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.pathId}`, body: () => ({ name: unique("Hacked "), objectives: ["hacked"], settings: { practiceAllowed: false } }) },
+		],
+	},
+	"PUT /api/learning-paths/{id}/steps": {
+		attacks: [
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.pathId}/steps`, body: () => ({ steps: [{ title: "Hacked" }] }) },
+			{ expect: "refused", path: w => `/api/learning-paths/${w.la.pathId}/steps`, body: w => ({ steps: [{ title: "Stolen", itemIds: [w.lb.items.capital] }] }) },
+		],
+	},
+	"POST /api/learning-paths/{id}/steps/reorder": {
+		attacks: [
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.pathId}/steps/reorder`, body: w => ({ order: [w.lb.evaluationStepId, w.lb.revisionStepId] }) },
+			{ expect: "refused", path: w => `/api/learning-paths/${w.la.pathId}/steps/reorder`, body: w => ({ order: [w.lb.evaluationStepId, w.lb.revisionStepId] }) },
+		],
+	},
+	"POST /api/learning-paths/{id}/students": {
+		attacks: [
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.pathId}/students`, body: w => ({ studentIds: [w.a.members.student.id] }) },
+			{ expect: "refused", path: w => `/api/learning-paths/${w.la.pathId}/students`, body: w => ({ studentIds: [bMember(w, "pupil").id] }) },
+			{ expect: "refused", path: w => `/api/learning-paths/${w.la.pathId}/students`, body: w => ({ classIds: [B(w).classId] }) },
+		],
+	},
+	"DELETE /api/learning-paths/{id}/students/{studentId}": {
+		attacks: [
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.pathId}/students/${bMember(w, "student").id}` },
+			{ expect: "refused", path: w => `/api/learning-paths/${w.la.pathId}/students/${bMember(w, "student").id}` },
+		],
+	},
+	"POST /api/learning-paths/{id}/activate": {
+		attacks: [
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.draftPathId}/activate` },
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.pathId}/activate` },
+		],
+	},
+	"POST /api/learning-paths/{id}/archive": {
+		attacks: [
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.pathId}/archive` },
+			{ expect: "denied", path: w => `/api/learning-paths/${w.lb.draftPathId}/archive` },
+		],
+	},
+
+	// progress
+	"GET /api/learning-paths/{id}/progress": { attacks: [{ expect: "denied", path: w => `/api/learning-paths/${w.lb.pathId}/progress` }] },
+	"GET /api/classes/{id}/progress": { attacks: [{ expect: "denied", path: w => `/api/classes/${B(w).classId}/progress` }] },
+	"GET /api/progress/me": {
+		attacks: [
+			{
+				expect: "own",
+				path: w => `/api/progress/me${qs({ studentId: bMember(w, "student").id, schoolId: B(w).id, pathId: w.lb.pathId })}`,
+				verify: (res, _w, me) => (res.body?.studentId === me.id ? undefined : `answered the progress of ${JSON.stringify(res.body?.studentId)}`),
+			},
+		],
+	},
+
+	// revision sessions
+	"POST /api/revision-sessions": {
+		attacks: [
+			{ expect: "denied", path: () => "/api/revision-sessions", body: w => ({ pathId: w.lb.pathId, stepId: w.lb.revisionStepId }) },
+			{ expect: "denied", path: () => "/api/revision-sessions", body: w => ({ pathId: w.lb.pathId, stepId: w.lb.revisionStepId, mode: "practice" }) },
+			{ expect: "denied", path: () => "/api/revision-sessions", body: w => ({ pathId: w.la.pathId, stepId: w.lb.revisionStepId }) },
+		],
+	},
+	"GET /api/revision-sessions": {
+		attacks: [
+			{ expect: "list", path: w => `/api/revision-sessions${qs({ pathId: w.lb.pathId, studentId: bMember(w, "student").id, pageSize: 100 })}` },
+			{ expect: "list", path: w => `/api/revision-sessions${qs({ status: "active", schoolId: B(w).id, pageSize: 100 })}` },
+		],
+	},
+	"GET /api/revision-sessions/{id}": { attacks: [{ expect: "denied", path: w => `/api/revision-sessions/${w.lb.revisionSessionId}` }] },
+	"GET /api/revision-sessions/{id}/next": { attacks: [{ expect: "denied", path: w => `/api/revision-sessions/${w.lb.revisionSessionId}/next` }] },
+	"POST /api/revision-sessions/{id}/answers": {
+		attacks: [
+			{
+				expect: "denied",
+				path: w => `/api/revision-sessions/${w.lb.revisionSessionId}/answers`,
+				body: w => ({ clientId: unique("c"), itemId: w.lb.pendingItemId, answer: rightAnswer(w.lb.items, w.lb.pendingItemId), responseTimeMs: 3000 }),
+			},
+			// A's student's own session, answered with B's item: no review of another school's item.
+			{
+				expect: "refused",
+				path: w => `/api/revision-sessions/${w.la.revisionSessionId}/answers`,
+				body: w => ({ clientId: unique("c"), itemId: w.lb.pendingItemId, answer: rightAnswer(w.lb.items, w.lb.pendingItemId) }),
+			},
+		],
+	},
+	"POST /api/revision-sessions/{id}/end": { attacks: [{ expect: "denied", path: w => `/api/revision-sessions/${w.lb.revisionSessionId}/end` }] },
+
+	// evaluations
+	"POST /api/evaluations": {
+		attacks: [
+			{ expect: "denied", path: () => "/api/evaluations", body: w => ({ pathId: w.lb.pathId, stepId: w.lb.evaluationStepId }) },
+			{ expect: "denied", path: () => "/api/evaluations", body: w => ({ pathId: w.la.pathId, stepId: w.lb.evaluationStepId }) },
+		],
+	},
+	"POST /api/evaluations/{id}/submit": {
+		attacks: [
+			...(["attemptId", "submittedAttemptId"] as const).map(attempt => ({
+				expect: "denied" as const,
+				path: (w: World) => `/api/evaluations/${w.lb[attempt]}/submit`,
+				body: (w: World) => ({ answers: evaluationAnswers(w.lb.items) }),
+			})),
+			// A's student's own running attempt, answered with B's questions.
+			{ expect: "refused", path: w => `/api/evaluations/${w.la.attemptId}/submit`, body: w => ({ answers: evaluationAnswers(w.lb.items) }) },
+		],
+	},
+	"GET /api/evaluations/{id}": {
+		attacks: (["attemptId", "submittedAttemptId"] as const).map(attempt => ({ expect: "denied" as const, path: (w: World) => `/api/evaluations/${w.lb[attempt]}` })),
+	},
+	"GET /api/evaluations": {
+		attacks: [
+			{ expect: "list", path: w => `/api/evaluations${qs({ pathId: w.lb.pathId, stepId: w.lb.evaluationStepId, studentId: bMember(w, "student").id, pageSize: 100 })}` },
+			{ expect: "list", path: w => `/api/evaluations${qs({ schoolId: B(w).id, pageSize: 100 })}` },
+		],
+	},
+
+	// live sessions
+	"POST /api/live-sessions": {
+		attacks: [
+			{ expect: "refused", path: () => "/api/live-sessions", body: w => ({ classId: B(w).classId, pathId: w.lb.pathId, stepId: w.lb.revisionStepId }) },
+			{ expect: "refused", path: () => "/api/live-sessions", body: w => ({ classId: w.a.classId, pathId: w.lb.pathId, stepId: w.lb.revisionStepId }) },
+			{ expect: "refused", path: () => "/api/live-sessions", body: w => ({ classId: B(w).classId, pathId: w.la.pathId, stepId: w.la.revisionStepId }) },
+			{
+				expect: "own",
+				path: () => "/api/live-sessions",
+				body: w => ({ classId: w.a.classId, pathId: w.la.pathId, stepId: w.la.revisionStepId, questionCount: 1, schoolId: B(w).id, teacherId: bMember(w, "teacher").id }),
+				verify: (res, w, me) => (res.body?.schoolId === w.a.id && res.body?.teacherId === me.id ? undefined : `created ${JSON.stringify(res.body)}`),
+			},
+		],
+	},
+	"POST /api/live-sessions/join": { attacks: [{ expect: "denied", path: () => "/api/live-sessions/join", body: w => ({ code: liveOf(w.lb).code }) }] },
+	"GET /api/live-sessions/{id}": { attacks: [{ expect: "denied", path: w => `/api/live-sessions/${liveOf(w.lb).id}` }] },
+
+	// chat
+	"POST /api/conversations": {
+		// A support agent may open a support conversation with anyone, of any school, by design (docs/ACTIONS.md).
+		attackers: A_MEMBERS,
+		attacks: [
+			...(["teacher", "student", "school_admin"] as const).map(label => ({ expect: "refused" as const, path: () => "/api/conversations", body: (w: World) => ({ userId: bMember(w, label).id }) })),
+			{
+				expect: "own",
+				path: () => "/api/conversations",
+				body: (w, me) => ({ userId: (me.label === "teacher" ? w.a.members.student : w.a.members.teacher).id, schoolId: B(w).id }),
+				verify: sameSchool("schoolId"),
+			},
+		],
+	},
+	"GET /api/conversations": {
+		attacks: [{ expect: "list", path: w => `/api/conversations${qs({ userId: bMember(w, "teacher").id, schoolId: B(w).id, pageSize: 100 })}` }],
+	},
+	"GET /api/conversations/{id}": { attacks: [{ expect: "denied", path: w => `/api/conversations/${w.lb.conversationId}` }] },
+	"GET /api/conversations/{id}/messages": {
+		attacks: [
+			{ expect: "denied", path: w => `/api/conversations/${w.lb.conversationId}/messages${qs({ limit: 100 })}` },
+			{
+				expect: "own",
+				// B's message as the cursor of the caller's own conversation: the page holds that conversation's messages only.
+				path: (w, me) => `/api/conversations/${w.aChats[me.label]}/messages${qs({ before: w.lb.messageIds[1], limit: 100 })}`,
+				verify: (res, w, me) =>
+					Array.isArray(res.body?.rows) && res.body.rows.every((m: { conversationId: string }) => m.conversationId === w.aChats[me.label]) ? undefined : `answered ${JSON.stringify(res.body).slice(0, 300)}`,
+			},
+		],
+	},
+	"POST /api/conversations/{id}/messages": {
+		attacks: [{ expect: "denied", path: w => `/api/conversations/${w.lb.conversationId}/messages`, body: () => ({ clientId: unique("m"), text: "Hello from another school" }) }],
+	},
+	"POST /api/conversations/{id}/read": {
+		attacks: [
+			{ expect: "denied", path: w => `/api/conversations/${w.lb.conversationId}/read`, body: w => ({ messageId: w.lb.messageIds[1] }) },
+			{ expect: "refused", path: (w, me) => `/api/conversations/${w.aChats[me.label]}/read`, body: w => ({ messageId: w.lb.messageIds[1] }) },
+		],
+	},
+	"POST /api/messages/{id}/report": {
+		attacks: (["0", "1"] as const).map(i => ({
+			expect: "denied" as const,
+			path: (w: World) => `/api/messages/${w.lb.messageIds[Number(i)]}/report`,
+			body: () => ({ reason: "reported from another school" }),
+		})),
+	},
+	"GET /api/reports": { attacks: [{ expect: "list", path: w => `/api/reports${qs({ schoolId: B(w).id, pageSize: 100 })}` }] },
 };
 
 /** B's learning content, made before the snapshot: a validated and a draft item of B's teacher, B's school and teacher layers. */
@@ -560,6 +801,8 @@ describe("tenant isolation", function () {
 	let bScope: ReturnType<typeof schoolFilter>;
 	let initial: Snapshot;
 	let baseline: Snapshot;
+	/** B's teacher's unread notifications when the snapshot was taken. */
+	let bTeacherUnread: number;
 	const allowances: NonNullable<RouteCase["mayChangeB"]>[] = [];
 
 	before(async function () {
@@ -571,18 +814,29 @@ describe("tenant isolation", function () {
 			createStaff("support"),
 			createStaff("platform_admin"),
 		]);
+		// Block 2 data, B's before its plan is cut down (live sessions move both schools to the essential plan).
+		const [la, lb] = await Promise.all([populateLearning(a, { prefix: "A", live: true }), populateLearning(b, { prefix: "B", live: true })]);
+		const aChats: Record<Attacker, string> = {
+			school_admin: (await openConversation(a.members.school_admin, a.members.teacher)).id,
+			teacher: la.conversationId,
+			student: la.conversationId,
+			pupil: (await openConversation(a.members.pupil, a.members.teacher)).id,
+			support: (await openConversation(support, a.members.student)).id,
+		};
 		// B has no free seat left, A has plenty: an answer about the wrong school shows in subscription checks.
 		const bSub = await http("GET", "/api/subscription", { token: b.members.school_admin.token });
 		const resized = await http("PATCH", `/api/schools/${b.id}/subscription`, { token: root.token, body: { plan: "trial", seatLimit: bSub.body.seatsUsed } });
 		expect(resized.status, JSON.stringify(resized.body)).to.equal(200);
-		w = { a, b, support, sharedUsername, seatLimits: { a: PLANS.trial.seats, b: bSub.body.seatsUsed } };
+		w = { a, b, support, sharedUsername, seatLimits: { a: PLANS.essential.seats, b: bSub.body.seatsUsed }, la, lb, aChats };
 		const aSub = await http("GET", "/api/subscription", { token: a.members.school_admin.token });
 		expect(aSub.body.seatLimit, "A's seat limit").to.equal(w.seatLimits.a);
-		const learningNeedles = await seedLearningContent(w);
-		needles = [...needlesOf(b), ...learningNeedles];
+		const contentNeedles = await seedLearningContent(w);
+		needles = [...needlesOf(b), ...contentNeedles, ...learningNeedles(lb)];
 		bScope = schoolFilter(b.id, MEMBER_LABELS.map(l => b.members[l].id));
 		initial = await settledSnapshot(bScope);
 		baseline = initial;
+		bTeacherUnread = (await http("GET", "/api/notifications/unread-count", { token: b.members.teacher.token })).body.count;
+		expect(bTeacherUnread, "B's teacher's unread notifications").to.be.greaterThan(0);
 		expect(Object.values(initial).flatMap(Object.keys).length, "B's documents").to.be.greaterThan(10);
 	});
 
@@ -642,11 +896,13 @@ describe("tenant isolation", function () {
 		const changes = diff(initial, final).filter(c => !allowances.some(a => a.allow(c)));
 		expect(describeChanges(changes)).to.deep.equal([]);
 		// The allowances stay narrow: B still has its class, invitation, members and unread notifications.
-		for (const id of [w.b.classId, w.b.invitationId, ...MEMBER_LABELS.map(l => w.b.members[l].id)]) {
+		const { lb } = w;
+		const bLearning = [lb.pathId, lb.draftPathId, lb.revisionSessionId, lb.attemptId, lb.submittedAttemptId, lb.conversationId, ...lb.messageIds, liveOf(lb).id];
+		for (const id of [w.b.classId, w.b.invitationId, ...MEMBER_LABELS.map(l => w.b.members[l].id), ...bLearning]) {
 			expect(JSON.stringify(final), `B's document ${id}`).to.contain(id);
 		}
 		const unread = await http("GET", "/api/notifications/unread-count", { token: w.b.members.teacher.token });
-		expect(unread.body.count).to.equal(1);
+		expect(unread.body.count).to.equal(bTeacherUnread);
 		const relogin = await login({ schoolCode: w.b.code, username: w.sharedUsername, password: w.b.password });
 		expect(relogin.user.schoolId).to.equal(w.b.id);
 	});

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { MongoClient } from "mongodb";
 import { ServiceBroker } from "moleculer";
 import { channelsMiddleware, publishDurable } from "../../services/shared/durable.js";
-import { freePort, spawnNode, until, type NodeProcess } from "../support/nodes.js";
+import { callJson, freePort, spawnNode, until, type NodeProcess } from "../support/nodes.js";
 import { requireEnv } from "../support/platform.js";
 
 const USER_SERVICES = "auth,schools,users,invitations,classes,audit,subscriptions,mailer";
@@ -29,15 +29,7 @@ describe("two nodes over NATS", function () {
 	let notificationsNode: NodeProcess;
 	let admin: { id: string; schoolId: string; token: string };
 
-	const call = async (method: string, path: string, body?: unknown, token?: string) => {
-		const res = await fetch(base + path, {
-			method,
-			headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-			body: body === undefined ? undefined : JSON.stringify(body),
-		});
-		const text = await res.text();
-		return { status: res.status, body: text ? JSON.parse(text) : undefined };
-	};
+	const call = (method: string, path: string, body?: unknown, token?: string) => callJson(base, method, path, body, token);
 	const startNotifications = () => {
 		// A fixed node id: the durable JetStream consumer is the same one across restarts.
 		notificationsNode = spawnNode("notifications", { ...env, SERVICES: "notifications", NODE_ID: `${env.NAMESPACE}-notif` });

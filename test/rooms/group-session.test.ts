@@ -11,10 +11,10 @@ import { ReviewLog } from "../../models/review-log.model.js";
 import { RevisionSession } from "../../models/revision-session.model.js";
 import { roomContext } from "../../rooms/context.js";
 import { MAX_POINTS } from "../../services/learning/live/live-scoring.js";
-import { leaveAll, realtimeEndpoint } from "../support/chat.js";
+import { eventually, realtimeEndpoint } from "../support/chat.js";
 import { callInSchool } from "../support/learning-content.js";
 import { expectNoAnswerKeys } from "../support/learning-sessions.js";
-import { asLearningSchool, joinByCode, joinByRoomId, liveSchool, nameOfItem, openLive, RIGHT_LIVE, sdk, Wire, WRONG_LIVE, type LiveSchool } from "../support/live.js";
+import { asLearningSchool, leaveAll, joinByCode, joinByRoomId, liveSchool, nameOfItem, openLive, RIGHT_LIVE, sdk, Wire, WRONG_LIVE, type LiveSchool } from "../support/live.js";
 import { http } from "../support/platform.js";
 
 describe("group session", function () {
@@ -47,7 +47,7 @@ describe("group session", function () {
 		const studentRooms: Room[] = [];
 		for (const [i, student] of s.students.slice(0, 4).entries()) {
 			let room: Room;
-			if (i < 2) room = await joinByCode(student, joinCode.toLowerCase());
+			if (i < 2) room = await joinByCode(student, joinCode);
 			else {
 				const found = await http("POST", "/api/live-sessions/join", { token: student.token, body: { code: joinCode } });
 				expect(found.status, JSON.stringify(found.body)).to.equal(200);
@@ -192,7 +192,7 @@ describe("group session", function () {
 		expect(record.body).to.include({ status: "ended", endReason: "ended_by_teacher" });
 		expect(record.body.leaderboard).to.have.length(5);
 		// The room is gone, with its timers and subscriptions.
-		await teacher.until(() => (matchMaker.getLocalRoomById(roomId) ? undefined : true), "the room to be disposed");
+		await eventually(async () => (matchMaker.getLocalRoomById(roomId) ? undefined : true), "the room to be disposed");
 		const joinAgain = await http("POST", "/api/live-sessions/join", { token: s.students[0].token, body: { code: joinCode } });
 		expect(joinAgain.status).to.equal(409);
 	});
@@ -204,6 +204,7 @@ describe("group session", function () {
 		const { id, roomId } = opened.body;
 		let teacherRoom = await joinByRoomId(s.teacher, roomId);
 		rooms.push(teacherRoom);
+		new Wire(teacherRoom);
 		const student = await joinByRoomId(s.students[0], roomId);
 		rooms.push(student);
 		const wire = new Wire(student);
@@ -219,6 +220,7 @@ describe("group session", function () {
 		// Back within the grace period: still paused until the teacher resumes.
 		teacherRoom = await joinByRoomId(s.teacher, roomId);
 		rooms.push(teacherRoom);
+		new Wire(teacherRoom);
 		await wire.stateWhere(st => st.teacherConnected === true);
 		await new Promise(r => setTimeout(r, 1800));
 		expect(wire.of("ended"), "the grace period was cancelled").to.have.length(0);
@@ -236,7 +238,7 @@ describe("group session", function () {
 		expect(stored, "the student's session").to.not.equal(null);
 		expect((stored as any).answers).to.have.length(1);
 		expect((await http("GET", `/api/live-sessions/${id}`, { token: s.teacher.token })).body).to.include({ status: "ended", endReason: "teacher_left" });
-		await wire.until(() => (matchMaker.getLocalRoomById(roomId) ? undefined : true), "the room to be disposed");
+		await eventually(async () => (matchMaker.getLocalRoomById(roomId) ? undefined : true), "the room to be disposed");
 		expect(roomContext().relay.size(), "no subscription left behind").to.equal(0);
 	});
 });

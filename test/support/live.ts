@@ -46,7 +46,7 @@ export async function liveSchool(opts: { students?: number; plan?: string } = {}
 	const path = await createPath(teacher, {
 		classIds: [cls.id],
 		activate: true,
-		steps: [{ title: "Live quiz", itemIds: [...LIVE_ITEMS, "rome"].map(n => items[n].id) }],
+		steps: [{ title: "Live quiz", itemIds: [...LIVE_ITEMS, "rome" as const].map(n => items[n].id) }],
 	});
 	return { ...fixture, teacher, students, outsider, classId: cls.id, pathId: path.id, stepId: path.path.steps[0].id, items };
 }
@@ -152,4 +152,10 @@ export function nameOfItem(s: LiveSchool, id: string): (typeof LIVE_ITEMS)[numbe
 	const name = LIVE_ITEMS.find(n => s.items[n].id === id);
 	if (!name) throw new Error(`not a live item: ${id}`);
 	return name;
+}
+
+/** Leaves every room still open; a room already left never settles a second leave(), so the wait is bounded. */
+export async function leaveAll(rooms: (Room | undefined)[]): Promise<void> {
+	const settle = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise(r => setTimeout(r, 1000))]);
+	await Promise.all(rooms.filter((r): r is Room => !!r).map(r => settle(r.leave(true))));
 }

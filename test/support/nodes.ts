@@ -61,3 +61,19 @@ export async function until(probe: () => Promise<boolean>, what: string, timeout
 	const logs = nodes.map(n => `--- ${n.name}\n${n.output().slice(-3000)}`).join("\n");
 	throw new Error(`timed out waiting for ${what}\n${logs}`);
 }
+
+export interface JsonResponse {
+	status: number;
+	body: any;
+}
+
+/** One JSON request to a node's HTTP gateway at `base`, with the bearer `token` if given. */
+export async function callJson(base: string, method: string, path: string, body?: unknown, token?: string): Promise<JsonResponse> {
+	const res = await fetch(base + path, {
+		method,
+		headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await res.text();
+	return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}

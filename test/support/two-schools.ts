@@ -1,13 +1,18 @@
 /**
  * A populated school for cross-tenant tests: an admin, a teacher, a student with an email and one
  * with a username only, a class with members, a pending invitation, unread notifications and audit
- * entries. Two of them with the same shape (and a username both share) make the tenancy tests.
+ * entries. Two of them with the same shape (and a username both share) make the tenancy tests;
+ * `populateLearning` adds Block 2 data (paths, sessions, evaluations, chat, a live session).
  */
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import mongoose from "mongoose";
 import { publishDurable } from "../../services/shared/durable.js";
 import { invite, login, PASSWORD, signupSchool, type Account, type SchoolFixture } from "./accounts.js";
+import { openConversation } from "./chat.js";
+import { validatedItem } from "./learning-content.js";
+import { createPath, ITEM_BODIES, RIGHT, type ItemName } from "./learning-sessions.js";
+import { setPlan } from "./live.js";
 import { bootPlatform, http, systemMeta, unique } from "./platform.js";
 
 export type MemberLabel = "school_admin" | "teacher" | "student" | "pupil";
@@ -135,4 +140,141 @@ export async function createStaff(role: "platform_admin" | "support"): Promise<A
 export async function clearAddressThrottle(): Promise<void> {
 	const { broker } = await bootPlatform();
 	for (const ip of ["127.0.0.1", "::1"]) await (broker.getLocalService("auth") as any).throttle.clearAddress(ip);
+}
+
+/** The items of `populateLearning`: two questions and a flashcard. */
+const LEARNING_ITEMS = ["capital", "sea", "rome"] as const satisfies readonly ItemName[];
+type LearningItem = (typeof LEARNING_ITEMS)[number];
+
+export interface SchoolLearning {
+	items: Record<LearningItem, string>;
+	/** Active, owned by the teacher, assigned to the student directly and to the class (student and pupil). */
+	pathId: string;
+	pathName: string;
+	revisionStepId: string;
+	evaluationStepId: string;
+	/** A draft path of the teacher (activation would succeed). */
+	draftPathId: string;
+	/** The student's active revision session: one item answered, `pendingItemId` still to answer. */
+	revisionSessionId: string;
+	pendingItemId: string;
+	/** The student's submitted first attempt and running second attempt of the evaluation step. */
+	submittedAttemptId: string;
+	attemptId: string;
+	/** Teacher ↔ student: two messages of the teacher, the first reported by the student. */
+	conversationId: string;
+	messageIds: string[];
+	messageTexts: string[];
+	reportReason: string;
+	/** Open, on the revision step, for the class; only when asked for (the school moves to a plan with live sessions). */
+	liveSession?: { id: string; code: string };
+}
+
+/** Seconds an unattended live room waits for its teacher before ending: longer than any suite using these fixtures. */
+const LIVE_ROOM_PATIENCE_SECONDS = "900";
+
+/**
+ * A school's learning and chat data, all made through HTTP by its teacher and its (email) student: items,
+ * an active path with a revision and an evaluation step (two attempts allowed), a draft path, a revision
+ * session with one answer, an evaluation attempt submitted and another running, a conversation with
+ * messages and a report, and, with `live`, an open live session (the school is moved to the essential plan).
+ */
+export async function populateLearning(school: PopulatedSchool, opts: { prefix: string; live?: boolean }): Promise<SchoolLearning> {
+	const { teacher, student } = school.members;
+	const created = await Promise.all(LEARNING_ITEMS.map(name => validatedItem(teacher, { ...ITEM_BODIES[name] })));
+	const items = Object.fromEntries(LEARNING_ITEMS.map((name, i) => [name, created[i].id as string])) as Record<LearningItem, string>;
+	const pathName = unique(`${opts.prefix}Path `);
+	const [path, draft] = await Promise.all([
+		createPath(teacher, {
+			name: pathName,
+			studentIds: [student.id],
+			classIds: [school.classId],
+			activate: true,
+			settings: { practiceAllowed: true },
+			steps: [
+				{ title: "Revise", itemIds: [items.capital, items.rome] },
+				{ title: "Test", kind: "evaluation", itemIds: [items.capital, items.sea], evaluation: { timeLimitSeconds: 900, maxAttempts: 2, passScore: 0.5 } },
+			],
+		}),
+		createPath(teacher, { name: unique(`${opts.prefix}Draft `), studentIds: [student.id], steps: [{ title: "Later", itemIds: [items.rome] }] }),
+	]);
+	const [revisionStepId, evaluationStepId] = path.path.steps.map((s: { id: string }) => s.id);
+	const as = (account: Account, method: string, url: string, body?: unknown, status = 200) =>
+		ok(http(method, url, { token: account.token, ...(body === undefined ? {} : { body }) }), status);
+
+	const session = await as(student, "POST", "/api/revision-sessions", { pathId: path.id, stepId: revisionStepId }, 201);
+	const first: string = session.item.id;
+	await as(student, "POST", `/api/revision-sessions/${session.id}/answers`, { clientId: unique("c"), itemId: first, answer: rightAnswer(items, first), responseTimeMs: 4000 });
+
+	const evaluation = { pathId: path.id, stepId: evaluationStepId };
+	const submitted = await as(student, "POST", "/api/evaluations", evaluation, 201);
+	await as(student, "POST", `/api/evaluations/${submitted.id}/submit`, { answers: evaluationAnswers(items) });
+	const running = await as(student, "POST", "/api/evaluations", evaluation, 201);
+
+	const conversation = await openConversation(teacher, student);
+	const messageTexts = [unique(`${opts.prefix} says `), unique(`${opts.prefix} adds `)];
+	const messageIds: string[] = [];
+	for (const text of messageTexts) {
+		const sent = await as(teacher, "POST", `/api/conversations/${conversation.id}/messages`, { clientId: unique("m"), text }, 201);
+		messageIds.push(sent.message.id);
+	}
+	const reportReason = unique(`${opts.prefix} reason `);
+	await as(student, "POST", `/api/messages/${messageIds[0]}/report`, { reason: reportReason });
+
+	let liveSession: SchoolLearning["liveSession"];
+	if (opts.live) {
+		await setPlan(school.id, "essential");
+		// The room ends itself when its teacher stays away (a change of the session mid-suite): not before the suites end.
+		const patience = process.env.LIVE_TEACHER_GRACE_SECONDS;
+		process.env.LIVE_TEACHER_GRACE_SECONDS = LIVE_ROOM_PATIENCE_SECONDS;
+		try {
+			const live = await as(teacher, "POST", "/api/live-sessions", { classId: school.classId, pathId: path.id, stepId: revisionStepId }, 201);
+			liveSession = { id: live.id, code: live.joinCode };
+		} finally {
+			if (patience === undefined) delete process.env.LIVE_TEACHER_GRACE_SECONDS;
+			else process.env.LIVE_TEACHER_GRACE_SECONDS = patience;
+		}
+	}
+
+	return {
+		items,
+		pathId: path.id,
+		pathName,
+		revisionStepId,
+		evaluationStepId,
+		draftPathId: draft.id,
+		revisionSessionId: session.id,
+		pendingItemId: [items.capital, items.rome].find(id => id !== first)!,
+		submittedAttemptId: submitted.id,
+		attemptId: running.id,
+		conversationId: conversation.id,
+		messageIds,
+		messageTexts,
+		reportReason,
+		liveSession,
+	};
+}
+
+/** Right answers to every question of `populateLearning`'s evaluation step. */
+export function evaluationAnswers(items: SchoolLearning["items"]) {
+	return [
+		{ itemId: items.capital, answer: RIGHT.capital, responseTimeMs: 2000 },
+		{ itemId: items.sea, answer: RIGHT.sea },
+	];
+}
+
+/** A right answer to one of `populateLearning`'s items. */
+export function rightAnswer(items: SchoolLearning["items"], itemId: string): unknown {
+	const name = LEARNING_ITEMS.find(n => items[n] === itemId);
+	if (!name) throw new Error(`not an item of populateLearning: ${itemId}`);
+	return RIGHT[name];
+}
+
+/** What identifies a school's learning and chat data (not its join code: six characters turn up by chance). */
+export function learningNeedles(l: SchoolLearning): string[] {
+	return [
+		...Object.values(l.items), l.pathId, l.pathName, l.revisionStepId, l.evaluationStepId, l.draftPathId, l.revisionSessionId,
+		l.submittedAttemptId, l.attemptId, l.conversationId, ...l.messageIds, ...l.messageTexts, l.reportReason,
+		...(l.liveSession ? [l.liveSession.id] : []),
+	];
 }

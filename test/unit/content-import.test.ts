@@ -9,15 +9,7 @@ import {
 	splitList,
 } from "../../services/learning/content/import.js";
 import { ERR } from "../../services/shared/errors.js";
-
-function errorOf(fn: () => unknown): any {
-	try {
-		fn();
-	} catch (err) {
-		return err;
-	}
-	throw new Error("expected an error");
-}
+import { errorOf } from "../support/thrown.js";
 
 const HEADER = "kind,title,subject,tags,difficulty,markdown,front,back,prompt,choices,answer,accepted,value,tolerance,unit";
 

@@ -18,6 +18,7 @@ import {
 	validateItem,
 } from "../../services/learning/content/validate-item.js";
 import { ERR } from "../../services/shared/errors.js";
+import { errorOf } from "../support/thrown.js";
 
 type FvResult = true | { field: string; type: string; message: string }[];
 const fv = new Validators.Fastest();
@@ -46,15 +47,6 @@ const VALID_INPUTS: Record<string, ContentInput> = {
 };
 
 const fields = (problems: { field: string }[]) => problems.map(p => p.field);
-
-function errorOf(fn: () => unknown): any {
-	try {
-		fn();
-	} catch (err) {
-		return err;
-	}
-	throw new Error("expected an error");
-}
 
 describe("content items: params schemas", () => {
 	it("accepts a valid item of every kind and drops unknown fields", () => {

@@ -9,6 +9,7 @@ import {
 } from "../../services/learning/content/grading.js";
 import { prepareItem } from "../../services/learning/content/validate-item.js";
 import { ERR } from "../../services/shared/errors.js";
+import { errorOf } from "../support/thrown.js";
 
 const base = { title: "Q", subject: "Maths" };
 const item = (input: Omit<ContentInput, "title" | "subject">) => prepareItem({ ...base, ...input } as ContentInput);
@@ -29,15 +30,6 @@ const short = item({ kind: "short_answer", prompt: "Student in French?", accepte
 const numeric = item({ kind: "numeric", prompt: "π to two decimals?", value: 3.14, tolerance: 0.005 });
 const flashcard = item({ kind: "flashcard", front: "7 × 8", back: "56" });
 const lesson = item({ kind: "lesson", markdown: "# Tables" });
-
-function errorOf(fn: () => unknown): any {
-	try {
-		fn();
-	} catch (err) {
-		return err;
-	}
-	throw new Error("expected an error");
-}
 
 describe("grading", () => {
 	describe("single choice", () => {

@@ -1,6 +1,6 @@
 /**
  * Fits a student's FSRS-6 parameters from their own review log, with the open-spaced-repetition optimiser
- * (@open-spaced-repetition/binding: fsrs-rs through napi, prebuilt for linux-x64; it runs on Node 20).
+ * (fsrs-rs through napi, prebuilt for linux-x64; it runs on Node 20; see fsrs-binding.ts).
  *
  * The log becomes training items the way fsrs-rs expects: one item per review after a card's first, holding that
  * card's history up to and including the review (the last review is the one predicted). `deltaT` is whole days
@@ -12,6 +12,7 @@
 import { fsrs, type FSRSState } from "ts-fsrs";
 import { localDay } from "./spacing.js";
 import { checkFsrsParameters } from "./profile-layers.js";
+import { requireFsrsBinding, type FsrsBinding } from "./fsrs-binding.js";
 
 export const DEFAULT_MIN_REVIEWS = 400;
 const DAY_MS = 86_400_000;
@@ -102,12 +103,12 @@ export function isTrainable(item: TrainingItem): boolean {
 	return item.some((r) => r.deltaT > 0);
 }
 
-export type Binding = typeof import("@open-spaced-repetition/binding");
+export type Binding = FsrsBinding;
 let bindingPromise: Promise<Binding> | undefined;
 
 /** Loads the native optimiser once; rejects with OptimizerUnavailableError if it cannot load here. */
 export function loadOptimizer(): Promise<Binding> {
-	bindingPromise ??= import("@open-spaced-repetition/binding").catch((err: unknown) => {
+	bindingPromise ??= Promise.resolve().then(requireFsrsBinding).catch((err: unknown) => {
 		bindingPromise = undefined;
 		throw new OptimizerUnavailableError(err instanceof Error ? err.message : String(err));
 	});

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { invalid } from "../../shared/errors.js";
+import { ID } from "../../shared/params.js";
 
 export type StepKind = "revision" | "evaluation";
 export type Completion = { type: "mastery"; threshold: number } | { type: "all_reviewed" } | { type: "passed" };
@@ -46,23 +47,20 @@ export const DEFAULT_EVALUATION: EvaluationSettings = { timeLimitSeconds: 900, m
 export const MAX_STEPS = 100;
 export const MAX_ITEMS_PER_STEP = 500;
 
-const ID = /^[0-9a-f]{24}$/i;
-const ITEM_ID = { type: "string", length: 24, pattern: ID } as const;
-
 /** fastest-validator rule for one step (the semantic checks are `buildSteps`). */
 export const STEP_RULE = {
 	type: "object",
 	strict: "remove",
 	props: {
-		id: { type: "string", length: 24, pattern: ID, optional: true },
+		id: { ...ID, optional: true },
 		title: { type: "string", trim: true, min: 1, max: 200 },
 		kind: { type: "enum", values: ["revision", "evaluation"], optional: true },
-		itemIds: { type: "array", items: ITEM_ID, max: MAX_ITEMS_PER_STEP, unique: true, optional: true },
+		itemIds: { type: "array", items: ID, max: MAX_ITEMS_PER_STEP, unique: true, optional: true },
 		prerequisites: {
 			type: "array",
 			max: MAX_STEPS,
 			optional: true,
-			items: { type: "multi", rules: [{ type: "string", length: 24, pattern: ID }, { type: "number", integer: true, min: 0, max: MAX_STEPS }] },
+			items: { type: "multi", rules: [ID, { type: "number", integer: true, min: 0, max: MAX_STEPS }] },
 		},
 		availableFrom: { type: "date", convert: true, optional: true, nullable: true },
 		availableUntil: { type: "date", convert: true, optional: true, nullable: true },

@@ -1,0 +1,241 @@
+/**
+ * memory.recordReviews: what N memory.recordReview calls do, in a handful of round trips whatever N is
+ * (a live room's burst of answers would otherwise be ~10 round trips per answer, all at once).
+ *
+ * Same guarantees as recordReview (see memory.service.ts), batched:
+ * - one `$in` read of the review keys: a key already stored answers with its first result (duplicate);
+ *   the same key twice in the batch is recorded once;
+ * - each distinct (student, subject, teacher) profile is resolved once;
+ * - the leases of all the batch's (student, item) pairs are taken together (services/shared/lease.ts
+ *   withLeases), so a batch and a concurrent recordReview of the same pair still apply one after the other;
+ * - under them: one `$in` read of the logs (a racing duplicate) and of the states, `reviewStep` applied per
+ *   pair in reviewedAt order, one insertMany of the logs, one bulkWrite of the states, each conditional on
+ *   the state it was computed from, and one read to see which state writes took. A pair whose state write
+ *   did not take has its log entries deleted again and answers 409, as recordReview does.
+ * Malformed input (bad fields, a date in the future) refuses the whole batch with nothing stored; a student
+ * or item not of the school (404) or a 409 fails that review alone, as N separate calls would.
+ */
+import { MemoryLease } from "../../../models/memory-state.model.js";
+import { ReviewLog } from "../../../models/review-log.model.js";
+import { ClientError, conflict, ERR, notFound } from "../../shared/errors.js";
+import { callerSchoolId, type Ctx } from "../../shared/identity.js";
+import { withLeases } from "../../shared/lease.js";
+import type { ProfileValues } from "./profile-layers.js";
+import { cardOf, reviewStep, type ReviewInput } from "./review-step.js";
+import type { MemoryCard } from "./scheduler.js";
+import { memoryStateId, reviewLogId } from "./natural-ids.js";
+import { dueCutoff } from "./spacing.js";
+
+export type BatchResult = ({ ok: true } & Record<string, unknown>) | { ok: false; error: { type: string; code: number; message: string } };
+
+const failed = (err: unknown): BatchResult => {
+	if (!(err instanceof ClientError)) throw err;
+	return { ok: false, error: { type: err.type ?? ERR.CONFLICT, code: err.code, message: err.message } };
+};
+const done = (result: Record<string, unknown>): BatchResult => ({ ok: true, ...result });
+const distinct = <T>(xs: T[]) => [...new Set(xs)];
+const writeErrorsOf = (err: any): { index: number; code: number }[] =>
+	(err?.writeErrors ?? []).map((e: any) => ({ index: e.index ?? e.err?.index, code: e.code ?? e.err?.code }));
+
+interface Planned {
+	index: number;
+	log: Record<string, unknown> & { _id: string };
+	counted: boolean;
+}
+
+export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[]): Promise<BatchResult[]> {
+	reviews.forEach((p, i) => svc.refuseFuture(p, `reviews[${i}].reviewedAt`));
+	const schoolId = callerSchoolId(ctx);
+	const results: (BatchResult | undefined)[] = new Array(reviews.length);
+	const logIdOf = (i: number) => reviewLogId(schoolId, reviews[i].reviewKey);
+	const pairOf = (i: number) => `${reviews[i].studentId}:${reviews[i].itemId}`;
+
+	// The first review of each key is recorded; a later one with the same key answers from it.
+	const leaderOf = new Map<string, number>();
+	reviews.forEach((p, i) => leaderOf.has(p.reviewKey) || leaderOf.set(p.reviewKey, i));
+	const leaders = [...leaderOf.values()];
+
+	const [known, items, students] = (await Promise.all([
+		logsOf(svc, ctx, leaders.map(logIdOf)),
+		ctx.call("content.resolveMany", { ids: distinct(reviews.map(p => p.itemId)) }),
+		ctx.call("users.resolveMany", { ids: distinct(reviews.map(p => p.studentId)), roles: ["student"] }),
+	])) as [Map<string, any>, { id: string; subject: string }[], { id?: string; _id?: unknown }[]];
+	const subjectOf = new Map(items.map(item => [String(item.id), item.subject]));
+	const studentIds = new Set(students.map(u => String(u.id ?? u._id)));
+	// A student or item not of the school refuses that review alone (a room's other answers go through).
+	leaders.forEach(i => {
+		const p = reviews[i];
+		if (!subjectOf.has(p.itemId)) results[i] = failed(notFound("ContentItem", p.itemId));
+		else if (!studentIds.has(p.studentId)) results[i] = failed(notFound("Student", p.studentId));
+	});
+
+	const answerFromLog = async (i: number, log: any) => {
+		const p = reviews[i];
+		if (String(log.studentId) !== p.studentId || String(log.itemId) !== p.itemId) {
+			results[i] = failed(conflict("This review key was already used for another answer", ERR.CONFLICT, { reviewKey: p.reviewKey }));
+		} else results[i] = done(await svc.replay(ctx, log));
+	};
+	await Promise.all(leaders.filter(i => known.has(logIdOf(i)) && !results[i]).map(i => answerFromLog(i, known.get(logIdOf(i)))));
+	const fresh = leaders.filter(i => !known.has(logIdOf(i)) && !results[i]);
+
+	if (fresh.length > 0) {
+		const profiles = await profilesOf(ctx, fresh.map(i => ({ ...reviews[i], subject: subjectOf.get(reviews[i].itemId)! })));
+		const school = fresh.some(i => reviews[i].source === "practice")
+			? ((await ctx.call("schools.resolve", { id: schoolId })) as { timezone: string })
+			: undefined;
+		const leaseOf = (i: number) => `${schoolId}:${pairOf(i)}`;
+		await withLeases(
+			MemoryLease,
+			fresh.map(leaseOf),
+			async held => {
+				const busy = conflict("This item is being reviewed right now, try again");
+				for (const i of fresh) if (!held.has(leaseOf(i))) results[i] = failed(busy);
+				const guarded = fresh.filter(i => held.has(leaseOf(i)));
+				if (guarded.length === 0) return;
+				const [raced, states] = await Promise.all([
+					logsOf(svc, ctx, guarded.map(logIdOf)),
+					svc.model.find(svc.tenantFilter(ctx, { _id: { $in: distinct(guarded.map(i => memoryStateId(schoolId, reviews[i].studentId, reviews[i].itemId))) } })),
+				]);
+				await Promise.all(guarded.filter(i => raced.has(logIdOf(i))).map(i => answerFromLog(i, raced.get(logIdOf(i)))));
+				const stateOf = new Map<string, any>(states.map((d: any) => [`${d.studentId}:${d.itemId}`, d]));
+
+				// Per pair, in reviewedAt order (ties in input order), each review on the card the previous one left.
+				const chains = new Map<string, number[]>();
+				for (const i of guarded.filter(i => !raced.has(logIdOf(i)))) chains.set(pairOf(i), [...(chains.get(pairOf(i)) ?? []), i]);
+				const plans = new Map<string, { before: MemoryCard | null; after: MemoryCard | null; steps: Planned[] }>();
+				for (const [pair, chain] of chains) {
+					chain.sort((a, b) => reviews[a].reviewedAt.getTime() - reviews[b].reviewedAt.getTime() || a - b);
+					const stored = stateOf.get(pair);
+					const before = stored ? cardOf(stored) : null;
+					let card = before;
+					let after: MemoryCard | null = null;
+					const steps: Planned[] = [];
+					for (const i of chain) {
+						const p = reviews[i];
+						const subject = subjectOf.get(p.itemId)!;
+						try {
+							const profile = profiles.get(profileKey({ ...p, subject }))!;
+							const { outcome, log } = reviewStep(card, p, subject, profile, school ? dueCutoff(p.reviewedAt, school.timezone) : undefined);
+							steps.push({ index: i, log: { _id: logIdOf(i), schoolId, ...log }, counted: outcome.log.counted });
+							if (outcome.log.counted) card = after = outcome.after;
+						} catch (err) {
+							results[i] = failed(err);
+						}
+					}
+					plans.set(pair, { before, after, steps });
+				}
+				await writePlans(svc, ctx, schoolId, plans, results);
+			},
+			{ busyMessage: "This item is being reviewed right now, try again" },
+		);
+	}
+
+	return reviews.map((p, i) => {
+		const first = leaderOf.get(p.reviewKey)!;
+		if (first === i) return results[i]!;
+		const r = results[first]!;
+		if (reviews[first].studentId !== p.studentId || reviews[first].itemId !== p.itemId) {
+			return failed(conflict("This review key was already used for another answer", ERR.CONFLICT, { reviewKey: p.reviewKey }));
+		}
+		return r.ok ? { ...r, duplicate: true } : r;
+	});
+}
+
+/** The stored logs of these ids, by id. */
+async function logsOf(svc: any, ctx: Ctx<any>, ids: string[]): Promise<Map<string, any>> {
+	const docs = await ReviewLog.find(svc.tenantFilter(ctx, { _id: { $in: distinct(ids) } }));
+	return new Map(docs.map((d: any) => [String(d._id), d]));
+}
+
+const profileKey = (p: { studentId: string; subject: string; teacherId?: string }) => `${p.studentId}:${p.subject}:${p.teacherId ?? ""}`;
+
+/** Each distinct (student, subject, teacher) profile, resolved once. */
+async function profilesOf(ctx: Ctx<any>, reviews: { studentId: string; subject: string; teacherId?: string }[]): Promise<Map<string, ProfileValues>> {
+	const wanted = new Map(reviews.map(p => [profileKey(p), p]));
+	const resolved = await Promise.all(
+		[...wanted.values()].map(p =>
+			ctx.call("scheduling.resolve", { studentId: p.studentId, subject: p.subject, ...(p.teacherId ? { teacherId: p.teacherId } : {}) }),
+		),
+	);
+	const keys = [...wanted.keys()];
+	return new Map(resolved.map((r, k) => [keys[k], (r as { values: ProfileValues }).values]));
+}
+
+/**
+ * The logs in one insertMany, then the states in one bulkWrite, then one read to see which state writes
+ * took. A pair whose log met a concurrent duplicate, or whose state moved meanwhile, is undone (its other
+ * log entries deleted): the duplicate answers with the stored first result, the rest with 409.
+ */
+async function writePlans(
+	svc: any,
+	ctx: Ctx<any>,
+	schoolId: string,
+	plans: Map<string, { before: MemoryCard | null; after: MemoryCard | null; steps: Planned[] }>,
+	results: (BatchResult | undefined)[],
+): Promise<void> {
+	const entries = [...plans.entries()].filter(([, plan]) => plan.steps.length > 0);
+	const logs = entries.flatMap(([pair, plan]) => plan.steps.map(step => ({ pair, step })));
+	if (logs.length === 0) return;
+	const duplicates = new Set<number>();
+	try {
+		await ReviewLog.insertMany(
+			logs.map(l => l.step.log),
+			{ ordered: false },
+		);
+	} catch (err) {
+		const failures = writeErrorsOf(err);
+		const other = failures.length === 0 || failures.some(f => f.code !== 11000);
+		if (other) {
+			await ReviewLog.deleteMany({ _id: { $in: logs.map(l => l.step.log._id) }, schoolId }).catch(() => undefined);
+			throw err;
+		}
+		for (const f of failures) duplicates.add(f.index);
+	}
+	const undone = new Set<string>();
+	const racedDuplicates = new Map<string, number>();
+	logs.forEach((l, k) => {
+		if (!duplicates.has(k)) return;
+		undone.add(l.pair);
+		racedDuplicates.set(l.step.log._id, l.step.index);
+	});
+
+	const statesToWrite = entries.filter(([pair, plan]) => !undone.has(pair) && plan.after !== null);
+	const lastLogOf = (plan: { steps: Planned[] }) => plan.steps.filter(s => s.counted).at(-1)!.log._id;
+	let bulkError: unknown;
+	if (statesToWrite.length > 0) {
+		const ops = statesToWrite.map(([, plan]) => {
+			const { studentId, itemId, subject } = plan.steps[0].log as unknown as { studentId: string; itemId: string; subject: string };
+			const target = { _id: memoryStateId(schoolId, studentId, itemId), schoolId, studentId, itemId };
+			const set = { ...plan.after!, subject, lastLogId: lastLogOf(plan) };
+			return plan.before === null
+				? { insertOne: { document: { ...target, ...set } } }
+				: { updateOne: { filter: { ...target, reps: plan.before.reps, last_review: plan.before.last_review }, update: { $set: set } } };
+		});
+		try {
+			await svc.model.bulkWrite(ops, { ordered: false });
+		} catch (err) {
+			if (writeErrorsOf(err).some(f => f.code !== 11000) || writeErrorsOf(err).length === 0) bulkError = err;
+		}
+		// bulkWrite does not say which conditional update matched: the states say whether they hold our write.
+		const written = await svc.model.find(
+			{ _id: { $in: statesToWrite.map(([pair]) => memoryStateId(schoolId, ...(pair.split(":") as [string, string]))) }, schoolId },
+			{ lastLogId: 1, studentId: 1, itemId: 1 },
+		);
+		const holding = new Set(written.map((d: any) => String(d.lastLogId)));
+		for (const [pair, plan] of statesToWrite) if (!holding.has(lastLogOf(plan))) undone.add(pair);
+	}
+
+	const toDelete = logs.filter((l, k) => undone.has(l.pair) && !duplicates.has(k)).map(l => l.step.log._id);
+	if (toDelete.length > 0) await ReviewLog.deleteMany({ _id: { $in: toDelete }, schoolId });
+	if (bulkError && undone.size > 0) throw bulkError;
+
+	const stored = racedDuplicates.size > 0 ? await logsOf(svc, ctx, [...racedDuplicates.keys()]) : new Map();
+	for (const { pair, step } of logs) {
+		if (racedDuplicates.has(step.log._id)) {
+			const log = stored.get(step.log._id);
+			const same = log && String(log.studentId) === String(step.log.studentId) && String(log.itemId) === String(step.log.itemId);
+			results[step.index] = same ? done(svc.resultOf(log, true)) : failed(conflict("This review key was already used for another answer"));
+		} else if (undone.has(pair)) results[step.index] = failed(conflict("This item's memory changed meanwhile; try again"));
+		else results[step.index] = done(svc.resultOf(step.log, false));
+	}
+}

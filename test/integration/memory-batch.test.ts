@@ -1,0 +1,176 @@
+import { expect } from "chai";
+import { createEmptyCard, fsrs, generatorParameters, type Card, type Grade, type StepUnit } from "ts-fsrs";
+import { invite, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
+import { callInSchool, createItem } from "../support/learning-content.js";
+import { ReviewLog } from "../../models/review-log.model.js";
+import { http, unique } from "../support/platform.js";
+
+const DAY = 86_400_000;
+const VALUES = { desiredRetention: 0.85, maximumIntervalDays: 200, learningSteps: ["5m"], relearningSteps: ["10m"] };
+/** What the log says about the answer and the card, without what names the student or the key. */
+const logShape = (d: any) => {
+	const { _id, reviewKey, studentId, schoolId, createdAt, updatedAt, __v, id, ...rest } = d;
+	return rest;
+};
+
+describe("memory batch (memory.recordReviews)", function () {
+	this.timeout(120_000);
+	let s: SchoolFixture;
+	let teacher: Account;
+	let other: SchoolFixture;
+	let foreignStudent: Account;
+	let foreignItem: any;
+
+	const batch = (reviews: Record<string, unknown>[], schoolId = s.school.id) =>
+		callInSchool<{ results: any[] }>(schoolId, "memory.recordReviews", { reviews: reviews.map(r => ({ source: "solo", reviewKey: unique("k"), ...r })) });
+	const record = (params: Record<string, unknown>) => callInSchool(s.school.id, "memory.recordReview", { source: "solo", reviewKey: unique("k"), ...params });
+	const failure = (promise: Promise<unknown>) => promise.then(() => ({ code: 200 }) as any, (err: any) => err);
+	const states = (studentId: string, itemIds: string[]) => callInSchool<any[]>(s.school.id, "memory.states", { studentId, itemIds });
+	const logsOf = async (studentId: string) => (await ReviewLog.find({ schoolId: s.school.id, studentId }).sort({ reviewedAt: 1, itemId: 1 }).lean()).map(logShape);
+	const withLayer = async (subject: string) => {
+		const student = await invite(s.admin, "student");
+		const layer = await http("PUT", "/api/scheduling-profiles/layers", { token: s.admin.token, body: { kind: "student", studentId: student.id, subject, values: VALUES } });
+		expect(layer.status, JSON.stringify(layer.body)).to.equal(200);
+		return student;
+	};
+
+	before(async () => {
+		s = await signupSchool();
+		teacher = await invite(s.admin, "teacher");
+		other = await signupSchool();
+		foreignStudent = await invite(other.admin, "student");
+		foreignItem = await createItem(await invite(other.admin, "teacher"));
+	});
+
+	it("a batch stores exactly the states and logs of the same reviews recorded one by one, and ts-fsrs's cards", async () => {
+		const subject = unique("Batch");
+		const items = await Promise.all([0, 1, 2].map(() => createItem(teacher, { kind: "flashcard", title: "x", subject, front: "f", back: "b" })));
+		const [one, many] = await Promise.all([withLayer(subject), withLayer(subject)]);
+		const plain = fsrs(
+			generatorParameters({
+				request_retention: 0.85,
+				maximum_interval: 200,
+				enable_fuzz: false,
+				enable_short_term: true,
+				learning_steps: ["5m"] as StepUnit[],
+				relearning_steps: ["10m"] as StepUnit[],
+			}),
+		);
+		// Per item a history of answers, each a little after the card falls due (sometimes early).
+		const ratings: Grade[][] = [
+			[3, 3, 1, 3, 4],
+			[1, 1, 3, 2],
+			[4, 3, 3],
+		];
+		const reviews: { itemId: string; rating: Grade; reviewedAt: Date }[] = [];
+		const expected: Card[] = [];
+		ratings.forEach((history, k) => {
+			let at = new Date(Date.UTC(2017, 4, 1 + k, 8));
+			let card = createEmptyCard(at);
+			history.forEach((rating, i) => {
+				reviews.push({ itemId: items[k].id, rating, reviewedAt: at });
+				card = plain.next(card, at, rating).card;
+				at = new Date(Math.max(at.getTime() + 60_000, card.due.getTime() + (i % 2 === 0 ? 3_600_000 : -DAY / 3)));
+			});
+			expected.push(card);
+		});
+		const chronological = [...reviews].sort((a, b) => a.reviewedAt.getTime() - b.reviewedAt.getTime());
+		for (const r of chronological) await record({ ...r, studentId: one.id, teacherId: teacher.id });
+		// The batch in the reverse order: each item's reviews still apply in reviewedAt order.
+		const { results } = await batch([...reviews].reverse().map(r => ({ ...r, studentId: many.id, teacherId: teacher.id })));
+		expect(results).to.have.length(reviews.length);
+		expect(results.every(r => r.ok && r.duplicate === false && r.counted === true), JSON.stringify(results[0])).to.equal(true);
+		// results in input order: the last input is the first review of item 0
+		expect(results.at(-1).before).to.equal(null);
+		expect(new Date(results.at(-1).reviewedAt).getTime()).to.equal(reviews[0].reviewedAt.getTime());
+
+		const ids = items.map(i => i.id);
+		const [alone, batched] = await Promise.all([states(one.id, ids), states(many.id, ids)]);
+		const strip = (rows: any[]) => rows.map(({ retrievability, ...rest }) => rest).sort((a, b) => a.itemId.localeCompare(b.itemId));
+		expect(strip(batched)).to.deep.equal(strip(alone));
+		for (const [k, card] of expected.entries()) {
+			expect(batched.find(r => r.itemId === items[k].id)).to.deep.include({ ...card, subject });
+		}
+		const [aloneLogs, batchedLogs] = await Promise.all([logsOf(one.id), logsOf(many.id)]);
+		expect(batchedLogs).to.have.length(reviews.length);
+		expect(batchedLogs).to.deep.equal(aloneLogs);
+		expect(batchedLogs.filter(l => l.first)).to.have.length(3);
+	});
+
+	it("duplicates within a batch and across batches write once and answer with the first result", async () => {
+		const student = await invite(s.admin, "student");
+		const item = await createItem(teacher);
+		const key = unique("dup");
+		const review = { reviewKey: key, studentId: student.id, itemId: item.id, rating: 3, reviewedAt: new Date("2021-02-01T10:00:00Z") };
+		const first = await batch([review, { ...review, rating: 1 }]);
+		expect(first.results.map(r => r.duplicate)).to.deep.equal([false, true]);
+		expect(first.results[1]).to.deep.include({ logId: first.results[0].logId, rating: 3 });
+		const again = await batch([{ ...review, rating: 1 }, { studentId: student.id, itemId: item.id, rating: 3, reviewedAt: new Date("2021-02-02T10:00:00Z") }]);
+		expect(again.results[0]).to.deep.include({ ok: true, duplicate: true, logId: first.results[0].logId, rating: 3 });
+		expect(again.results[1]).to.deep.include({ ok: true, duplicate: false });
+		expect(again.results[1].before.reps).to.equal(1);
+		// the same key for another answer is refused alone
+		const reused = await batch([{ ...review, itemId: (await createItem(teacher)).id }]);
+		expect(reused.results[0]).to.deep.include({ ok: false });
+		expect(reused.results[0].error.code).to.equal(409);
+		expect(await ReviewLog.countDocuments({ schoolId: s.school.id, studentId: student.id })).to.equal(2);
+		const [state] = await states(student.id, [item.id]);
+		expect(state.reps).to.equal(2);
+	});
+
+	it("a batch and a single review of the same item concurrently apply one after the other", async () => {
+		const student = await invite(s.admin, "student");
+		const item = await createItem(teacher);
+		const at = (h: number) => new Date(Date.UTC(2022, 0, 1, h));
+		const outcomes = await Promise.all([
+			batch([{ studentId: student.id, itemId: item.id, rating: 3, reviewedAt: at(9) }]),
+			record({ studentId: student.id, itemId: item.id, rating: 3, reviewedAt: at(10) }).catch((err: any) => err),
+		]);
+		const applied = [outcomes[0].results[0].ok, !(outcomes[1] instanceof Error)].filter(Boolean).length;
+		const [state] = await states(student.id, [item.id]);
+		// either both applied in turn, or the earlier-dated one came second and was refused (409): never a lost update
+		expect(state.reps).to.equal(applied);
+		expect(await ReviewLog.countDocuments({ schoolId: s.school.id, studentId: student.id })).to.equal(applied);
+	});
+
+	it("another school's student or item is refused (404) for that review alone, nothing stored for it", async () => {
+		const student = await invite(s.admin, "student");
+		const item = await createItem(teacher);
+		const at = new Date("2022-03-01T10:00:00Z");
+		const keys = [unique("f"), unique("f"), unique("f")];
+		const { results } = await batch([
+			{ reviewKey: keys[0], studentId: foreignStudent.id, itemId: item.id, rating: 3, reviewedAt: at },
+			{ reviewKey: keys[1], studentId: student.id, itemId: foreignItem.id, rating: 3, reviewedAt: at },
+			{ reviewKey: keys[2], studentId: student.id, itemId: item.id, rating: 3, reviewedAt: at },
+		]);
+		expect(results.map(r => r.ok)).to.deep.equal([false, false, true]);
+		expect(results.slice(0, 2).map(r => r.error.code)).to.deep.equal([404, 404]);
+		expect(await ReviewLog.countDocuments({ reviewKey: { $in: keys.slice(0, 2) } })).to.equal(0);
+		expect(await ReviewLog.countDocuments({ studentId: foreignStudent.id })).to.equal(0);
+		expect(await callInSchool<any[]>(other.school.id, "memory.states", { studentId: foreignStudent.id, itemIds: [item.id, foreignItem.id] })).to.deep.equal([]);
+		// From the other school, this school's ids are just as unknown.
+		const reversed = await batch([{ studentId: student.id, itemId: item.id, rating: 3, reviewedAt: at }], other.school.id);
+		expect(reversed.results[0].error.code).to.equal(404);
+		expect(await ReviewLog.countDocuments({ studentId: student.id })).to.equal(1);
+	});
+
+	it("bad input → 422 for the whole batch with nothing stored", async () => {
+		const student = await invite(s.admin, "student");
+		const item = await createItem(teacher);
+		const good = { studentId: student.id, itemId: item.id, rating: 3, reviewedAt: new Date("2022-05-01T10:00:00Z") };
+		const bad: Record<string, unknown>[][] = [
+			[good, { ...good, rating: 5 }],
+			[good, { ...good, itemId: "nope" }],
+			[good, { ...good, source: "telepathy" }],
+			[good, { ...good, reviewedAt: new Date(Date.now() + 3_600_000) }],
+		];
+		for (const reviews of bad) {
+			const err = await failure(batch(reviews));
+			expect(err.code, JSON.stringify(reviews[1])).to.equal(422);
+		}
+		expect((await failure(callInSchool(s.school.id, "memory.recordReviews", { reviews: [] }))).code).to.equal(422);
+		expect((await failure(callInSchool(s.school.id, "memory.recordReviews", { reviews: "x" }))).code).to.equal(422);
+		expect(await ReviewLog.countDocuments({ studentId: student.id })).to.equal(0);
+		expect(await states(student.id, [item.id])).to.deep.equal([]);
+	});
+});
