@@ -16,7 +16,7 @@ import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identi
 import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
 import { accountKeys, emailKey, EMAIL_RULE, normalizeEmail, usernameKey, USERNAME_RULE } from "./account-keys.js";
-import { mapBounded } from "./bounded.js";
+import { mapBounded } from "../shared/bounded.js";
 import { hashPassword, PASSWORD_RULE, verifyAgainstDummy, verifyPassword } from "./password.js";
 import { studentProfileSet, teacherProfileSet, type StudentProfilePatch } from "./profile-update.js";
 import { containsRegex, ID, LOCALE, PERSON_NAME, SEARCH, STUDENT_ACCOMMODATIONS, STUDENT_LEVELS, STUDENT_PREFERENCES, TEACHER_PROFILE } from "./rules.js";

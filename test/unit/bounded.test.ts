@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mapBounded } from "../../services/users/bounded.js";
+import { mapBounded } from "../../services/shared/bounded.js";
 
 describe("mapBounded", () => {
 	it("keeps the items' order and never runs more than the limit at once", async () => {

@@ -12,6 +12,7 @@ import { Client, type Room } from "@colyseus/sdk";
 import { WebSocket } from "ws";
 import { Prng } from "../memory/prng.js";
 import type { BenchConfig, LoadResult, SeedPlan } from "./protocol.js";
+import { mapBounded } from "../../../services/shared/bounded.js";
 
 interface RunMessage {
 	type: "run";
@@ -43,19 +44,6 @@ function freshTokens(plan: SeedPlan): Promise<SeedPlan> {
 	});
 }
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-	const out: R[] = new Array(items.length);
-	let next = 0;
-	await Promise.all(
-		Array.from({ length: Math.min(limit, items.length) }, async () => {
-			while (next < items.length) {
-				const i = next++;
-				out[i] = await fn(items[i], i);
-			}
-		}),
-	);
-	return out;
-}
 
 function sdk(port: number, token: string): Client {
 	const client = new Client(`ws://127.0.0.1:${port}`);
@@ -107,10 +95,10 @@ async function groupPhase(run: RunMessage, result: LoadResult) {
 	await mark("before-group-connect");
 	const joinStarted = performance.now();
 	let sessionsState: { revealAt: number }[] = [];
-	const sessions = await mapLimited(plan.sessions, 4, async (session, g) => {
+	const sessions = await mapBounded(plan.sessions, 4, async (session, g) => {
 		const teacher = await sdk(realtimePort, plan.teacherToken).joinById(session.roomId);
 		for (const type of ["done", "question", "reveal", "ended", "error"]) teacher.onMessage(type, () => undefined);
-		const students: Student[] = await mapLimited(session.students, 12, async index => {
+		const students: Student[] = await mapBounded(session.students, 12, async index => {
 			const rng = new Prng(config.seed + index);
 			const room = await sdk(realtimePort, plan.students[index].token).joinById(session.roomId);
 			const st: Student = { room, sentAt: 0, revealFor: -1 };
@@ -184,7 +172,7 @@ async function groupPhase(run: RunMessage, result: LoadResult) {
 
 async function chatPhase(run: RunMessage, result: LoadResult) {
 	const { config, plan, realtimePort } = run;
-	const joined = await mapLimited(plan.conversations, 16, async conv => {
+	const joined = await mapBounded(plan.conversations, 16, async conv => {
 		try {
 			const student = await sdk(realtimePort, plan.students[conv.student].token).joinOrCreate("chat", { conversationId: conv.id });
 			const teacher = await sdk(realtimePort, plan.teacherToken).joinOrCreate("chat", { conversationId: conv.id });
@@ -229,8 +217,8 @@ async function barePhase(run: RunMessage, result: LoadResult) {
 	const { config, barePort } = run;
 	const groupSize = config.studentsPerSession + 1;
 	const pad = "x".repeat(300);
-	const groups = await mapLimited(Array.from({ length: config.sessions }), 4, async (_, g) => {
-		const members = await mapLimited(Array.from({ length: groupSize }), 16, async () => {
+	const groups = await mapBounded(Array.from({ length: config.sessions }), 4, async (_, g) => {
+		const members = await mapBounded(Array.from({ length: groupSize }), 16, async () => {
 			const ws = new WebSocket(`ws://127.0.0.1:${barePort}`);
 			await new Promise<void>((resolve, reject) => {
 				ws.once("open", () => ws.send(JSON.stringify({ join: String(g) })));

@@ -16,23 +16,11 @@ import { createPlatformBroker } from "../../../services/platform.js";
 import { systemMeta } from "../../../services/shared/identity.js";
 import { signAccessToken } from "../../../services/shared/tokens.js";
 import type { BenchConfig, SeedPlan } from "./protocol.js";
+import { mapBounded } from "../../../services/shared/bounded.js";
 
 const send = (message: unknown) => process.send!(message);
 const log = (line: string) => process.stderr.write(`[server] ${line}\n`);
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-	const out: R[] = new Array(items.length);
-	let next = 0;
-	await Promise.all(
-		Array.from({ length: Math.min(limit, items.length) }, async () => {
-			while (next < items.length) {
-				const i = next++;
-				out[i] = await fn(items[i], i);
-			}
-		}),
-	);
-	return out;
-}
 
 function bareServer(): Promise<number> {
 	const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
@@ -76,7 +64,7 @@ async function seed(broker: any, config: BenchConfig): Promise<SeedPlan> {
 	const teacher: any = await account("teacher", 0);
 	const studentCount = Math.max(config.sessions * config.studentsPerSession, config.chatClients / 2);
 	const started = Date.now();
-	const students: any[] = await mapLimited(Array.from({ length: studentCount }), 16, (_, i) => account("student", i));
+	const students: any[] = await mapBounded(Array.from({ length: studentCount }), 16, (_, i) => account("student", i));
 	log(`${studentCount} student accounts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 	const asAdmin = { meta: { user: { id: signup.admin.id, schoolId, roles: ["school_admin"] } } };
 	const asTeacher = { meta: { user: { id: teacher.id, schoolId, roles: ["teacher"] } } };
@@ -107,14 +95,14 @@ async function seed(broker: any, config: BenchConfig): Promise<SeedPlan> {
 		const members = students.slice(g * config.studentsPerSession, (g + 1) * config.studentsPerSession).map((_, k) => g * config.studentsPerSession + k);
 		sessions.push({ roomId: live.roomId, students: members });
 	}
-	const conversations = await mapLimited(Array.from({ length: config.chatClients / 2 }), 16, async (_, i) => {
+	const conversations = await mapBounded(Array.from({ length: config.chatClients / 2 }), 16, async (_, i) => {
 		const conv: any = await broker.call("conversations.open", { userId: teacher.id }, { meta: { user: { id: students[i].id, schoolId, roles: ["student"] } } });
 		return { id: conv.id, student: i };
 	});
 	const tokenOf = async (id: string, role: string) => (await signAccessToken({ id, schoolId, roles: [role as any] })).token;
 	mintTokens = async () => ({
 		teacherToken: await tokenOf(teacher.id, "teacher"),
-		students: await mapLimited(students, 64, async s => ({ id: s.id, token: await tokenOf(s.id, "student") })),
+		students: await mapBounded(students, 64, async s => ({ id: s.id, token: await tokenOf(s.id, "student") })),
 	});
 	return { ...(await mintTokens()), sessions, conversations };
 }
