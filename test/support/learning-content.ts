@@ -44,8 +44,3 @@ export async function classOf(admin: Account, teacher: Account, students: Accoun
 	return res.body;
 }
 
-/** Whether the paths service (the other half of Block 2) runs in this platform. */
-export async function pathsRunning(): Promise<boolean> {
-	const { broker } = await bootPlatform();
-	return broker.getLocalService("paths") !== undefined;
-}
