@@ -7,13 +7,12 @@
  * so the conversations service can notify the members who are not.
  */
 import { matchMaker } from "@colyseus/core";
-import { isValidObjectId } from "mongoose";
 import { notFound } from "../services/shared/errors.js";
 import { MESSAGE_RULES } from "../services/communication/chat-rules.js";
 import type { AuthUser } from "../services/shared/identity.js";
 import { authenticate, callAs, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { ChatState } from "./schema/chat-state.js";
-import { ID } from "../services/shared/params.js";
+import { ID, isId } from "../services/shared/params.js";
 
 /** A member counts as present for this long after the room last said so (a crashed node is forgotten). */
 export const PRESENCE_TTL_SECONDS = 60;
@@ -35,7 +34,7 @@ export class ChatRoom extends PlatformRoom<{ state: ChatState }> {
 	static async onAuth(token: string, options: any): Promise<ChatAuth> {
 		const user = await authenticate(token);
 		const conversationId = options?.conversationId;
-		if (typeof conversationId !== "string" || !isValidObjectId(conversationId)) throw notFound("Conversation", String(conversationId));
+		if (!isId(conversationId)) throw notFound("Conversation", String(conversationId));
 		// Colyseus calls onAuth unbound: no `this` in here.
 		await callAs(user, "conversations.access", { id: conversationId });
 		return { ...user, grantedConversationId: conversationId };

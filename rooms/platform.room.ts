@@ -15,7 +15,7 @@
  */
 import { Room, ServerError, ErrorCode, type AuthContext, type Client, type RoomOptions } from "@colyseus/core";
 import type { MessageContext } from "@colyseus/shared-types";
-import { isValidObjectId } from "mongoose";
+import { isId } from "../services/shared/params.js";
 import { systemMeta, type AuthUser } from "../services/shared/identity.js";
 import { verifyAccessToken } from "../services/shared/tokens.js";
 import { roomContext, type RoomContext } from "./context.js";
@@ -47,7 +47,7 @@ export async function authenticate(token: string | undefined): Promise<AuthUser>
 	} catch {
 		throw new ServerError(ErrorCode.AUTH_FAILED, "Invalid access token");
 	}
-	if (!isValidObjectId(user.id)) throw new ServerError(ErrorCode.AUTH_FAILED, "Only users join rooms");
+	if (!isId(user.id)) throw new ServerError(ErrorCode.AUTH_FAILED, "Only users join rooms");
 	// An access token outlives a suspension by up to its TTL; the account's status does not.
 	const account: any = await roomContext()
 		.broker.call("users.sessionUser", { userId: user.id }, { meta: systemMeta() })

@@ -34,21 +34,19 @@ export function channelsMiddleware(natsUrl: string | undefined = settings().nats
 	return (Channels as unknown as { Middleware: (opts: unknown) => Middleware }).Middleware({ adapter, context: true });
 }
 
-/** Stream names already ensured by this process (JetStream answers 503 to a publish with no stream). */
+/** Subjects (namespace-prefixed) whose stream this process already ensured (JetStream answers 503 to a publish with no stream). */
 const ensured = new Set<string>();
 
 async function ensureStream(broker: ServiceBroker, channel: string): Promise<void> {
 	// Only the JetStream adapter has streams to create; the in-memory one delivers to whoever listens.
 	const adapter = (broker as any).channelAdapter;
-	if (ensured.has(channel) || typeof adapter?.createStream !== "function") return;
-	// The adapter prefixes subjects with the broker namespace; the stream must match what it publishes.
+	if (typeof adapter?.createStream !== "function") return;
+	// The adapter prefixes subjects with the broker namespace; the stream must match what it publishes,
+	// and two brokers of different namespaces in one process need a stream each.
 	const subject: string = adapter.addPrefixTopic(channel);
+	if (ensured.has(subject)) return;
 	await adapter.createStream(subject.split(".").join("_"), [subject], {});
-	ensured.add(channel);
-}
-
-export function forgetEnsuredStreams(): void {
-	ensured.clear();
+	ensured.add(subject);
 }
 
 export async function publishDurable(

@@ -1,12 +1,11 @@
 import { expect } from "chai";
-import { createEmptyCard, fsrs, generatorParameters, type Card, type Grade, type StepUnit } from "ts-fsrs";
+import { createEmptyCard, type Card, type Grade } from "ts-fsrs";
 import { invite, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
-import { callInSchool, createItem } from "../support/learning-content.js";
+import { AGREEMENT_VALUES, agreementReference, callInSchool, createItem } from "../support/learning-content.js";
 import { ReviewLog } from "../../models/review-log.model.js";
 import { http, unique } from "../support/platform.js";
 
 const DAY = 86_400_000;
-const VALUES = { desiredRetention: 0.85, maximumIntervalDays: 200, learningSteps: ["5m"], relearningSteps: ["10m"] };
 /** What the log says about the answer and the card, without what names the student or the key. */
 const logShape = (d: any) => {
 	const { _id, reviewKey, studentId, schoolId, createdAt, updatedAt, __v, id, ...rest } = d;
@@ -29,7 +28,7 @@ describe("memory batch (memory.recordReviews)", function () {
 	const logsOf = async (studentId: string) => (await ReviewLog.find({ schoolId: s.school.id, studentId }).sort({ reviewedAt: 1, itemId: 1 }).lean()).map(logShape);
 	const withLayer = async (subject: string) => {
 		const student = await invite(s.admin, "student");
-		const layer = await http("PUT", "/api/scheduling-profiles/layers", { token: s.admin.token, body: { kind: "student", studentId: student.id, subject, values: VALUES } });
+		const layer = await http("PUT", "/api/scheduling-profiles/layers", { token: s.admin.token, body: { kind: "student", studentId: student.id, subject, values: AGREEMENT_VALUES } });
 		expect(layer.status, JSON.stringify(layer.body)).to.equal(200);
 		return student;
 	};
@@ -46,16 +45,7 @@ describe("memory batch (memory.recordReviews)", function () {
 		const subject = unique("Batch");
 		const items = await Promise.all([0, 1, 2].map(() => createItem(teacher, { kind: "flashcard", title: "x", subject, front: "f", back: "b" })));
 		const [one, many] = await Promise.all([withLayer(subject), withLayer(subject)]);
-		const plain = fsrs(
-			generatorParameters({
-				request_retention: 0.85,
-				maximum_interval: 200,
-				enable_fuzz: false,
-				enable_short_term: true,
-				learning_steps: ["5m"] as StepUnit[],
-				relearning_steps: ["10m"] as StepUnit[],
-			}),
-		);
+		const plain = agreementReference();
 		// Per item a history of answers, each a little after the card falls due (sometimes early).
 		const ratings: Grade[][] = [
 			[3, 3, 1, 3, 4],

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { createEmptyCard, fsrs, generatorParameters, type Card, type Grade, type StepUnit } from "ts-fsrs";
+import { createEmptyCard, type Card, type Grade } from "ts-fsrs";
 import { invite, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
-import { callInSchool, createItem } from "../support/learning-content.js";
+import { AGREEMENT_VALUES, agreementReference, callInSchool, createItem } from "../support/learning-content.js";
 import { ReviewLog } from "../../models/review-log.model.js";
 import { bootPlatform, http, unique } from "../support/platform.js";
 
@@ -33,23 +33,14 @@ describe("memory model", function () {
 	it("fsrs agreement: reviews recorded through memory.recordReview give exactly ts-fsrs's card for the same history", async () => {
 		const subject = unique("Agreement");
 		const item = await createItem(teacher, { kind: "flashcard", title: "x", subject, front: "f", back: "b" });
-		const values = { desiredRetention: 0.85, maximumIntervalDays: 200, learningSteps: ["5m"], relearningSteps: ["10m"] };
+		const values = AGREEMENT_VALUES;
 		const layer = await http("PUT", "/api/scheduling-profiles/layers", {
 			token: s.admin.token,
 			body: { kind: "student", studentId: student.id, subject, values },
 		});
 		expect(layer.status, JSON.stringify(layer.body)).to.equal(200);
 
-		const plain = fsrs(
-			generatorParameters({
-				request_retention: 0.85,
-				maximum_interval: 200,
-				enable_fuzz: false,
-				enable_short_term: true,
-				learning_steps: ["5m"] as StepUnit[],
-				relearning_steps: ["10m"] as StepUnit[],
-			}),
-		);
+		const plain = agreementReference();
 		const ratings: Grade[] = [3, 3, 1, 3, 2, 4, 3, 1, 3, 3, 4, 2];
 		let at = new Date("2016-03-01T08:00:00Z");
 		let expected: Card = createEmptyCard(at);

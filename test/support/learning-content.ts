@@ -3,6 +3,7 @@
  * other services (and jobs) use to call the internal learning actions for one school.
  */
 import { expect } from "chai";
+import { fsrs, generatorParameters, type FSRS, type StepUnit } from "ts-fsrs";
 import type { Account } from "./accounts.js";
 import { bootPlatform, http, unique } from "./platform.js";
 
@@ -44,3 +45,19 @@ export async function classOf(admin: Account, teacher: Account, students: Accoun
 	return res.body;
 }
 
+
+/** A student layer for the agreement tests, and plain ts-fsrs configured exactly like it (the reference). */
+export const AGREEMENT_VALUES = { desiredRetention: 0.85, maximumIntervalDays: 200, learningSteps: ["5m"], relearningSteps: ["10m"] };
+
+export function agreementReference(): FSRS {
+	return fsrs(
+		generatorParameters({
+			request_retention: AGREEMENT_VALUES.desiredRetention,
+			maximum_interval: AGREEMENT_VALUES.maximumIntervalDays,
+			enable_fuzz: false,
+			enable_short_term: true,
+			learning_steps: AGREEMENT_VALUES.learningSteps as StepUnit[],
+			relearning_steps: AGREEMENT_VALUES.relearningSteps as StepUnit[],
+		}),
+	);
+}
