@@ -58,6 +58,7 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], f
 
 export const NODE_ENVS = ["development", "test", "production"] as const;
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+export const SWITCH = ["on", "off"] as const;
 
 export interface Settings {
 	nodeEnv: (typeof NODE_ENVS)[number];
@@ -69,6 +70,11 @@ export interface Settings {
 	realtimePort: number;
 	/** host:port clients reach this realtime process at, when several share matchmaking (REDIS_URL). */
 	realtimePublicAddress?: string;
+	/**
+	 * Whether the realtime server serves the Colyseus monitor under /monitor (platform admins only).
+	 * It can inspect and dispose any room, so production serves it only when REALTIME_MONITOR=on.
+	 */
+	realtimeMonitor: boolean;
 	/** Services this node runs; undefined means all of them. */
 	services?: string[];
 	mongoUrl?: string;
@@ -110,6 +116,7 @@ export function loadSettings(env: Env = process.env): Settings {
 		port: int(env, "PORT", 8080, 0, 65535),
 		realtimePort: int(env, "REALTIME_PORT", 2567, 0, 65535),
 		realtimePublicAddress: str(env, "REALTIME_PUBLIC_ADDRESS"),
+		realtimeMonitor: oneOf(env, "REALTIME_MONITOR", SWITCH, nodeEnv === "production" ? "off" : "on") === "on",
 		services: list(env, "SERVICES"),
 		mongoUrl: url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]),
 		dataDir: str(env, "DATA_DIR", "./data")!,

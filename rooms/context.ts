@@ -5,11 +5,14 @@
  * write: nothing a client sends can swap the broker a room talks to.
  */
 import type { Logger, ServiceBroker } from "moleculer";
+import { AnswerWriters } from "./answer-writer.js";
 import { Relay } from "./relay.js";
 
 export interface RoomContext {
 	broker: ServiceBroker;
 	relay: Relay;
+	/** The group rooms' shared answer writers (answer-writer.ts). */
+	answers: AnswerWriters;
 	logger: Logger;
 }
 
@@ -29,5 +32,5 @@ export function hasRoomContext(): boolean {
 }
 
 export function createRoomContext(broker: ServiceBroker, logger: Logger): RoomContext {
-	return { broker, relay: new Relay(), logger };
+	return { broker, relay: new Relay(), answers: new AnswerWriters(broker), logger };
 }

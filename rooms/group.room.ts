@@ -10,7 +10,8 @@
  * What must not be lost goes through liveSessions (which owns the record) before anyone hears of it:
  * - an answer is graded here with the solo revision rules (sessions/session-logic.ts `evaluate`), written
  *   as a review in the student's memory (`liveSessions.recordAnswers` → `memory.recordReviews`, source
- *   group, at its true time, batched by GroupCommit), and only then acknowledged to its student;
+ *   group, at its true time, batched with the school's other rooms by answer-writer.ts), and only then
+ *   acknowledged to its student;
  * - a reveal waits for every answer of its question to be recorded; scores change only at the reveal,
  *   so nothing a client sees before it says whether an answer was right;
  * - at the end every student's RevisionSession (mode group) is stored (`liveSessions.finish`) before
@@ -37,7 +38,7 @@ import type { AuthUser } from "../services/shared/identity.js";
 import { revealed } from "../services/learning/content/redact.js";
 import { distributionKeys, points, rank } from "../services/learning/live/live-scoring.js";
 import { evaluate, serve, type SessionItem } from "../services/learning/sessions/session-logic.js";
-import { GroupCommit } from "./group-commit.js";
+import type { LiveAnswerRecord } from "./answer-writer.js";
 import { RoomError } from "./protocol.js";
 import { authenticate, callAs, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { GroupPlayer, GroupState } from "./schema/group-state.js";
@@ -126,10 +127,12 @@ interface Loaded {
 	items: SessionItem[];
 }
 
-interface PendingAnswer {
-	studentId: string;
-	taken: Taken;
-}
+/**
+ * The end stores a whole class's sessions and progress: on a loaded database (every session of a school
+ * ending at once) that outlasts the broker's timeout for interactive calls (REQUEST_TIMEOUT_MS, 10 s), and
+ * the final leaderboard waits for it anyway. A timeout would only make the room retry work still running.
+ */
+const FINISH_TIMEOUT_MS = 120_000;
 
 export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 	maxClients = 300;
@@ -141,7 +144,6 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 	private readonly teacherConnections = new Set<string>();
 	private readonly reconnections = new Map<string, { reject: Function }>();
 	private readonly evicted = new Set<string>();
-	private writer!: GroupCommit<PendingAnswer>;
 	private absenceTimer: Delayed | undefined;
 	private pausedFrom: string | undefined;
 	private revealing: Promise<void> | undefined;
@@ -169,7 +171,6 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		this.patchRate = PATCH_RATE_MS;
 		this.state = new GroupState();
 		this.state.questionCount = this.session.items.length;
-		this.writer = new GroupCommit<PendingAnswer>(batch => this.recordAnswers(batch));
 
 		this.command("answer", { questionIndex: { type: "number", integer: true, min: 0, max: 1000 }, clientId: CLIENT_ID, answer: { type: "any" } }, (client, p: { questionIndex: number; clientId: string; answer: unknown }) =>
 			this.answer(client, p),
@@ -279,7 +280,6 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 	}
 
 	protected async disposed() {
-		this.writer?.close();
 		// A room disposed without an end (the process stops): the session is still closed and persisted.
 		if (!this.ended && this.session) await this.end("room_closed").catch(err => this.context.logger.warn(`Live session ${this.liveSessionId} could not be closed`, err));
 	}
@@ -419,7 +419,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 					}))
 				: [],
 			leaderboard: standings,
-		});
+		}, { timeout: FINISH_TIMEOUT_MS });
 		this.ended = true;
 		this.question?.timer?.clear();
 		this.state.status = "ended";
@@ -465,7 +465,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 			durable: Promise.resolve(),
 		};
 		q.answers.set(studentId, taken);
-		taken.durable = this.writer.add({ studentId, taken }).then(
+		taken.durable = this.context.answers.add(this.schoolId, this.answerRecord(studentId, taken)).then(
 			() => {
 				participant.answers.push(taken);
 				const player = this.state.players.get(studentId);
@@ -487,24 +487,21 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		return { questionIndex: taken.questionIndex, clientId: taken.clientId, recorded: true, duplicate };
 	}
 
-	private async recordAnswers(batch: PendingAnswer[]): Promise<(Error | null)[]> {
-		const { results } = await this.systemCall<{ results: ({ ok: true } | { ok: false; error: { type: string; message: string } })[] }>("liveSessions.recordAnswers", {
-			id: this.liveSessionId,
+	private answerRecord(studentId: string, taken: Taken): LiveAnswerRecord {
+		return {
+			liveSessionId: this.liveSessionId,
 			pathId: this.session.pathId,
 			teacherId: this.session.pathOwnerId,
 			subject: this.session.subject,
-			answers: batch.map(({ studentId, taken }) => ({
-				studentId,
-				itemId: taken.itemId,
-				clientId: taken.clientId,
-				correct: taken.correct,
-				score: taken.score,
-				rating: taken.rating,
-				responseTimeMs: taken.responseTimeMs,
-				answeredAt: taken.answeredAt,
-			})),
-		});
-		return results.map(r => (r.ok ? null : new RoomError(r.error.type, `Your answer could not be recorded: ${r.error.message}`)));
+			studentId,
+			itemId: taken.itemId,
+			clientId: taken.clientId,
+			correct: taken.correct,
+			score: taken.score,
+			rating: taken.rating,
+			responseTimeMs: taken.responseTimeMs,
+			answeredAt: taken.answeredAt,
+		};
 	}
 
 	// --- helpers ---
@@ -583,7 +580,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 	}
 
 	/** The room's own calls: as the system principal confined to the session's school. */
-	private systemCall<R = unknown>(action: string, params: Record<string, unknown>): Promise<R> {
-		return this.call<R>({ id: "system", schoolId: this.schoolId, roles: ["system"] }, action, params);
+	private systemCall<R = unknown>(action: string, params: Record<string, unknown>, opts: { timeout?: number } = {}): Promise<R> {
+		return this.call<R>({ id: "system", schoolId: this.schoolId, roles: ["system"] }, action, params, opts);
 	}
 }

@@ -15,9 +15,9 @@
  */
 import { Room, ServerError, ErrorCode, type AuthContext, type Client, type RoomOptions } from "@colyseus/core";
 import type { MessageContext } from "@colyseus/shared-types";
-import { isId } from "../services/shared/params.js";
-import { systemMeta, type AuthUser } from "../services/shared/identity.js";
-import { verifyAccessToken } from "../services/shared/tokens.js";
+import { verifyActiveUser } from "../services/realtime/active-user.js";
+import { ClientError } from "../services/shared/errors.js";
+import type { AuthUser } from "../services/shared/identity.js";
 import { roomContext, type RoomContext } from "./context.js";
 import { ROOM_CLOSE, ROOM_ERR, RoomError, toRoomError } from "./protocol.js";
 import type { RelayListener, RelayTopic } from "./relay.js";
@@ -40,25 +40,18 @@ export const DEFAULT_RATE: BucketRule = { capacity: 10, perSecond: 5 };
 
 /** Verifies the access token and that the account is still active; refuses the join otherwise. */
 export async function authenticate(token: string | undefined): Promise<AuthUser> {
-	if (!token) throw new ServerError(ErrorCode.AUTH_FAILED, "Authentication required");
-	let user: AuthUser;
 	try {
-		user = await verifyAccessToken(token);
-	} catch {
-		throw new ServerError(ErrorCode.AUTH_FAILED, "Invalid access token");
+		return (await verifyActiveUser(roomContext().broker, token)).user;
+	} catch (err) {
+		// Whatever the reason (even the users service being unreachable), the join is refused, never let through.
+		const message = err instanceof ClientError ? err.message : "This account could not be checked, try again";
+		throw new ServerError(ErrorCode.AUTH_FAILED, message);
 	}
-	if (!isId(user.id)) throw new ServerError(ErrorCode.AUTH_FAILED, "Only users join rooms");
-	// An access token outlives a suspension by up to its TTL; the account's status does not.
-	const account: any = await roomContext()
-		.broker.call("users.sessionUser", { userId: user.id }, { meta: systemMeta() })
-		.catch(() => null);
-	if (!account || account.status !== "active") throw new ServerError(ErrorCode.AUTH_FAILED, "This account is not active");
-	return user;
 }
 
 /** Calls a service action as this user: usable from static onAuth, which Colyseus calls without a room. */
-export function callAs<R = unknown>(user: AuthUser, action: string, params: Record<string, unknown>): Promise<R> {
-	return roomContext().broker.call<R, Record<string, unknown>>(action, params, { meta: { user } });
+export function callAs<R = unknown>(user: AuthUser, action: string, params: Record<string, unknown>, opts: { timeout?: number } = {}): Promise<R> {
+	return roomContext().broker.call<R, Record<string, unknown>>(action, params, { meta: { user }, ...opts });
 }
 
 export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends Room<T> {
@@ -91,8 +84,8 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 	}
 
 	/** Calls a service action as the client's user. */
-	protected call<R = unknown>(client: Client | AuthUser, action: string, params: Record<string, unknown>): Promise<R> {
-		return callAs<R>("sessionId" in client ? this.userOf(client) : client, action, params);
+	protected call<R = unknown>(client: Client | AuthUser, action: string, params: Record<string, unknown>, opts: { timeout?: number } = {}): Promise<R> {
+		return callAs<R>("sessionId" in client ? this.userOf(client) : client, action, params, opts);
 	}
 
 	/** Subscribes the room to relayed events until it is disposed. */

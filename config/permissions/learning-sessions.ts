@@ -33,6 +33,7 @@ export const learningSessionsPermissions: PermissionTable = {
 	"revisions.list": SCHOOL_MEMBERS,
 	"revisions.expireIdle": ["system"],
 	"revisions.recordGroupSession": INTERNAL,
+	"revisions.recordGroupSessions": INTERNAL,
 
 	// Live group sessions (issue 4). `admit` is called by the rooms as the joining user.
 	"liveSessions.create": ["teacher"],
@@ -51,6 +52,7 @@ export const learningSessionsPermissions: PermissionTable = {
 	"evaluations.list": SCHOOL_MEMBERS,
 
 	"progress.recordSession": INTERNAL,
+	"progress.recordSessions": INTERNAL,
 	"progress.stepStatus": INTERNAL,
 	"progress.me": ["student"],
 	"progress.path": MANAGERS,

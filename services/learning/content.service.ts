@@ -171,7 +171,7 @@ const ContentService: ServiceDef = {
 		resolveMany: {
 			params: { $$strict: "remove", ids: { type: "array", max: 2000, items: ID } },
 			async handler(this: any, ctx: Ctx<{ ids: string[] }>) {
-				const found: StoredItem[] = await this.findScoped(ctx, { _id: { $in: [...new Set(ctx.params.ids)] } });
+				const found: StoredItem[] = await this.toJSON(ctx, await this.byIdsScoped(ctx, ctx.params.ids));
 				const byId = new Map(found.map(item => [item.id, item]));
 				return ctx.params.ids.map(id => byId.get(id)).filter(item => item !== undefined);
 			},

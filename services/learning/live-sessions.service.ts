@@ -4,7 +4,7 @@
  * final leaderboard). The live state itself lives in the Colyseus room (rooms/group.room.ts), which calls
  * this service for everything that must last: its questions when it opens, each batch of answers (one
  * review per answer in the student's memory, through `memory.recordReview` like solo revision), and the
- * end (one RevisionSession of mode "group" per student, through `revisions.recordGroupSession`).
+ * end (one RevisionSession of mode "group" per student, through one `revisions.recordGroupSessions` per 1000 students).
  *
  * The room acts as the system principal of the session's school for `load`, `recordAnswers` and `finish`:
  * it graded the answers itself (sessions/session-logic.ts) and is the authority on time, so those
@@ -19,6 +19,7 @@ import { isQuestionKind } from "./content/content-types.js";
 import { learningClock } from "./learning-clock.js";
 import { CODE_LENGTH, joinCode, normalizeCode } from "./live/live-scoring.js";
 import type { PathDoc } from "./paths.service.js";
+import { MAX_GROUP_BATCH } from "./sessions/record-group-sessions.js";
 import type { SessionItem } from "./sessions/session-logic.js";
 import { ID } from "../shared/params.js";
 
@@ -27,8 +28,6 @@ const DATE = { type: "date", convert: true } as const;
 export const MAX_QUESTIONS = 50;
 export const DEFAULT_QUESTIONS = 20;
 export const DEFAULT_TIME_LIMIT_SECONDS = 30;
-/** How many students' sessions are recorded at once when a live session ends. */
-const FINISH_CONCURRENCY = 8;
 
 const FIELDS = [
 	"id", "schoolId", "teacherId", "pathOwnerId", "classId", "pathId", "stepId", "subject", "code", "roomId", "itemIds",
@@ -80,20 +79,6 @@ const ANSWER_PROPS = {
 	responseTimeMs: { type: "number", min: 0, nullable: true, optional: true },
 	answeredAt: DATE,
 } as const;
-
-/** Runs `fn` over `items`, at most `limit` at a time, keeping the order of results. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-	const results: R[] = new Array(items.length);
-	let next = 0;
-	const worker = async () => {
-		while (next < items.length) {
-			const i = next++;
-			results[i] = await fn(items[i]);
-		}
-	};
-	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-	return results;
-}
 
 const LiveSessionsService: ServiceDef = {
 	name: "liveSessions",
@@ -200,30 +185,30 @@ const LiveSessionsService: ServiceDef = {
 		},
 
 		/**
-		 * A batch of graded answers, each recorded as a review in the student's memory (source group, at its
+		 * A batch of graded answers (of one or several live sessions of the school), each recorded as a review in the student's memory (source group, at its
 		 * true time, outside the daily quota: nothing here counts new items). Each answer succeeds or fails
 		 * on its own; a retry of the same (session, student, item) is answered from the first recording.
 		 */
 		recordAnswers: {
 			params: {
 				$$strict: "remove",
-				id: ID,
-				pathId: ID,
-				teacherId: ID,
-				subject: { type: "string", min: 1, max: 100 },
-				answers: { type: "array", min: 1, max: 500, items: { type: "object", strict: "remove", props: { studentId: ID, ...ANSWER_PROPS } } },
+				answers: {
+					type: "array",
+					min: 1,
+					max: 500,
+					items: { type: "object", strict: "remove", props: { liveSessionId: ID, pathId: ID, teacherId: ID, subject: { type: "string", min: 1, max: 100 }, studentId: ID, ...ANSWER_PROPS } },
+				},
 			},
-			async handler(this: any, ctx: Ctx<{ id: string; pathId: string; teacherId: string; subject: string; answers: LiveAnswer[] }>) {
-				const { id, pathId, teacherId, subject } = ctx.params;
-				// One memory.recordReviews per batch: a room's burst of answers costs a few round trips, not ~10 each.
+			async handler(this: any, ctx: Ctx<{ answers: (LiveAnswer & { liveSessionId: string; pathId: string; teacherId: string; subject: string })[] }>) {
+				// One memory.recordReviews per batch, whatever the rooms it gathers: a burst of answers costs a few round trips.
 				const { results } = (await ctx.call("memory.recordReviews", {
 					reviews: ctx.params.answers.map(a => ({
-						reviewKey: `live:${id}:${a.studentId}:${a.itemId}`,
+						reviewKey: `live:${a.liveSessionId}:${a.studentId}:${a.itemId}`,
 						studentId: a.studentId,
 						itemId: a.itemId,
-						pathId,
-						subject,
-						teacherId,
+						pathId: a.pathId,
+						subject: a.subject,
+						teacherId: a.teacherId,
 						rating: a.rating,
 						...(a.responseTimeMs === null || a.responseTimeMs === undefined ? {} : { responseTimeMs: Math.round(a.responseTimeMs) }),
 						correct: a.correct,
@@ -270,21 +255,26 @@ const LiveSessionsService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<FinishParams>) {
 				const p = ctx.params;
 				const session: LiveSessionDoc = await this.getScoped(ctx, p.id);
-				const sessions = await mapLimited(p.students, FINISH_CONCURRENCY, async student => {
-					const recorded = (await ctx.call("revisions.recordGroupSession", {
+				// One revisions.recordGroupSessions per chunk: a handful of round trips per session, not ~12 per student.
+				const sessions: { studentId: string; revisionSessionId: string }[] = [];
+				for (let from = 0; from < p.students.length; from += MAX_GROUP_BATCH) {
+					const chunk = p.students.slice(from, from + MAX_GROUP_BATCH);
+					const recorded = (await ctx.call("revisions.recordGroupSessions", {
 						liveSessionId: session.id,
-						studentId: student.studentId,
 						pathId: session.pathId,
 						stepId: session.stepId,
 						teacherId: session.pathOwnerId,
 						subject: session.subject,
 						itemIds: session.itemIds,
-						answers: student.answers,
-						startedAt: new Date(Math.max(new Date(student.joinedAt).getTime(), new Date(p.startedAt).getTime())),
 						endedAt: p.endedAt,
-					})) as { id: string };
-					return { studentId: student.studentId, revisionSessionId: recorded.id };
-				});
+						students: chunk.map(student => ({
+							studentId: student.studentId,
+							answers: student.answers,
+							startedAt: new Date(Math.max(new Date(student.joinedAt).getTime(), new Date(p.startedAt).getTime())),
+						})),
+					})) as { sessions: { studentId: string; id: string }[] };
+					sessions.push(...recorded.sessions.map(r => ({ studentId: r.studentId, revisionSessionId: r.id })));
+				}
 				await this.model.updateOne(this.tenantFilter(ctx, { _id: session.id, status: "open" }), {
 					$set: { status: "ended", startedAt: p.startedAt, endedAt: p.endedAt, endReason: p.reason, leaderboard: p.leaderboard },
 				});

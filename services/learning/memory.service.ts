@@ -147,20 +147,19 @@ const MemoryService: ServiceDef = {
 			params: { $$strict: "remove", studentId: ID, itemIds: { type: "array", max: 2000, items: ID }, teacherId: { ...ID, optional: true } },
 			async handler(this: any, ctx: Ctx<{ studentId: string; itemIds: string[]; teacherId?: string }>) {
 				const { studentId, itemIds, teacherId } = ctx.params;
-				const schoolId = callerSchoolId(ctx);
-				const ids = [...new Set(itemIds)].map(itemId => memoryStateId(schoolId, studentId, itemId));
-				const docs = await this.model.find(this.tenantFilter(ctx, { _id: { $in: ids }, studentId }));
-				const now = this.clock.now();
-				// The forgetting curve's decay is one of the student's weights, which may differ by subject.
-				const weights = new Map<string, number[]>();
-				for (const subject of new Set<string>(docs.map((d: any) => d.subject))) {
-					const profile = (await ctx.call("scheduling.resolve", { studentId, subject, ...(teacherId ? { teacherId } : {}) })) as { values: ProfileValues };
-					weights.set(subject, profile.values.fsrsParameters);
-				}
-				return docs.map((d: any) => {
-					const card = cardOf(d);
-					return { itemId: String(d.itemId), subject: d.subject, ...card, retrievability: retrievability(card, now, weights.get(d.subject)) };
-				});
+				return (await this.statesOf(ctx, [{ studentId, itemIds }], teacherId))[0].states;
+			},
+		},
+
+		/** `states` for many students in one call (a live session's end reads its whole class). */
+		statesMany: {
+			params: {
+				$$strict: "remove",
+				students: { type: "array", min: 1, max: 1000, items: { type: "object", strict: "remove", props: { studentId: ID, itemIds: { type: "array", max: 2000, items: ID } } } },
+				teacherId: { ...ID, optional: true },
+			},
+			handler(this: any, ctx: Ctx<{ students: { studentId: string; itemIds: string[] }[]; teacherId?: string }>) {
+				return this.statesOf(ctx, ctx.params.students, ctx.params.teacherId);
 			},
 		},
 
@@ -218,6 +217,31 @@ const MemoryService: ServiceDef = {
 	},
 
 	methods: {
+		/** Each student's states of their items now, retrievability by their own resolved weights per subject. */
+		async statesOf(this: any, ctx: Ctx<any>, students: { studentId: string; itemIds: string[] }[], teacherId?: string) {
+			const schoolId = callerSchoolId(ctx);
+			const ids = students.flatMap(({ studentId, itemIds }) => [...new Set(itemIds)].map(itemId => memoryStateId(schoolId, studentId, itemId)));
+			const docs: any[] = await this.byIdsScoped(ctx, ids);
+			const now = this.clock.now();
+			// The forgetting curve's decay is one of the student's weights, which may differ by subject.
+			const targets: { studentId: string; subject: string }[] = [
+				...new Map(docs.map(d => [`${d.studentId}:${d.subject}`, { studentId: String(d.studentId), subject: String(d.subject) }])).values(),
+			];
+			const profiles = targets.length
+				? ((await ctx.call("scheduling.resolveMany", { targets: targets.map(t => ({ ...t, ...(teacherId ? { teacherId } : {}) })) })) as { values: ProfileValues }[])
+				: [];
+			const weights = new Map(targets.map((t, k) => [`${t.studentId}:${t.subject}`, profiles[k].values.fsrsParameters]));
+			const byStudent = new Map<string, any[]>();
+			for (const d of docs) byStudent.set(String(d.studentId), [...(byStudent.get(String(d.studentId)) ?? []), d]);
+			return students.map(({ studentId }) => ({
+				studentId,
+				states: (byStudent.get(studentId) ?? []).map((d: any) => {
+					const card = cardOf(d);
+					return { itemId: String(d.itemId), subject: d.subject, ...card, retrievability: retrievability(card, now, weights.get(`${studentId}:${d.subject}`)) };
+				}),
+			}));
+		},
+
 		refuseFuture(this: any, p: RecordReviewParams, field: string) {
 			if (p.reviewedAt.getTime() > this.clock.now().getTime() + MAX_FUTURE_MS) {
 				throw new ClientError(`Invalid ${field}: is in the future`, 422, ERR.VALIDATION, [{ field, message: "is in the future" }]);

@@ -4,15 +4,16 @@
  * for the student, for the path's teacher, and for a class. Stored progress is only what cannot be read
  * again later: whether a step was completed, session counts and time; the rest is read live from memory.
  */
-import { PathProgress, PathProgressLease } from "../../models/path-progress.model.js";
+import { PathProgress } from "../../models/path-progress.model.js";
 import { dbMixin } from "../shared/db.mixin.js";
-import { forbidden } from "../shared/errors.js";
+import { ClientError, forbidden, type ErrorType } from "../shared/errors.js";
 import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identity.js";
-import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
 import { learningClock } from "./learning-clock.js";
 import { localDay, streak } from "./memory/spacing.js";
 import type { PathDoc } from "./paths.service.js";
+import { MAX_SESSIONS, recordSessions } from "./progress/record-sessions.js";
+import type { SessionRecord, StoredProgress } from "./progress/session-tally.js";
 import { standing, stepStanding, type ItemMemoryNow } from "./progress/step-progress.js";
 import { ID } from "../shared/params.js";
 
@@ -20,43 +21,25 @@ const DAY_MS = 86_400_000;
 /** How far back reviews are read to count a streak. */
 const STREAK_WINDOW_DAYS = 400;
 
-interface StoredStep {
-	stepId: string;
-	completed: boolean;
-	completedAt: Date | null;
-	sessions: number;
-	lastScore: number | null;
-	bestScore: number | null;
-	timeSpentMs: number;
-}
-
-interface StoredProgress {
-	steps: StoredStep[];
-	recordedIds: string[];
-	sessions: number;
-	timeSpentMs: number;
-	lastActivityAt: Date | null;
-}
-
 /** A path with, per step, its answerable items (lessons left out): what mastery is computed over. */
-interface PathContext {
+export interface PathContext {
 	path: PathDoc;
 	answerable: Map<string, string[]>;
 	allItems: string[];
 }
 
-interface RecordParams {
-	studentId: string;
-	pathId: string;
-	stepId: string;
-	sessionId: string;
-	kind?: "revision" | "evaluation";
-	score: number;
-	answered: number;
-	successRate?: number;
-	timeSpentMs?: number;
-	passed?: boolean;
-}
+/** One finished session, as progress.recordSession and each entry of progress.recordSessions take it. */
+const SESSION_PROPS = {
+	studentId: ID,
+	stepId: ID,
+	sessionId: { type: "string", min: 1, max: 100 },
+	kind: { type: "enum", values: ["revision", "evaluation"], optional: true },
+	score: { type: "number", min: 0, max: 1 },
+	answered: { type: "number", integer: true, min: 0 },
+	successRate: { type: "number", min: 0, max: 1, optional: true },
+	timeSpentMs: { type: "number", min: 0, optional: true },
+	passed: { type: "boolean", optional: true },
+} as const;
 
 const ProgressService: ServiceDef = {
 	name: "progress",
@@ -64,55 +47,31 @@ const ProgressService: ServiceDef = {
 	mixins: [dbMixin(PathProgress, { fields: ["id", "schoolId", "studentId", "pathId", "steps", "sessions", "timeSpentMs", "lastActivityAt"] })],
 
 	actions: {
+		/** One session: the batch of one (same rule, same lease key, same answers as before the batch existed). */
 		recordSession: {
+			params: { $$strict: "remove", pathId: ID, ...SESSION_PROPS },
+			async handler(this: any, ctx: Ctx<SessionRecord & { pathId: string }>) {
+				const { pathId, ...session } = ctx.params;
+				const [result] = await recordSessions(this, ctx, pathId, [session]);
+				if (!result.ok) throw new ClientError(result.error.message, result.error.code, result.error.type as ErrorType);
+				const { ok: _ok, studentId: _student, sessionId: _session, ...outcome } = result;
+				return outcome;
+			},
+		},
+
+		/**
+		 * Many sessions of one path (a live session's end): see progress/record-sessions.ts. Answers per session,
+		 * in input order; a student whose progress is being recorded by someone else for longer than the lease
+		 * wait fails alone (409, nothing stored for them), the others are recorded.
+		 */
+		recordSessions: {
 			params: {
 				$$strict: "remove",
-				studentId: ID,
 				pathId: ID,
-				stepId: ID,
-				sessionId: { type: "string", min: 1, max: 100 },
-				kind: { type: "enum", values: ["revision", "evaluation"], optional: true },
-				score: { type: "number", min: 0, max: 1 },
-				answered: { type: "number", integer: true, min: 0 },
-				successRate: { type: "number", min: 0, max: 1, optional: true },
-				timeSpentMs: { type: "number", min: 0, optional: true },
-				passed: { type: "boolean", optional: true },
+				sessions: { type: "array", min: 1, max: MAX_SESSIONS, items: { type: "object", strict: "remove", props: SESSION_PROPS } },
 			},
-			async handler(this: any, ctx: Ctx<RecordParams>) {
-				const p = ctx.params;
-				const schoolId = callerSchoolId(ctx);
-				const pc: PathContext = await this.pathContext(ctx, p.pathId);
-				const step = pc.path.steps.find(s => s.id === p.stepId);
-				return withLease(PathProgressLease, `${schoolId}:${p.studentId}:${p.pathId}`, async () => {
-					const stored: StoredProgress = (await this.stored(ctx, p.studentId, p.pathId)) ?? { steps: [], recordedIds: [], sessions: 0, timeSpentMs: 0, lastActivityAt: null };
-					if (stored.recordedIds.includes(p.sessionId)) return { recorded: false, duplicate: true };
-					const now = this.clock.now();
-					const memory = await this.memoryOf(ctx, p.studentId, pc);
-					const steps = [...stored.steps];
-					let entry = steps.find(s => s.stepId === p.stepId);
-					if (!entry) steps.push((entry = { stepId: p.stepId, completed: false, completedAt: null, sessions: 0, lastScore: null, bestScore: null, timeSpentMs: 0 }));
-					entry.sessions++;
-					entry.lastScore = p.score;
-					entry.bestScore = Math.max(entry.bestScore ?? 0, p.score);
-					entry.timeSpentMs += p.timeSpentMs ?? 0;
-					if (step && !entry.completed) {
-						const met = step.kind === "evaluation" ? p.passed === true : stepStanding({ ...step, itemIds: pc.answerable.get(step.id) ?? [] }, memory, now).criterionMet;
-						if (met) {
-							entry.completed = true;
-							entry.completedAt = now;
-						}
-					}
-					await this.model.updateOne(
-						this.tenantFilter(ctx, { studentId: p.studentId, pathId: p.pathId }),
-						{
-							$set: { steps, lastActivityAt: now },
-							$inc: { sessions: 1, timeSpentMs: p.timeSpentMs ?? 0 },
-							$push: { recordedIds: p.sessionId },
-						},
-						{ upsert: true },
-					);
-					return { recorded: true, duplicate: false, stepCompleted: entry.completed };
-				});
+			async handler(this: any, ctx: Ctx<{ pathId: string; sessions: SessionRecord[] }>) {
+				return { results: await recordSessions(this, ctx, ctx.params.pathId, ctx.params.sessions) };
 			},
 		},
 
@@ -204,9 +163,10 @@ const ProgressService: ServiceDef = {
 			return { path, answerable, allItems: ids.filter(id => !lessons.has(id)) };
 		},
 
-		async memoryOf(this: any, ctx: Ctx<any>, studentId: string, pc: PathContext): Promise<Map<string, ItemMemoryNow>> {
-			if (pc.allItems.length === 0) return new Map();
-			const states = (await ctx.call("memory.states", { studentId, itemIds: pc.allItems, teacherId: pc.path.ownerId })) as ItemMemoryNow[];
+		/** The student's memory of `itemIds` (default: every answerable item of the path), by item id. */
+		async memoryOf(this: any, ctx: Ctx<any>, studentId: string, pc: PathContext, itemIds: string[] = pc.allItems): Promise<Map<string, ItemMemoryNow>> {
+			if (itemIds.length === 0) return new Map();
+			const states = (await ctx.call("memory.states", { studentId, itemIds, teacherId: pc.path.ownerId })) as ItemMemoryNow[];
 			return new Map(states.map(s => [s.itemId, { ...s, due: new Date(s.due) }]));
 		},
 

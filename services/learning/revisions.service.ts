@@ -11,7 +11,7 @@
 import { RevisionSession, RevisionSessionLease } from "../../models/revision-session.model.js";
 import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
 import { publishDurable } from "../shared/durable.js";
-import { conflict, ERR, forbidden, isDuplicateKey, notFound } from "../shared/errors.js";
+import { conflict, ERR, forbidden, notFound } from "../shared/errors.js";
 import { callerSchoolId, currentUser, hasRole, SYSTEM, type Ctx, type Meta } from "../shared/identity.js";
 import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
@@ -20,9 +20,11 @@ import { learningClock } from "./learning-clock.js";
 import type { ProfileValues } from "./memory/profile-layers.js";
 import { cardFromJSON } from "./memory/scheduler.js";
 import { localDayBounds } from "./memory/spacing.js";
-import { groupSessionId } from "./live/group-session-id.js";
 import type { PathDoc } from "./paths.service.js";
 import type { Step } from "./paths/path-rules.js";
+import type { GroupSessionCommon, GroupSessionPart } from "./sessions/group-session-record.js";
+import { MAX_GROUP_BATCH, recordGroupSessions } from "./sessions/record-group-sessions.js";
+import { completedMessage, progressEntry } from "./sessions/session-effects.js";
 import { callerScope, STUDENT_STEP_FIELDS, type StudentStepRecord } from "./sessions/student-step.js";
 import {
 	answerFeedback,
@@ -65,18 +67,39 @@ interface SessionDoc extends SessionState, StudentStepRecord {
 	summary: SessionSummary | null;
 }
 
-interface GroupSessionParams {
-	liveSessionId: string;
-	studentId: string;
-	pathId: string;
-	stepId: string;
-	teacherId: string;
-	subject: string;
-	itemIds: string[];
-	answers: Omit<AnswerRecord, "counted">[];
-	startedAt: Date;
-	endedAt: Date;
-}
+/** The fields of a live session every student shares (revisions.recordGroupSession and recordGroupSessions). */
+const GROUP_COMMON_PARAMS = {
+	liveSessionId: ID,
+	pathId: ID,
+	stepId: { type: "string", min: 1, max: 64 },
+	teacherId: ID,
+	subject: { type: "string", min: 1, max: 100 },
+	itemIds: { type: "array", max: 200, items: ID },
+	endedAt: { type: "date", convert: true },
+} as const;
+
+/** One student's part of it: who, their answers (graded by the room), when they started. */
+const GROUP_PART_PARAMS = {
+	studentId: ID,
+	answers: {
+		type: "array",
+		max: 200,
+		items: {
+			type: "object",
+			strict: "remove",
+			props: {
+				clientId: { type: "string", min: 1, max: 100 },
+				itemId: ID,
+				correct: "boolean",
+				score: { type: "number", min: 0, max: 1 },
+				rating: { type: "number", integer: true, min: 1, max: 4 },
+				responseTimeMs: { type: "number", min: 0, nullable: true, optional: true },
+				answeredAt: { type: "date", convert: true },
+			},
+		},
+	},
+	startedAt: { type: "date", convert: true },
+} as const;
 
 interface MemoryStateRow {
 	itemId: string;
@@ -267,80 +290,34 @@ const RevisionsService: ServiceDef = {
 		},
 
 		/**
-		 * One student's part of a teacher-led live session, recorded whole when the session ends (the room
-		 * already fed each answer to memory as it came). Idempotent by (live session, student): the id is
-		 * derived from them, so a repeated end stores nothing new and replays the (idempotent) effects.
+		 * One student's part of a teacher-led live session: the batch of one of recordGroupSessions (below).
+		 * Answers `{id, status, ...summary}`.
 		 */
 		recordGroupSession: {
+			params: { $$strict: "remove", ...GROUP_COMMON_PARAMS, ...GROUP_PART_PARAMS },
+			async handler(this: any, ctx: Ctx<GroupSessionCommon & GroupSessionPart>) {
+				const { studentId, answers, startedAt, ...common } = ctx.params;
+				const [recorded] = await recordGroupSessions(this, ctx, common, [{ studentId, answers, startedAt }]);
+				const { studentId: _student, ...result } = recorded;
+				return result;
+			},
+		},
+
+		/**
+		 * Every student's part of a teacher-led live session, recorded whole when the session ends (the room
+		 * already fed each answer to memory as it came): see sessions/record-group-sessions.ts. Idempotent by
+		 * (live session, student): the ids are derived from them, so a repeated end stores nothing new and
+		 * replays the (idempotent) effects. Answers `{sessions: [{studentId, id, status, ...summary}]}` in input order.
+		 */
+		recordGroupSessions: {
 			params: {
 				$$strict: "remove",
-				liveSessionId: ID,
-				studentId: ID,
-				pathId: ID,
-				stepId: { type: "string", min: 1, max: 64 },
-				teacherId: ID,
-				subject: { type: "string", min: 1, max: 100 },
-				itemIds: { type: "array", max: 200, items: ID },
-				answers: {
-					type: "array",
-					max: 200,
-					items: {
-						type: "object",
-						strict: "remove",
-						props: {
-							clientId: { type: "string", min: 1, max: 100 },
-							itemId: ID,
-							correct: "boolean",
-							score: { type: "number", min: 0, max: 1 },
-							rating: { type: "number", integer: true, min: 1, max: 4 },
-							responseTimeMs: { type: "number", min: 0, nullable: true, optional: true },
-							answeredAt: { type: "date", convert: true },
-						},
-					},
-				},
-				startedAt: { type: "date", convert: true },
-				endedAt: { type: "date", convert: true },
+				...GROUP_COMMON_PARAMS,
+				students: { type: "array", max: MAX_GROUP_BATCH, items: { type: "object", strict: "remove", props: GROUP_PART_PARAMS } },
 			},
-			async handler(this: any, ctx: Ctx<GroupSessionParams>) {
-				const p = ctx.params;
-				const id = groupSessionId(callerSchoolId(ctx), p.liveSessionId, p.studentId);
-				let stored = await this.model.findOne(this.tenantFilter(ctx, { _id: id }));
-				if (!stored) {
-					const answers: AnswerRecord[] = p.answers.map(a => ({ ...a, responseTimeMs: a.responseTimeMs ?? null, answeredAt: new Date(a.answeredAt), counted: true }));
-					const lastAnswer = answers.reduce((t, a) => Math.max(t, a.answeredAt.getTime()), p.startedAt.getTime());
-					// The teacher chose the questions: no spacing rule queued them, so they are all "due" now.
-					const opened: SessionState = {
-						mode: "group",
-						status: "active",
-						queue: p.itemIds.map(itemId => ({ itemId, kind: "due" as const })),
-						answers,
-						startedAt: new Date(p.startedAt),
-						lastActivityAt: new Date(lastAnswer),
-						endedAt: null,
-					};
-					const { state, summary } = closeSession(opened, new Date(Math.max(p.endedAt.getTime(), p.startedAt.getTime())), "completed");
-					try {
-						stored = await this.model.create(
-							this.tenantFilter(ctx, {
-								_id: id,
-								...state,
-								studentId: p.studentId,
-								pathId: p.pathId,
-								stepId: p.stepId,
-								teacherId: p.teacherId,
-								subject: p.subject,
-								liveSessionId: p.liveSessionId,
-								summary,
-							}),
-						);
-					} catch (err) {
-						if (!isDuplicateKey(err)) throw err;
-						stored = await this.model.findOne(this.tenantFilter(ctx, { _id: id }));
-					}
-				}
-				const session: SessionDoc = this.restore(await this.toJSON(ctx, stored));
-				await this.afterEnd(ctx, session);
-				return { id: session.id, status: session.status, ...session.summary };
+			async handler(this: any, ctx: Ctx<GroupSessionCommon & { students: GroupSessionPart[] }>) {
+				const { students, ...common } = ctx.params;
+				return { sessions: await recordGroupSessions(this, ctx, common, students) };
 			},
 		},
 
@@ -410,31 +387,12 @@ const RevisionsService: ServiceDef = {
 			return { id: ended.id, status: ended.status, ...ended.summary };
 		},
 
+		/** A solo end's effects; a group session's are recordGroupSessions' (the same entry and message, batched). */
 		async afterEnd(this: any, ctx: Ctx<any>, session: SessionDoc): Promise<void> {
 			const summary = session.summary!;
-			await ctx.call("progress.recordSession", {
-				studentId: session.studentId,
-				pathId: session.pathId,
-				stepId: session.stepId,
-				sessionId: session.id,
-				kind: "revision",
-				score: summary.score,
-				successRate: summary.successRate,
-				answered: summary.answered,
-				timeSpentMs: summary.timeSpentMs,
-			});
-			await publishDurable(this.broker, "learning.session.completed", {
-				id: `learning.session.completed:${session.id}`,
-				schoolId: session.schoolId,
-				sessionId: session.id,
-				studentId: session.studentId,
-				pathId: session.pathId,
-				stepId: session.stepId,
-				teacherId: session.teacherId,
-				mode: session.mode,
-				status: session.status,
-				...summary,
-			});
+			const ended = { ...session, summary };
+			await ctx.call("progress.recordSession", { pathId: session.pathId, ...progressEntry(ended) });
+			await publishDurable(this.broker, "learning.session.completed", completedMessage(ended));
 			// A group session's teacher was there: no notification per student.
 			if (session.mode === "group") return;
 			await publishDurable(this.broker, "notifications.requested", {

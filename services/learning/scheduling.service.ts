@@ -55,6 +55,11 @@ export const NEW_REVIEWS_TO_REOPTIMIZE = DEFAULT_MIN_REVIEWS;
 /** Every night at 03:00 UTC, a quiet hour for European schools. */
 const OPTIMIZE_SCHEDULE = "0 3 * * *";
 
+interface ResolveTarget {
+	studentId: string;
+	subject?: string;
+	teacherId?: string;
+}
 type Resolved = Omit<ResolvedProfile, "boundsSources"> & { boundsSources: ResolvedProfile["boundsSources"]; teacherId: string | null };
 
 interface PathSummary {
@@ -155,6 +160,21 @@ const SchedulingService: ServiceDef = {
 			params: { $$strict: "remove", studentId: ID, subject: { ...SUBJECT, optional: true }, teacherId: { ...ID, optional: true } },
 			handler(this: any, ctx: Ctx<{ studentId: string; subject?: string; teacherId?: string }>) {
 				return this.resolveFor(ctx, ctx.params);
+			},
+		},
+
+		resolveMany: {
+			params: {
+				$$strict: "remove",
+				targets: {
+					type: "array",
+					min: 1,
+					max: 1000,
+					items: { type: "object", strict: "remove", props: { studentId: ID, subject: { ...SUBJECT, optional: true }, teacherId: { ...ID, optional: true } } },
+				},
+			},
+			handler(this: any, ctx: Ctx<{ targets: ResolveTarget[] }>) {
+				return this.resolveEach(ctx, ctx.params.targets);
 			},
 		},
 
@@ -296,24 +316,30 @@ const SchedulingService: ServiceDef = {
 		},
 
 		/** The resolved profile; without student layers when only the bounds above them are wanted. */
-		async resolveFor(
-			this: any,
-			ctx: Ctx<any>,
-			target: { studentId: string; subject?: string; teacherId?: string },
-			withStudent = true,
-		): Promise<Resolved> {
-			const { studentId, subject, teacherId } = target;
-			const or: Record<string, unknown>[] = [{ key: "school" }];
-			if (subject !== undefined) or.push({ key: layerKey({ kind: "subject", subject }) });
-			if (teacherId !== undefined) or.push({ key: layerKey({ kind: "teacher", teacherId }) });
-			if (withStudent) {
-				or.push({ key: layerKey({ kind: "student", studentId }) });
-				if (subject !== undefined) or.push({ key: layerKey({ kind: "student", studentId, subject }) });
-			}
-			const docs = await this.model.find(this.tenantFilter(ctx, { $or: or }));
-			const layers: ProfileLayer[] = docs.map((d: any) => toProfileLayer(d.toObject({ flattenObjectIds: true })));
-			const resolved = resolveProfile(layers, subject === undefined ? {} : { subject });
-			return { ...resolved, teacherId: teacherId ?? null };
+		async resolveFor(this: any, ctx: Ctx<any>, target: ResolveTarget, withStudent = true): Promise<Resolved> {
+			return (await this.resolveEach(ctx, [target], withStudent))[0];
+		},
+
+		/** Each target's profile from one read of every layer any of them uses (a room's batch of answers resolves at once). */
+		async resolveEach(this: any, ctx: Ctx<any>, targets: ResolveTarget[], withStudent = true): Promise<Resolved[]> {
+			const keysOf = ({ studentId, subject, teacherId }: ResolveTarget) => {
+				const keys = ["school"];
+				if (subject !== undefined) keys.push(layerKey({ kind: "subject", subject }));
+				if (teacherId !== undefined) keys.push(layerKey({ kind: "teacher", teacherId }));
+				if (withStudent) {
+					keys.push(layerKey({ kind: "student", studentId }));
+					if (subject !== undefined) keys.push(layerKey({ kind: "student", studentId, subject }));
+				}
+				return keys;
+			};
+			const wanted = targets.map(keysOf);
+			const docs = await this.model.find(this.tenantFilter(ctx, { key: { $in: [...new Set(wanted.flat())] } }));
+			const byKey = new Map<string, ProfileLayer>(docs.map((d: any) => [d.key, toProfileLayer(d.toObject({ flattenObjectIds: true }))]));
+			return targets.map((target, t) => {
+				const layers = wanted[t].map(key => byKey.get(key)).filter((l): l is ProfileLayer => l !== undefined);
+				const resolved = resolveProfile(layers, target.subject === undefined ? {} : { subject: target.subject });
+				return { ...resolved, teacherId: target.teacherId ?? null };
+			});
 		},
 
 		/** One upsert of a layer by its key; two first writes racing on the same key meet the unique index. */

@@ -8,6 +8,9 @@
  * one process is sent to the process that hosts its room. Redis without a transporter is not shared:
  * a room on another process could not hear this broker's events.
  *
+ * With REALTIME_MONITOR on, the same HTTP server also serves the Colyseus monitor under /monitor to
+ * active platform admins only (monitor.ts, monitor-gate.ts).
+ *
  * Colyseus keeps its matchmaker in module state, so one process can host one server only: a second
  * realtime service in the same process fails at start with a clear error instead of corrupting it.
  */
@@ -27,6 +30,7 @@ import { ClientError, ERR } from "../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { ID } from "../shared/params.js";
+import { monitorOptions } from "./monitor.js";
 
 /**
  * The service instance whose Colyseus server runs in this process, if any. Kept on globalThis: the
@@ -132,6 +136,8 @@ const RealtimeService: ServiceDef = {
 			} finally {
 				if (http.listening) http.close();
 				await done;
+				// After the rooms were disposed (each waited for its answers): nothing is left to write.
+				(this.roomContext as RoomContext | undefined)?.answers.close();
 				setRoomContext(undefined);
 				this.roomContext = undefined;
 				registry[OWNER] = undefined;
@@ -156,6 +162,7 @@ const RealtimeService: ServiceDef = {
 				greet: false,
 				logger: this.logger,
 				...scaleOutOptions(port),
+				...(await monitorOptions(this.broker, this.logger)),
 			});
 		} catch (err) {
 			registry[OWNER] = undefined;
@@ -177,6 +184,7 @@ const RealtimeService: ServiceDef = {
 		}
 		this.port = (http.address() as AddressInfo).port;
 		this.logger.info(`Realtime (Colyseus) listening on port ${this.port}`);
+		if (settings().realtimeMonitor) this.logger.info(`Colyseus monitor (platform admins) at http://localhost:${this.port}/monitor/`);
 	},
 
 	async stopped(this: any) {

@@ -14,6 +14,7 @@ import { settings } from "../../config/env.js";
 import { notFound } from "./errors.js";
 import { callerSchoolId, type Ctx } from "./identity.js";
 import { acquireConnection, releaseConnection } from "./mongo-connection.js";
+import { findByIds, type ByIdsOptions } from "./by-ids.js";
 
 class SharedConnectionAdapter extends (MongooseAdapter as any) {
 	async connect(this: any): Promise<void> {
@@ -55,6 +56,7 @@ export interface DbMethods {
 	findScoped(ctx: Ctx<any>, filter?: Filter, sort?: Record<string, 1 | -1>): Promise<any[]>;
 	pageScoped(ctx: Ctx<any>, filter: Filter, page: PageParams, sort?: Record<string, 1 | -1>): Promise<Page<any>>;
 	getScoped(ctx: Ctx<any>, id: string, extra?: Filter): Promise<any>;
+	byIdsScoped(ctx: Ctx<any>, ids: readonly unknown[], opts?: ByIdsOptions): Promise<any[]>;
 	insertScoped(ctx: Ctx<any>, doc: Record<string, unknown>): Promise<any>;
 	updateScoped(ctx: Ctx<any>, id: string, update: Record<string, unknown>, extra?: Filter): Promise<any>;
 	removeScoped(ctx: Ctx<any>, id: string, extra?: Filter): Promise<any>;
@@ -121,6 +123,11 @@ export function dbMixin(model: Model<any>, options: DbMixinOptions): Partial<Ser
 				const doc = mongoose.isValidObjectId(id) ? await this.model.findOne(this.tenantFilter(ctx, { ...extra, _id: id })) : null;
 				if (!doc) throw notFound(this.model.modelName, id);
 				return this.toJSON(ctx, doc);
+			},
+
+			/** Raw documents of the caller's school by id (in _id order; unknown and foreign ids left out). */
+			byIdsScoped(this: any, ctx: Ctx<any>, ids: readonly unknown[], opts?: ByIdsOptions) {
+				return findByIds(this.model, ids, callerSchoolId(ctx), opts);
 			},
 
 			async insertScoped(this: any, ctx: Ctx<any>, doc: Record<string, unknown>) {

@@ -433,9 +433,9 @@ const UsersService: ServiceDef = {
 				roles: { type: "array", optional: true, max: 5, items: { type: "enum", values: [...SCHOOL_ROLES] } },
 			},
 			async handler(this: any, ctx: Ctx<{ ids: string[]; roles?: Role[] }>) {
-				const filter: Filter = { _id: { $in: [...new Set(ctx.params.ids)] } };
-				if (ctx.params.roles?.length) filter.roles = { $in: ctx.params.roles };
-				return this.findScoped(ctx, filter);
+				const wanted = ctx.params.roles ?? [];
+				const docs = (await this.byIdsScoped(ctx, ctx.params.ids)).filter((u: any) => wanted.length === 0 || wanted.some(r => u.roles.includes(r)));
+				return this.toJSON(ctx, docs);
 			},
 		},
 

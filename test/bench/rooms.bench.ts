@@ -8,7 +8,8 @@
  * answers spread over 5 s; 1,000 chat clients in 500 conversations, 5 messages per student (the chat phase
  * runs first, while the access tokens minted by the seeding are fresh); the bare
  * baseline broadcasts a reveal-sized payload to the same groups, 4 rounds. BENCH_SMALL=1: 2 × 5, 3
- * questions, 20 chat clients. Seed 20250914 (BENCH_SEED).
+ * questions, 20 chat clients. BENCH_SESSIONS, BENCH_STUDENTS and BENCH_CHAT_CLIENTS override the sizes (to
+ * look into one phase; the figures to compare are the defaults). Seed 20250914 (BENCH_SEED).
  *
  * Progress goes to stderr; stdout ends with one JSON line.
  */
@@ -20,11 +21,11 @@ import { percentile, round1, type BenchConfig, type LoadResult } from "./rooms/p
 const small = process.env.BENCH_SMALL === "1";
 const config: BenchConfig = {
 	seed: Number(process.env.BENCH_SEED ?? 20250914),
-	sessions: small ? 2 : 40,
-	studentsPerSession: small ? 5 : 50,
+	sessions: Number(process.env.BENCH_SESSIONS ?? (small ? 2 : 40)),
+	studentsPerSession: Number(process.env.BENCH_STUDENTS ?? (small ? 5 : 50)),
 	questions: small ? 3 : 4,
 	answerSpreadMs: small ? 1000 : 5000,
-	chatClients: small ? 20 : 1000,
+	chatClients: Number(process.env.BENCH_CHAT_CLIENTS ?? (small ? 20 : 1000)),
 	chatMessagesPerClient: small ? 3 : 5,
 	bareRounds: 4,
 };

@@ -3,15 +3,18 @@
  * (a live room's burst of answers would otherwise be ~10 round trips per answer, all at once).
  *
  * Same guarantees as recordReview (see memory.service.ts), batched:
- * - one `$in` read of the review keys: a key already stored answers with its first result (duplicate);
- *   the same key twice in the batch is recorded once;
- * - each distinct (student, subject, teacher) profile is resolved once;
+ * - the same key twice in the batch is recorded once;
+ * - students are looked up only if not confirmed in the last minute (memory/known-students.ts);
+ * - each distinct (student, subject, teacher) profile is resolved in one `scheduling.resolveMany`;
  * - the leases of all the batch's (student, item) pairs are taken together (services/shared/lease.ts
  *   withLeases), so a batch and a concurrent recordReview of the same pair still apply one after the other;
- * - under them: one `$in` read of the logs (a racing duplicate) and of the states, `reviewStep` applied per
- *   pair in reviewedAt order, one insertMany of the logs, one bulkWrite of the states, each conditional on
- *   the state it was computed from, and one read to see which state writes took. A pair whose state write
- *   did not take has its log entries deleted again and answers 409, as recordReview does.
+ * - under them: one read of the states (services/shared/by-ids.ts), `reviewStep` applied per pair in
+ *   reviewedAt order, one insertMany of the logs, one bulkWrite of the states, each conditional on the state
+ *   it was computed from, and, only when the bulkWrite says not all of them took, one read to see which did.
+ *   A key already stored (a retry, or a racing duplicate) meets the logs' unique key: its pair writes no
+ *   state and it answers with the first result (completing that result's state if it was left half-done);
+ *   another new review of the same pair in the same batch then answers 409 (try again). A pair whose state
+ *   write did not take has its log entries deleted again and answers 409, as recordReview does.
  * Malformed input (bad fields, a date in the future) refuses the whole batch with nothing stored; a student
  * or item not of the school (404) or a 409 fails that review alone, as N separate calls would.
  */
@@ -20,6 +23,8 @@ import { ReviewLog } from "../../../models/review-log.model.js";
 import { ClientError, conflict, ERR, notFound } from "../../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../../shared/identity.js";
 import { withLeases } from "../../shared/lease.js";
+import { findByIds } from "../../shared/by-ids.js";
+import { confirm, recentlyConfirmed } from "./known-students.js";
 import type { ProfileValues } from "./profile-layers.js";
 import { cardOf, reviewStep, type ReviewInput } from "./review-step.js";
 import type { MemoryCard } from "./scheduler.js";
@@ -55,13 +60,17 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 	reviews.forEach((p, i) => leaderOf.has(p.reviewKey) || leaderOf.set(p.reviewKey, i));
 	const leaders = [...leaderOf.values()];
 
-	const [known, items, students] = (await Promise.all([
-		logsOf(svc, ctx, leaders.map(logIdOf)),
+	const askedStudents = distinct(reviews.map(p => p.studentId));
+	const studentIds = recentlyConfirmed(schoolId, askedStudents);
+	const unconfirmed = askedStudents.filter(id => !studentIds.has(id));
+	const [items, students] = (await Promise.all([
 		ctx.call("content.resolveMany", { ids: distinct(reviews.map(p => p.itemId)) }),
-		ctx.call("users.resolveMany", { ids: distinct(reviews.map(p => p.studentId)), roles: ["student"] }),
-	])) as [Map<string, any>, { id: string; subject: string }[], { id?: string; _id?: unknown }[]];
+		unconfirmed.length > 0 ? ctx.call("users.resolveMany", { ids: unconfirmed, roles: ["student"] }) : [],
+	])) as [{ id: string; subject: string }[], { id?: string; _id?: unknown }[]];
 	const subjectOf = new Map(items.map(item => [String(item.id), item.subject]));
-	const studentIds = new Set(students.map(u => String(u.id ?? u._id)));
+	const found = students.map(u => String(u.id ?? u._id));
+	confirm(schoolId, found);
+	for (const id of found) studentIds.add(id);
 	// A student or item not of the school refuses that review alone (a room's other answers go through).
 	leaders.forEach(i => {
 		const p = reviews[i];
@@ -75,8 +84,10 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 			results[i] = failed(conflict("This review key was already used for another answer", ERR.CONFLICT, { reviewKey: p.reviewKey }));
 		} else results[i] = done(await svc.replay(ctx, log));
 	};
-	await Promise.all(leaders.filter(i => known.has(logIdOf(i)) && !results[i]).map(i => answerFromLog(i, known.get(logIdOf(i)))));
-	const fresh = leaders.filter(i => !known.has(logIdOf(i)) && !results[i]);
+	// A key already stored (a retry) is not looked for up front, which would cost every answer a read for the
+	// rare retry: its log insert below meets the unique key and it is answered from the stored log then; and a
+	// retry the card refuses now (it moved on since) is looked up once refused.
+	const fresh = leaders.filter(i => !results[i]);
 
 	if (fresh.length > 0) {
 		const profiles = await profilesOf(ctx, fresh.map(i => ({ ...reviews[i], subject: subjectOf.get(reviews[i].itemId)! })));
@@ -84,6 +95,45 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 			? ((await ctx.call("schools.resolve", { id: schoolId })) as { timezone: string })
 			: undefined;
 		const leaseOf = (i: number) => `${schoolId}:${pairOf(i)}`;
+		/** Plans the reviews `indices` on their stored states and writes them; answers the indices to plan again. */
+		const planAndWrite = async (indices: number[], last: boolean): Promise<number[]> => {
+			const states = await svc.byIdsScoped(ctx, indices.map(i => memoryStateId(schoolId, reviews[i].studentId, reviews[i].itemId)));
+			const stateOf = new Map<string, any>(states.map((d: any) => [`${d.studentId}:${d.itemId}`, d]));
+
+			// Per pair, in reviewedAt order (ties in input order), each review on the card the previous one left.
+			const chains = new Map<string, number[]>();
+			for (const i of indices) chains.set(pairOf(i), [...(chains.get(pairOf(i)) ?? []), i]);
+			const plans = new Map<string, { before: MemoryCard | null; after: MemoryCard | null; steps: Planned[] }>();
+			const refused: number[] = [];
+			for (const [pair, chain] of chains) {
+				chain.sort((a, b) => reviews[a].reviewedAt.getTime() - reviews[b].reviewedAt.getTime() || a - b);
+				const stored = stateOf.get(pair);
+				const before = stored ? cardOf(stored) : null;
+				let card = before;
+				let after: MemoryCard | null = null;
+				const steps: Planned[] = [];
+				for (const i of chain) {
+					const p = reviews[i];
+					const subject = subjectOf.get(p.itemId)!;
+					try {
+						const profile = profiles.get(profileKey({ ...p, subject }))!;
+						const { outcome, log } = reviewStep(card, p, subject, profile, school ? dueCutoff(p.reviewedAt, school.timezone) : undefined);
+						steps.push({ index: i, log: { _id: logIdOf(i), schoolId, ...log }, counted: outcome.log.counted });
+						if (outcome.log.counted) card = after = outcome.after;
+					} catch (err) {
+						results[i] = failed(err);
+						refused.push(i);
+					}
+				}
+				plans.set(pair, { before, after, steps });
+			}
+			const again = await writePlans(svc, ctx, schoolId, plans, results, last);
+			// A review the card refuses may be a retry of one it already holds: then it answers as that one.
+			const stored = refused.length > 0 ? await logsOf(svc, ctx, refused.map(logIdOf)) : new Map();
+			await Promise.all(refused.filter(i => stored.has(logIdOf(i))).map(i => answerFromLog(i, stored.get(logIdOf(i)))));
+			return again;
+		};
+
 		await withLeases(
 			MemoryLease,
 			fresh.map(leaseOf),
@@ -92,39 +142,9 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 				for (const i of fresh) if (!held.has(leaseOf(i))) results[i] = failed(busy);
 				const guarded = fresh.filter(i => held.has(leaseOf(i)));
 				if (guarded.length === 0) return;
-				const [raced, states] = await Promise.all([
-					logsOf(svc, ctx, guarded.map(logIdOf)),
-					svc.model.find(svc.tenantFilter(ctx, { _id: { $in: distinct(guarded.map(i => memoryStateId(schoolId, reviews[i].studentId, reviews[i].itemId))) } })),
-				]);
-				await Promise.all(guarded.filter(i => raced.has(logIdOf(i))).map(i => answerFromLog(i, raced.get(logIdOf(i)))));
-				const stateOf = new Map<string, any>(states.map((d: any) => [`${d.studentId}:${d.itemId}`, d]));
-
-				// Per pair, in reviewedAt order (ties in input order), each review on the card the previous one left.
-				const chains = new Map<string, number[]>();
-				for (const i of guarded.filter(i => !raced.has(logIdOf(i)))) chains.set(pairOf(i), [...(chains.get(pairOf(i)) ?? []), i]);
-				const plans = new Map<string, { before: MemoryCard | null; after: MemoryCard | null; steps: Planned[] }>();
-				for (const [pair, chain] of chains) {
-					chain.sort((a, b) => reviews[a].reviewedAt.getTime() - reviews[b].reviewedAt.getTime() || a - b);
-					const stored = stateOf.get(pair);
-					const before = stored ? cardOf(stored) : null;
-					let card = before;
-					let after: MemoryCard | null = null;
-					const steps: Planned[] = [];
-					for (const i of chain) {
-						const p = reviews[i];
-						const subject = subjectOf.get(p.itemId)!;
-						try {
-							const profile = profiles.get(profileKey({ ...p, subject }))!;
-							const { outcome, log } = reviewStep(card, p, subject, profile, school ? dueCutoff(p.reviewedAt, school.timezone) : undefined);
-							steps.push({ index: i, log: { _id: logIdOf(i), schoolId, ...log }, counted: outcome.log.counted });
-							if (outcome.log.counted) card = after = outcome.after;
-						} catch (err) {
-							results[i] = failed(err);
-						}
-					}
-					plans.set(pair, { before, after, steps });
-				}
-				await writePlans(svc, ctx, schoolId, plans, results);
+				// A pair that met a stored key (a retry) is planned again once without it, on the state its replay left.
+				let pending = guarded;
+				for (let round = 1; pending.length > 0; round++) pending = await planAndWrite(pending, round === 2);
 			},
 			{ busyMessage: "This item is being reviewed right now, try again" },
 		);
@@ -143,22 +163,19 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 
 /** The stored logs of these ids, by id. */
 async function logsOf(svc: any, ctx: Ctx<any>, ids: string[]): Promise<Map<string, any>> {
-	const docs = await ReviewLog.find(svc.tenantFilter(ctx, { _id: { $in: distinct(ids) } }));
+	const docs = await findByIds(ReviewLog, ids, callerSchoolId(ctx));
 	return new Map(docs.map((d: any) => [String(d._id), d]));
 }
 
 const profileKey = (p: { studentId: string; subject: string; teacherId?: string }) => `${p.studentId}:${p.subject}:${p.teacherId ?? ""}`;
 
-/** Each distinct (student, subject, teacher) profile, resolved once. */
+/** Each distinct (student, subject, teacher) profile, resolved in one call. */
 async function profilesOf(ctx: Ctx<any>, reviews: { studentId: string; subject: string; teacherId?: string }[]): Promise<Map<string, ProfileValues>> {
 	const wanted = new Map(reviews.map(p => [profileKey(p), p]));
-	const resolved = await Promise.all(
-		[...wanted.values()].map(p =>
-			ctx.call("scheduling.resolve", { studentId: p.studentId, subject: p.subject, ...(p.teacherId ? { teacherId: p.teacherId } : {}) }),
-		),
-	);
+	const targets = [...wanted.values()].map(p => ({ studentId: p.studentId, subject: p.subject, ...(p.teacherId ? { teacherId: p.teacherId } : {}) }));
+	const resolved = (await ctx.call("scheduling.resolveMany", { targets })) as { values: ProfileValues }[];
 	const keys = [...wanted.keys()];
-	return new Map(resolved.map((r, k) => [keys[k], (r as { values: ProfileValues }).values]));
+	return new Map(resolved.map((r, k) => [keys[k], r.values]));
 }
 
 /**
@@ -172,10 +189,11 @@ async function writePlans(
 	schoolId: string,
 	plans: Map<string, { before: MemoryCard | null; after: MemoryCard | null; steps: Planned[] }>,
 	results: (BatchResult | undefined)[],
-): Promise<void> {
+	last: boolean,
+): Promise<number[]> {
 	const entries = [...plans.entries()].filter(([, plan]) => plan.steps.length > 0);
 	const logs = entries.flatMap(([pair, plan]) => plan.steps.map(step => ({ pair, step })));
-	if (logs.length === 0) return;
+	if (logs.length === 0) return [];
 	const duplicates = new Set<number>();
 	try {
 		await ReviewLog.insertMany(
@@ -211,18 +229,25 @@ async function writePlans(
 				? { insertOne: { document: { ...target, ...set } } }
 				: { updateOne: { filter: { ...target, reps: plan.before.reps, last_review: plan.before.last_review }, update: { $set: set } } };
 		});
+		let applied = 0;
 		try {
-			await svc.model.bulkWrite(ops, { ordered: false });
+			const res = await svc.model.bulkWrite(ops, { ordered: false });
+			applied = (res.insertedCount ?? 0) + (res.matchedCount ?? 0);
 		} catch (err) {
 			if (writeErrorsOf(err).some(f => f.code !== 11000) || writeErrorsOf(err).length === 0) bulkError = err;
 		}
-		// bulkWrite does not say which conditional update matched: the states say whether they hold our write.
-		const written = await svc.model.find(
-			{ _id: { $in: statesToWrite.map(([pair]) => memoryStateId(schoolId, ...(pair.split(":") as [string, string]))) }, schoolId },
-			{ lastLogId: 1, studentId: 1, itemId: 1 },
-		);
-		const holding = new Set(written.map((d: any) => String(d.lastLogId)));
-		for (const [pair, plan] of statesToWrite) if (!holding.has(lastLogOf(plan))) undone.add(pair);
+		// bulkWrite does not say WHICH conditional update missed: when not every write took, the states say
+		// whether they hold ours (the usual case, all applied, costs no read).
+		if (applied !== ops.length) {
+			const written = await findByIds(
+				svc.model,
+				statesToWrite.map(([pair]) => memoryStateId(schoolId, ...(pair.split(":") as [string, string]))),
+				schoolId,
+				{ projection: { lastLogId: 1, studentId: 1, itemId: 1 } },
+			);
+			const holding = new Set(written.map((d: any) => String(d.lastLogId)));
+			for (const [pair, plan] of statesToWrite) if (!holding.has(lastLogOf(plan))) undone.add(pair);
+		}
 	}
 
 	const toDelete = logs.filter((l, k) => undone.has(l.pair) && !duplicates.has(k)).map(l => l.step.log._id);
@@ -230,12 +255,17 @@ async function writePlans(
 	if (bulkError && undone.size > 0) throw bulkError;
 
 	const stored = racedDuplicates.size > 0 ? await logsOf(svc, ctx, [...racedDuplicates.keys()]) : new Map();
+	const pairsWithDuplicate = new Set(logs.filter(l => racedDuplicates.has(l.step.log._id)).map(l => l.pair));
+	const again: number[] = [];
 	for (const { pair, step } of logs) {
 		if (racedDuplicates.has(step.log._id)) {
 			const log = stored.get(step.log._id);
 			const same = log && String(log.studentId) === String(step.log.studentId) && String(log.itemId) === String(step.log.itemId);
-			results[step.index] = same ? done(svc.resultOf(log, true)) : failed(conflict("This review key was already used for another answer"));
-		} else if (undone.has(pair)) results[step.index] = failed(conflict("This item's memory changed meanwhile; try again"));
+			// replay completes the state if the first recording stopped between its log and its state.
+			results[step.index] = same ? done(await svc.replay(ctx, log)) : failed(conflict("This review key was already used for another answer"));
+		} else if (undone.has(pair) && pairsWithDuplicate.has(pair) && !last) again.push(step.index);
+		else if (undone.has(pair)) results[step.index] = failed(conflict("This item's memory changed meanwhile; try again"));
 		else results[step.index] = done(svc.resultOf(step.log, false));
 	}
+	return again;
 }

@@ -17,6 +17,7 @@ import { systemMeta } from "../../../services/shared/identity.js";
 import { signAccessToken } from "../../../services/shared/tokens.js";
 import type { BenchConfig, SeedPlan } from "./protocol.js";
 import { mapBounded } from "../../../services/shared/bounded.js";
+import { prepareDbTrace } from "./db-trace.js";
 
 const send = (message: unknown) => process.send!(message);
 const log = (line: string) => process.stderr.write(`[server] ${line}\n`);
@@ -120,11 +121,13 @@ async function main() {
 		realtimePort: 0,
 		logLevel: "error",
 	});
+	const tracing = prepareDbTrace(process.env.BENCH_TRACE_DB === "1");
 	const broker: any = await createPlatformBroker(undefined, { nodeID: `bench-rooms-${process.pid}` });
 	await broker.start();
 	const realtimePort = broker.getLocalService("realtime").port;
 	const barePort = await bareServer();
 	const plan = await seed(broker, config);
+	const trace = tracing.attach();
 	process.on("message", async (msg: any) => {
 		if (msg?.type === "stats") {
 			// Two full collections (the second reaps what the first's finalizers released), then a tick for the
@@ -134,6 +137,8 @@ async function main() {
 			gc?.();
 			await new Promise(r => setImmediate(r));
 			gc?.();
+			const seen = trace.flush();
+			if (seen) log(`database commands since the previous mark:\n   ${seen}`);
 			const mem = process.memoryUsage();
 			send({ type: "stats", id: msg.id, rss: mem.rss, heap: mem.heapUsed, external: mem.external, cpu: process.cpuUsage(), at: performance.now() });
 		} else if (msg?.type === "tokens") {

@@ -1,0 +1,64 @@
+/**
+ * The group rooms' answers, written together: one group commit (group-commit.ts) per school for every group
+ * room of this process, since a school's rooms write as the same principal (the system, confined to the school).
+ *
+ * Why not one per room: 40 rooms of 50 students, each writing its own batches, made batches of ~4 answers, so
+ * the database paid its fixed cost per batch (leases, one insertMany, one bulkWrite, their commits) every few
+ * answers, 40 rooms at once. One writer per school sends whatever arrived while its previous batches were
+ * written, up to MAX_BATCH answers: under load the fixed cost is paid once for hundreds of answers; a lone
+ * answer is still written at once.
+ */
+import type { ServiceBroker } from "moleculer";
+import { GroupCommit } from "./group-commit.js";
+import { RoomError } from "./protocol.js";
+
+/** One graded answer of a live session, as `liveSessions.recordAnswers` takes it. */
+export interface LiveAnswerRecord {
+	liveSessionId: string;
+	pathId: string;
+	teacherId: string;
+	subject: string;
+	studentId: string;
+	itemId: string;
+	clientId: string;
+	correct: boolean;
+	score: number;
+	rating: number;
+	responseTimeMs: number | null;
+	answeredAt: Date;
+}
+
+type Outcome = { ok: true } | { ok: false; error: { type: string; message: string } };
+
+/** recordAnswers' limit. */
+const MAX_BATCH = 500;
+/** Two batches in flight: one is gathered while one is written, and a slow batch does not stall the school. */
+const IN_FLIGHT = 2;
+
+export class AnswerWriters {
+	private readonly bySchool = new Map<string, GroupCommit<LiveAnswerRecord>>();
+
+	constructor(private readonly broker: ServiceBroker) {}
+
+	/** Resolves once the answer is recorded in the student's memory; rejects with a RoomError if it was refused. */
+	add(schoolId: string, answer: LiveAnswerRecord): Promise<void> {
+		let writer = this.bySchool.get(schoolId);
+		if (!writer) this.bySchool.set(schoolId, (writer = new GroupCommit(batch => this.write(schoolId, batch), MAX_BATCH, IN_FLIGHT)));
+		return writer.add(answer);
+	}
+
+	/** The realtime service stops: answers still queued are refused (their students may send them again). */
+	close(): void {
+		for (const writer of this.bySchool.values()) writer.close();
+		this.bySchool.clear();
+	}
+
+	private async write(schoolId: string, answers: LiveAnswerRecord[]): Promise<(Error | null)[]> {
+		const { results } = await this.broker.call<{ results: Outcome[] }, { answers: LiveAnswerRecord[] }>(
+			"liveSessions.recordAnswers",
+			{ answers },
+			{ meta: { user: { id: "system", schoolId, roles: ["system"] } } },
+		);
+		return results.map(r => (r.ok ? null : new RoomError(r.error.type, `Your answer could not be recorded: ${r.error.message}`)));
+	}
+}

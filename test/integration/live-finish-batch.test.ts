@@ -1,0 +1,254 @@
+/**
+ * `live finish batch`: ending a live group session records every student in one batch
+ * (liveSessions.finish → revisions.recordGroupSessions → progress.recordSessions) with the guarantees the
+ * student-by-student recording had: one RevisionSession (mode group) and one progress count per student,
+ * a repeated finish stores nothing new and answers the same ids, one durable `learning.session.completed` per
+ * student under the same id; a batch naming a student who is not of the school is refused whole, before any
+ * write; a student whose progress lease stays busy fails alone with 409 and a second finish completes it.
+ */
+import { expect } from "chai";
+import { Types } from "mongoose";
+import { PathProgress, PathProgressLease } from "../../models/path-progress.model.js";
+import { RevisionSession } from "../../models/revision-session.model.js";
+import { invite, signupSchool, type Account } from "../support/accounts.js";
+import { callInSchool } from "../support/learning-content.js";
+import { createPath, durableProbe } from "../support/learning-sessions.js";
+import { liveSchool, LIVE_ITEMS, openLive, type LiveSchool } from "../support/live.js";
+import { bootPlatform, http } from "../support/platform.js";
+
+/** What `promise` rejects with; fails the test when it resolves. */
+async function thrown(promise: Promise<unknown>): Promise<any> {
+	try {
+		await promise;
+	} catch (err) {
+		return err;
+	}
+	throw new Error("expected a rejection");
+}
+
+describe("live finish batch", function () {
+	this.timeout(120_000);
+	let s: LiveSchool;
+	let foreign: Account;
+	/** A path whose only step is the four graded items: a student who reviewed them all completes it. */
+	let pathId: string;
+	let stepId: string;
+	let probe: Awaited<ReturnType<typeof durableProbe>>;
+
+	before(async () => {
+		await bootPlatform();
+		s = await liveSchool({ students: 6 });
+		const other = await signupSchool();
+		foreign = await invite(other.admin, "student");
+		const created = await createPath(s.teacher, { classIds: [s.classId], activate: true, steps: [{ title: "Four questions", itemIds: LIVE_ITEMS.map(n => s.items[n].id) }] });
+		pathId = created.id;
+		stepId = created.path.steps[0].id;
+		probe = await durableProbe("learning.session.completed");
+	});
+
+	after(async () => {
+		await probe?.stop();
+	});
+
+	async function openSession(): Promise<{ id: string; itemIds: string[] }> {
+		const opened = await openLive(s, { pathId, stepId, questionCount: 4 });
+		expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
+		return opened.body;
+	}
+
+	/** What a room sends at the end: each student's graded answers (student k answers the first k questions). */
+	function finishParams(session: { id: string; itemIds: string[] }, students: { id: string }[], startedAt = new Date(Date.now() - 60_000)) {
+		return {
+			id: session.id,
+			reason: "ended_by_teacher",
+			startedAt,
+			endedAt: new Date(),
+			students: students.map((st, k) => ({
+				studentId: st.id,
+				joinedAt: startedAt,
+				answers: session.itemIds.slice(0, k).map((itemId, i) => ({
+					itemId,
+					clientId: `c${k}-${i}`,
+					correct: i % 2 === 0,
+					score: i % 2 === 0 ? 1 : 0,
+					rating: i % 2 === 0 ? 3 : 1,
+					responseTimeMs: 1500,
+					answeredAt: new Date(startedAt.getTime() + (i + 1) * 1000),
+				})),
+			})),
+			leaderboard: [],
+		};
+	}
+
+	const finish = (params: unknown) => callInSchool(s.school.id, "liveSessions.finish", params as Record<string, unknown>);
+	const progressOf = async (studentId: string) => (await PathProgress.findOne({ schoolId: s.school.id, studentId, pathId }).lean()) as any;
+	/** Sessions counted so far (none stored yet: 0). */
+	const countOf = (progress: any): number => progress?.sessions ?? 0;
+	const completedFor = (sessionId: string) => probe.messages.filter(m => m.id === `learning.session.completed:${sessionId}`);
+
+	it("stores one group session and one progress count per student, each learning.session.completed once; a repeat stores nothing new and answers the same ids", async () => {
+		const session = await openSession();
+		// Student 5 reviewed every question in memory (as the room records each answer): the step completes for them alone.
+		const reviewedAt = new Date(Date.now() - 30_000);
+		await callInSchool(s.school.id, "memory.recordReviews", {
+			reviews: session.itemIds.map(itemId => ({
+				reviewKey: `live:${session.id}:${s.students[5].id}:${itemId}`,
+				studentId: s.students[5].id,
+				itemId,
+				pathId,
+				teacherId: s.teacher.id,
+				rating: 3,
+				responseTimeMs: 1000,
+				correct: true,
+				source: "group",
+				reviewedAt,
+			})),
+		});
+		const params = finishParams(session, s.students);
+
+		const first = await finish(params);
+		expect(first).to.include({ id: session.id, status: "ended" });
+		expect(first.sessions.map((x: any) => x.studentId)).to.deep.equal(s.students.map(st => st.id));
+		const stored = (await RevisionSession.find({ liveSessionId: session.id }).lean()) as any[];
+		expect(stored).to.have.length(s.students.length);
+		for (const [k, st] of s.students.entries()) {
+			const doc = stored.find(d => String(d.studentId) === st.id);
+			const answered = Math.min(k, session.itemIds.length);
+			expect(doc, `the session of student ${k}`).to.include({ mode: "group", status: "completed" });
+			expect(String(doc._id)).to.equal(first.sessions[k].revisionSessionId);
+			expect(doc.answers).to.have.length(answered);
+			expect(doc.summary.answered).to.equal(answered);
+			const progress = await progressOf(st.id);
+			expect(progress.sessions, `progress of student ${k}`).to.equal(1);
+			expect(progress.recordedIds).to.deep.equal([String(doc._id)]);
+			expect(progress.steps).to.have.length(1);
+			expect(progress.steps[0]).to.include({ stepId, sessions: 1, completed: k === 5 });
+		}
+		for (const x of first.sessions) await probe.waitFor(m => m.id === `learning.session.completed:${x.revisionSessionId}`);
+		await new Promise(r => setTimeout(r, 200));
+		for (const [k, x] of first.sessions.entries()) {
+			const messages = completedFor(x.revisionSessionId);
+			expect(messages, `learning.session.completed of student ${k}`).to.have.length(1);
+			expect(messages[0]).to.include({ schoolId: s.school.id, sessionId: x.revisionSessionId, studentId: x.studentId, pathId, stepId, teacherId: s.teacher.id, mode: "group", status: "completed" });
+			expect(messages[0].answered).to.equal(Math.min(k, session.itemIds.length));
+		}
+
+		// Again (a room retrying its end): the same ids, nothing new stored or counted; the messages go out again
+		// under the same ids, which consumers deduplicate.
+		const again = await finish(params);
+		expect(again.sessions).to.deep.equal(first.sessions);
+		expect(await RevisionSession.countDocuments({ liveSessionId: session.id })).to.equal(s.students.length);
+		for (const st of s.students) expect((await progressOf(st.id)).sessions).to.equal(1);
+		const ids = new Set(first.sessions.map((x: any) => `learning.session.completed:${x.revisionSessionId}`));
+		expect(new Set(probe.messages.filter(m => ids.has(m.id)).map(m => m.id))).to.deep.equal(ids);
+
+		// One student alone (revisions.recordGroupSession) is the batch of one: the same id, nothing new.
+		const [one] = params.students.slice(2, 3);
+		const single = await callInSchool(s.school.id, "revisions.recordGroupSession", {
+			liveSessionId: session.id,
+			studentId: one.studentId,
+			pathId,
+			stepId,
+			teacherId: s.teacher.id,
+			subject: "Geography",
+			itemIds: session.itemIds,
+			answers: one.answers,
+			startedAt: params.startedAt,
+			endedAt: params.endedAt,
+		});
+		expect(single).to.include({ id: first.sessions[2].revisionSessionId, status: "completed", answered: 2 });
+		expect(await RevisionSession.countDocuments({ liveSessionId: session.id })).to.equal(s.students.length);
+		expect((await progressOf(one.studentId)).sessions).to.equal(1);
+	});
+
+	it("refuses the whole batch with 422 before any write when a student is unknown, of another school, or listed twice", async () => {
+		const session = await openSession();
+		const before = await Promise.all(s.students.map(st => progressOf(st.id)));
+		const published = probe.messages.length;
+		const cases: [string, { id: string }[], number][] = [
+			["another school's student", [...s.students, { id: foreign.id }], 6],
+			["an unknown id", [{ id: new Types.ObjectId().toHexString() }, ...s.students], 0],
+			["the teacher", [...s.students.slice(0, 2), { id: s.teacher.id }], 2],
+			["a student twice", [...s.students, s.students[0]], 6],
+		];
+		for (const [what, students, bad] of cases) {
+			const err = await thrown(finish(finishParams(session, students)));
+			expect(err, what).to.include({ code: 422, type: "VALIDATION_ERROR" });
+			expect(err.data.map((p: any) => p.field), what).to.deep.equal([`students[${bad}].studentId`]);
+		}
+		expect(await RevisionSession.countDocuments({ liveSessionId: session.id }), "no session stored").to.equal(0);
+		expect(await Promise.all(s.students.map(st => progressOf(st.id))), "no progress counted").to.deep.equal(before);
+		await new Promise(r => setTimeout(r, 200));
+		expect(probe.messages.length, "nothing published").to.equal(published);
+		const record = await http("GET", `/api/live-sessions/${session.id}`, { token: s.teacher.token });
+		expect(record.body.status, "the session stays open").to.equal("open");
+	});
+
+	it("a student whose progress lease stays busy fails alone (409); the others are recorded, and a second finish completes them", async () => {
+		const session = await openSession();
+		const busy = s.students[1];
+		const lease = await PathProgressLease.create({ key: `${s.school.id}:${busy.id}:${pathId}`, owner: "someone else", expiresAt: new Date(Date.now() + 60_000) });
+		const earlier = await Promise.all(s.students.map(st => progressOf(st.id)));
+		const before = earlier[1];
+		const params = finishParams(session, s.students);
+		const err = await thrown(finish(params));
+		expect(err).to.include({ code: 409, type: "CONFLICT" });
+		expect(err.data.studentIds).to.deep.equal([busy.id]);
+		expect(await RevisionSession.countDocuments({ liveSessionId: session.id }), "every session is stored").to.equal(s.students.length);
+		expect(await progressOf(busy.id), "nothing counted for the busy student").to.deep.equal(before);
+		const busySession = (await RevisionSession.findOne({ liveSessionId: session.id, studentId: busy.id }).lean()) as any;
+		expect(completedFor(String(busySession._id)), "not announced before it is counted").to.have.length(0);
+		for (const [i, st] of s.students.entries()) {
+			if (st !== busy) expect((await progressOf(st.id)).sessions, `progress of student ${i}`).to.equal(countOf(earlier[i]) + 1);
+		}
+
+		await PathProgressLease.deleteOne({ _id: lease._id });
+		const done = await finish(params);
+		expect(done.sessions).to.have.length(s.students.length);
+		for (const [i, st] of s.students.entries()) {
+			const progress = await progressOf(st.id);
+			expect(progress.sessions, `progress of student ${i}`).to.equal(countOf(earlier[i]) + 1);
+			expect(progress.steps[0].sessions).to.equal(countOf(earlier[i]) + 1);
+		}
+		await probe.waitFor(m => m.id === `learning.session.completed:${busySession._id}`);
+	});
+
+	it("two finishes racing store each student's session and progress once, and answer the same ids", async () => {
+		const session = await openSession();
+		const before = await Promise.all(s.students.map(st => progressOf(st.id)));
+		const params = finishParams(session, s.students);
+		const outcomes = await Promise.allSettled([finish(params), finish(params)]);
+		const answered = outcomes.flatMap(o => (o.status === "fulfilled" ? [o.value] : []));
+		// Whichever loses a lease for longer than the wait answers 409; ending again completes it.
+		for (const o of outcomes) if (o.status === "rejected") expect(o.reason).to.include({ code: 409 });
+		if (answered.length < 2) answered.push(await finish(params));
+		expect(answered[0].sessions).to.deep.equal(answered[1].sessions);
+		expect(await RevisionSession.countDocuments({ liveSessionId: session.id })).to.equal(s.students.length);
+		const after = await Promise.all(s.students.map(st => progressOf(st.id)));
+		after.forEach((p, i) => expect(p.sessions, `progress of student ${i}`).to.equal(countOf(before[i]) + 1));
+	});
+
+	it("progress.recordSessions: answers per session in input order; a session repeated, in the batch or stored, counts once", async () => {
+		const [a, b] = s.students;
+		const entry = (studentId: string, sessionId: string) => ({ studentId, stepId, sessionId, kind: "revision", score: 0.5, answered: 2, successRate: 0.5, timeSpentMs: 1000 });
+		const before = await Promise.all([a, b].map(st => progressOf(st.id)));
+		const sa = new Types.ObjectId().toHexString();
+		const sb = new Types.ObjectId().toHexString();
+		const { results } = await callInSchool(s.school.id, "progress.recordSessions", { pathId, sessions: [entry(a.id, sa), entry(b.id, sb), entry(a.id, sa)] });
+		expect(results.map((r: any) => [r.studentId, r.sessionId, r.ok, r.recorded, r.duplicate])).to.deep.equal([
+			[a.id, sa, true, true, false],
+			[b.id, sb, true, true, false],
+			[a.id, sa, true, false, true],
+		]);
+		const again = await callInSchool(s.school.id, "progress.recordSessions", { pathId, sessions: [entry(b.id, sb)] });
+		expect(again.results[0]).to.include({ ok: true, recorded: false, duplicate: true });
+		const after = await Promise.all([a, b].map(st => progressOf(st.id)));
+		after.forEach((p, i) => {
+			expect(p.sessions).to.equal(countOf(before[i]) + 1);
+			expect(p.timeSpentMs).to.equal((before[i]?.timeSpentMs ?? 0) + 1000);
+		});
+		// A path of another school is not found, whatever the batch.
+		const foreignPath = await thrown(callInSchool(s.school.id, "progress.recordSessions", { pathId: new Types.ObjectId().toHexString(), sessions: [entry(a.id, sa)] }));
+		expect(foreignPath).to.include({ code: 404 });
+	});
+});
