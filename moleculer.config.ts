@@ -22,6 +22,12 @@ export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOpt
 		metrics: { enabled: false },
 		tracing: { enabled: false },
 		registry: { strategy: "RoundRobin", preferLocal: true },
+		// No bulkhead of our own; this only shapes the one @moleculer/channels' in-memory adapter (one process,
+		// no NATS) puts before each consumer. With moleculer's default cap of 100 queued messages, the full
+		// rooms benchmark logged ~200 QUEUE_FULL rejections of notifications.requested (durable messages lost
+		// with a log line). In one process memory is the queue anyway: unbounded (0). With NATS, JetStream
+		// holds what consumers have not taken yet.
+		bulkhead: { enabled: false, concurrency: 10, maxQueueSize: 0 },
 		middlewares: [channelsMiddleware(cfg.natsUrl)],
 		...overrides,
 		// Added after moleculer's internal middlewares so it wraps them all: the permission check runs

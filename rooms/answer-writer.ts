@@ -5,7 +5,7 @@
  * Why not one per room: 40 rooms of 50 students, each writing its own batches, made batches of ~4 answers, so
  * the database paid its fixed cost per batch (leases, one insertMany, one bulkWrite, their commits) every few
  * answers, 40 rooms at once. One writer per school sends whatever arrived while its previous batches were
- * written, up to MAX_BATCH answers: under load the fixed cost is paid once for hundreds of answers; a lone
+ * written, up to MAX_BATCH answers: under load the fixed cost is paid once for a hundred answers; a lone
  * answer is still written at once.
  */
 import type { ServiceBroker } from "moleculer";
@@ -30,10 +30,20 @@ export interface LiveAnswerRecord {
 
 type Outcome = { ok: true } | { ok: false; error: { type: string; message: string } };
 
-/** recordAnswers' limit. */
-const MAX_BATCH = 500;
+/**
+ * Answers per write. Large enough that the fixed cost per batch is shared by many answers; small enough
+ * that a batch's reads (one per answer on FerretDB, services/shared/by-ids.ts) finish in a few seconds on a
+ * loaded database: a batch of 500 there took longer than a request may, and then all 500 failed together.
+ */
+const MAX_BATCH = 100;
 /** Two batches in flight: one is gathered while one is written, and a slow batch does not stall the school. */
 const IN_FLIGHT = 2;
+/**
+ * An answer is acknowledged once recorded, late if the database is slow, rather than refused because an
+ * interactive request would have given up (REQUEST_TIMEOUT_MS): the write goes on server-side either way,
+ * and a refusal would make the student send it again into the same queue.
+ */
+const WRITE_TIMEOUT_MS = 60_000;
 
 export class AnswerWriters {
 	private readonly bySchool = new Map<string, GroupCommit<LiveAnswerRecord>>();
@@ -57,7 +67,7 @@ export class AnswerWriters {
 		const { results } = await this.broker.call<{ results: Outcome[] }, { answers: LiveAnswerRecord[] }>(
 			"liveSessions.recordAnswers",
 			{ answers },
-			{ meta: { user: { id: "system", schoolId, roles: ["system"] } } },
+			{ meta: { user: { id: "system", schoolId, roles: ["system"] } }, timeout: WRITE_TIMEOUT_MS },
 		);
 		return results.map(r => (r.ok ? null : new RoomError(r.error.type, `Your answer could not be recorded: ${r.error.message}`)));
 	}

@@ -1,11 +1,12 @@
 /**
  * Students recently confirmed to belong to their school, so that a live room's stream of answers does not
  * look every student up again for each batch (on FerretDB a lookup per student per batch was half of the
- * reads of a group answer). Only a positive answer is kept, for a minute: a student removed or turned
- * teacher meanwhile may still have a review recorded in that minute, which harms nothing (memory is not
- * access control: the rooms disconnect a suspended user, and the gateway checks every request).
+ * reads of a group answer). Only a positive answer is kept, for five minutes (longer than a live question's
+ * cycle, so a session's students are looked up once): a student removed or turned teacher meanwhile may
+ * still have a review recorded in those minutes, which harms nothing (memory is not access control: the
+ * rooms disconnect a suspended user, and the gateway checks every request).
  */
-const TTL_MS = 60_000;
+const TTL_MS = 5 * 60_000;
 /** Beyond this many entries the cache starts over rather than grow with every student seen. */
 const MAX_ENTRIES = 100_000;
 

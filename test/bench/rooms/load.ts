@@ -97,7 +97,12 @@ async function groupPhase(run: RunMessage, result: LoadResult) {
 	let sessionsState: { revealAt: number }[] = [];
 	const sessions = await mapBounded(plan.sessions, 4, async (session, g) => {
 		const teacher = await sdk(realtimePort, plan.teacherToken).joinById(session.roomId);
-		for (const type of ["done", "question", "reveal", "ended", "error"]) teacher.onMessage(type, () => undefined);
+		for (const type of ["done", "question", "reveal", "ended"]) teacher.onMessage(type, () => undefined);
+		// A refused command (the end among them) would otherwise only show as the students' timeouts.
+		teacher.onMessage("error", (e: any) => {
+			fail(`teacher-error:${e.type}`);
+			log(`the teacher's command was refused: ${e.type} ${e.message}`);
+		});
 		const students: Student[] = await mapBounded(session.students, 12, async index => {
 			const rng = new Prng(config.seed + index);
 			const room = await sdk(realtimePort, plan.students[index].token).joinById(session.roomId);
