@@ -385,6 +385,8 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 	private end(reason: string): Promise<void> {
 		this.ending ??= this.completeEnd(reason).catch(err => {
 			this.ending = undefined;
+			// The teacher hears a typed error; the operator needs the cause (a timeout, a refusal) as well.
+			this.context.logger.error(`Live session ${this.liveSessionId} could not be ended (${reason})`, err);
 			throw err;
 		});
 		return this.ending;

@@ -165,7 +165,8 @@ async function groupPhase(run: RunMessage, result: LoadResult) {
 	await mark("group-run-end");
 	await Promise.all(
 		sessions.map(async session => {
-			const ends = session.students.map(st => waitOrTimeout(done => (st.endDone = done), 600_000, "end"));
+			// The room waits up to 120 s for the end to be stored (rooms/group.room.ts FINISH_TIMEOUT_MS).
+			const ends = session.students.map(st => waitOrTimeout(done => (st.endDone = done), 180_000, "end"));
 			const t0 = performance.now();
 			session.teacher.send("end", {});
 			await Promise.all(ends);
