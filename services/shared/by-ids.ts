@@ -5,9 +5,9 @@
  * SQLite backend: such a query scans and decodes the whole collection (measured: ~30 µs per stored
  * document, ~290 ms for 10,000), while `findOne({_id})` alone is a primary-key lookup (~2 ms; with `schoolId`
  * added to that filter ~10 ms). And FerretDB answers about 370 operations a second here whatever their
- * kind, so a hundred lookups cost more than one scan of a small collection. On FerretDB a read of up to
- * SCAN_MAX_IDS ids is one scan when the collection is small for their number (SCAN_WORTH_PER_ID documents
- * per id), and otherwise one lookup per id, at most LOOKUPS_IN_FLIGHT of them at once in this process (more only queue in
+ * kind, so a few hundred lookups cost more than one scan of a small collection. On FerretDB a read of many
+ * ids is one scan when the collection is small for their number (SCAN_WORTH_PER_ID documents per id), and
+ * otherwise one lookup per id, at most LOOKUPS_IN_FLIGHT of them at once in this process (more only queue in
  * FerretDB, where they delay every other query). On MongoDB it is one `$in` query.
  * Either way the caller gets only the documents of `schoolId`: another school's id looks like a missing one.
  */
@@ -17,11 +17,6 @@ import { serverFlavour } from "./mongo-connection.js";
 
 /** A lookup costs about as much as scanning this many documents (2.7 ms / 30 µs). */
 const SCAN_WORTH_PER_ID = 90;
-/**
- * FerretDB matches each document against the whole `$in` list: a scan for 200 ids under load took seconds
- * (the rooms benchmark's end), so longer lists are looked up id by id.
- */
-const SCAN_MAX_IDS = 100;
 /** Lookups in flight at once, for the whole process. */
 const LOOKUPS_IN_FLIGHT = 24;
 /** How long a collection's size estimate is trusted. */
@@ -43,7 +38,7 @@ export async function findByIds<T = any>(model: Model<any>, ids: readonly unknow
 		return (opts.lean ? await query.lean() : await query) as T[];
 	};
 	if ((await serverFlavour()) === "mongodb") return inOneQuery();
-	if (distinct.length > 1 && distinct.length <= SCAN_MAX_IDS && (await sizeOf(model)) <= distinct.length * SCAN_WORTH_PER_ID) return inOneQuery();
+	if (distinct.length > 1 && (await sizeOf(model)) <= distinct.length * SCAN_WORTH_PER_ID) return inOneQuery();
 	const found = await mapBounded(distinct, LOOKUPS_IN_FLIGHT, id =>
 		lookups.run(() => {
 			const query = model.findOne({ _id: id }, projection);
