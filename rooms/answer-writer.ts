@@ -9,24 +9,9 @@
  * answer is still written at once.
  */
 import type { ServiceBroker } from "moleculer";
+import type { LiveAnswerRecord } from "../services/learning/live/live-answer.js";
 import { GroupCommit } from "./group-commit.js";
 import { RoomError } from "./protocol.js";
-
-/** One graded answer of a live session, as `liveSessions.recordAnswers` takes it. */
-export interface LiveAnswerRecord {
-	liveSessionId: string;
-	pathId: string;
-	teacherId: string;
-	subject: string;
-	studentId: string;
-	itemId: string;
-	clientId: string;
-	correct: boolean;
-	score: number;
-	rating: number;
-	responseTimeMs: number | null;
-	answeredAt: Date;
-}
 
 type Outcome = { ok: true } | { ok: false; error: { type: string; message: string } };
 

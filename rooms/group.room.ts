@@ -38,7 +38,7 @@ import type { AuthUser } from "../services/shared/identity.js";
 import { revealed } from "../services/learning/content/redact.js";
 import { distributionKeys, points, rank } from "../services/learning/live/live-scoring.js";
 import { evaluate, serve, type SessionItem } from "../services/learning/sessions/session-logic.js";
-import type { LiveAnswerRecord } from "./answer-writer.js";
+import type { LiveAnswerRecord } from "../services/learning/live/live-answer.js";
 import { RoomError } from "./protocol.js";
 import { authenticate, callAs, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { GroupPlayer, GroupState } from "./schema/group-state.js";

@@ -10,6 +10,7 @@
  * it graded the answers itself (sessions/session-logic.ts) and is the authority on time, so those
  * actions are internal. Clients only reach `create`, `join` and `get`, and `admit` through a room.
  */
+import type { LiveAnswer, LiveAnswerRecord } from "./live/live-answer.js";
 import { LiveSession } from "../../models/live-session.model.js";
 import { dbMixin } from "../shared/db.mixin.js";
 import { ClientError, conflict, ERR, forbidden, isDuplicateKey, notFound } from "../shared/errors.js";
@@ -50,16 +51,6 @@ interface LiveSessionDoc {
 	status: "open" | "ended";
 }
 
-export interface LiveAnswer {
-	studentId: string;
-	itemId: string;
-	clientId: string;
-	correct: boolean;
-	score: number;
-	rating: number;
-	responseTimeMs: number | null;
-	answeredAt: Date;
-}
 
 interface FinishParams {
 	id: string;
@@ -199,7 +190,7 @@ const LiveSessionsService: ServiceDef = {
 					items: { type: "object", strict: "remove", props: { liveSessionId: ID, pathId: ID, teacherId: ID, subject: { type: "string", min: 1, max: 100 }, studentId: ID, ...ANSWER_PROPS } },
 				},
 			},
-			async handler(this: any, ctx: Ctx<{ answers: (LiveAnswer & { liveSessionId: string; pathId: string; teacherId: string; subject: string })[] }>) {
+			async handler(this: any, ctx: Ctx<{ answers: LiveAnswerRecord[] }>) {
 				// One memory.recordReviews per batch, whatever the rooms it gathers: a burst of answers costs a few round trips.
 				const { results } = (await ctx.call("memory.recordReviews", {
 					reviews: ctx.params.answers.map(a => ({
