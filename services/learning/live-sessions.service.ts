@@ -10,7 +10,7 @@
  * it graded the answers itself (sessions/session-logic.ts) and is the authority on time, so those
  * actions are internal. Clients only reach `create`, `join` and `get`, and `admit` through a room.
  */
-import type { LiveAnswer, LiveAnswerRecord } from "./live/live-answer.js";
+import { LIVE_ANSWER_PROPS, type LiveAnswer, type LiveAnswerRecord } from "./live/live-answer.js";
 import { LiveSession } from "../../models/live-session.model.js";
 import { dbMixin } from "../shared/db.mixin.js";
 import { ClientError, conflict, ERR, forbidden, isDuplicateKey, notFound } from "../shared/errors.js";
@@ -60,16 +60,6 @@ interface FinishParams {
 	students: { studentId: string; joinedAt: Date; answers: Omit<LiveAnswer, "studentId">[] }[];
 	leaderboard: { studentId: string; score: number; rank: number; answered: number; correct: number }[];
 }
-
-const ANSWER_PROPS = {
-	itemId: ID,
-	clientId: { type: "string", min: 1, max: 100 },
-	correct: "boolean",
-	score: { type: "number", min: 0, max: 1 },
-	rating: { type: "number", integer: true, min: 1, max: 4 },
-	responseTimeMs: { type: "number", min: 0, nullable: true, optional: true },
-	answeredAt: DATE,
-} as const;
 
 const LiveSessionsService: ServiceDef = {
 	name: "liveSessions",
@@ -187,7 +177,7 @@ const LiveSessionsService: ServiceDef = {
 					type: "array",
 					min: 1,
 					max: 500,
-					items: { type: "object", strict: "remove", props: { liveSessionId: ID, pathId: ID, teacherId: ID, subject: { type: "string", min: 1, max: 100 }, studentId: ID, ...ANSWER_PROPS } },
+					items: { type: "object", strict: "remove", props: { liveSessionId: ID, pathId: ID, teacherId: ID, subject: { type: "string", min: 1, max: 100 }, studentId: ID, ...LIVE_ANSWER_PROPS } },
 				},
 			},
 			async handler(this: any, ctx: Ctx<{ answers: LiveAnswerRecord[] }>) {
@@ -230,7 +220,7 @@ const LiveSessionsService: ServiceDef = {
 					items: {
 						type: "object",
 						strict: "remove",
-						props: { studentId: ID, joinedAt: DATE, answers: { type: "array", max: MAX_QUESTIONS, items: { type: "object", strict: "remove", props: ANSWER_PROPS } } },
+						props: { studentId: ID, joinedAt: DATE, answers: { type: "array", max: MAX_QUESTIONS, items: { type: "object", strict: "remove", props: LIVE_ANSWER_PROPS } } },
 					},
 				},
 				leaderboard: {

@@ -22,6 +22,7 @@ import { cardFromJSON } from "./memory/scheduler.js";
 import { localDayBounds } from "./memory/spacing.js";
 import type { PathDoc } from "./paths.service.js";
 import type { Step } from "./paths/path-rules.js";
+import { LIVE_ANSWER_PROPS } from "./live/live-answer.js";
 import type { GroupSessionCommon, GroupSessionPart } from "./sessions/group-session-record.js";
 import { MAX_GROUP_BATCH, recordGroupSessions } from "./sessions/record-group-sessions.js";
 import { completedMessage, progressEntry } from "./sessions/session-effects.js";
@@ -84,19 +85,7 @@ const GROUP_PART_PARAMS = {
 	answers: {
 		type: "array",
 		max: 200,
-		items: {
-			type: "object",
-			strict: "remove",
-			props: {
-				clientId: { type: "string", min: 1, max: 100 },
-				itemId: ID,
-				correct: "boolean",
-				score: { type: "number", min: 0, max: 1 },
-				rating: { type: "number", integer: true, min: 1, max: 4 },
-				responseTimeMs: { type: "number", min: 0, nullable: true, optional: true },
-				answeredAt: { type: "date", convert: true },
-			},
-		},
+		items: { type: "object", strict: "remove", props: LIVE_ANSWER_PROPS },
 	},
 	startedAt: { type: "date", convert: true },
 } as const;

@@ -79,3 +79,13 @@ export const tooManyRequests = (retryAfterSeconds: number) =>
 export function isDuplicateKey(err: unknown): boolean {
 	return typeof err === "object" && err !== null && (err as { code?: number }).code === 11000;
 }
+
+/**
+ * The indexes of the writes of an unordered insertMany/bulkWrite that a unique key refused (the others
+ * went through); any other failure, or an error without write errors, is thrown again.
+ */
+export function duplicateKeyIndexes(err: unknown): number[] {
+	const failures: any[] = (err as { writeErrors?: any[] } | null)?.writeErrors ?? [];
+	if (failures.length === 0 || !failures.every(f => isDuplicateKey(f) || isDuplicateKey(f?.err))) throw err;
+	return failures.map(f => f.index ?? f.err?.index);
+}

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Model } from "mongoose";
-import { ClientError, ERR, isDuplicateKey } from "./errors.js";
+import { ClientError, duplicateKeyIndexes, ERR, isDuplicateKey } from "./errors.js";
 
 export interface LeaseOptions {
 	/** How long a holder may keep the lease before others may take it over. */
@@ -71,10 +71,8 @@ export async function withLeases<T>(locks: Model<any>, keys: string[], fn: (held
 			let busy = new Set<string>();
 			try {
 				await locks.insertMany(docs, { ordered: false });
-			} catch (err: any) {
-				const failures: any[] = err?.writeErrors ?? [];
-				if (failures.length === 0 || !failures.every(f => f?.code === 11000 || f?.err?.code === 11000)) throw err;
-				busy = new Set(failures.map(f => docs[f.index ?? f.err?.index].key));
+			} catch (err) {
+				busy = new Set(duplicateKeyIndexes(err).map(i => docs[i].key));
 			}
 			for (const key of wanted) if (!busy.has(key)) held.add(key);
 			wanted = [...busy];

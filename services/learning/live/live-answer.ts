@@ -1,3 +1,16 @@
+import { ID } from "../../shared/params.js";
+
+/** Validation rules of a LiveAnswer's fields but the student (liveSessions.recordAnswers and finish, revisions.recordGroupSession(s)). */
+export const LIVE_ANSWER_PROPS = {
+	itemId: ID,
+	clientId: { type: "string", min: 1, max: 100 },
+	correct: "boolean",
+	score: { type: "number", min: 0, max: 1 },
+	rating: { type: "number", integer: true, min: 1, max: 4 },
+	responseTimeMs: { type: "number", min: 0, nullable: true, optional: true },
+	answeredAt: { type: "date", convert: true },
+} as const;
+
 /** One student's graded answer in a live group session, as the room records it (liveSessions.recordAnswers, finish). */
 export interface LiveAnswer {
 	studentId: string;

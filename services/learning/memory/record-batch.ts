@@ -20,7 +20,7 @@
  */
 import { MemoryLease } from "../../../models/memory-state.model.js";
 import { ReviewLog } from "../../../models/review-log.model.js";
-import { ClientError, conflict, ERR, notFound } from "../../shared/errors.js";
+import { ClientError, conflict, duplicateKeyIndexes, ERR, notFound } from "../../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../../shared/identity.js";
 import { withLeases } from "../../shared/lease.js";
 import { findByIds } from "../../shared/by-ids.js";
@@ -39,8 +39,6 @@ const failed = (err: unknown): BatchResult => {
 };
 const done = (result: Record<string, unknown>): BatchResult => ({ ok: true, ...result });
 const distinct = <T>(xs: T[]) => [...new Set(xs)];
-const writeErrorsOf = (err: any): { index: number; code: number }[] =>
-	(err?.writeErrors ?? []).map((e: any) => ({ index: e.index ?? e.err?.index, code: e.code ?? e.err?.code }));
 
 interface Planned {
 	index: number;
@@ -201,13 +199,14 @@ async function writePlans(
 			{ ordered: false },
 		);
 	} catch (err) {
-		const failures = writeErrorsOf(err);
-		const other = failures.length === 0 || failures.some(f => f.code !== 11000);
-		if (other) {
+		let refused: number[];
+		try {
+			refused = duplicateKeyIndexes(err);
+		} catch {
 			await ReviewLog.deleteMany({ _id: { $in: logs.map(l => l.step.log._id) }, schoolId }).catch(() => undefined);
 			throw err;
 		}
-		for (const f of failures) duplicates.add(f.index);
+		for (const i of refused) duplicates.add(i);
 	}
 	const undone = new Set<string>();
 	const racedDuplicates = new Map<string, number>();
@@ -234,7 +233,12 @@ async function writePlans(
 			const res = await svc.model.bulkWrite(ops, { ordered: false });
 			applied = (res.insertedCount ?? 0) + (res.matchedCount ?? 0);
 		} catch (err) {
-			if (writeErrorsOf(err).some(f => f.code !== 11000) || writeErrorsOf(err).length === 0) bulkError = err;
+			// A state another writer created meanwhile (unique key) is found by the read below; anything else is kept to throw.
+			try {
+				duplicateKeyIndexes(err);
+			} catch {
+				bulkError = err;
+			}
 		}
 		// bulkWrite does not say WHICH conditional update missed: when not every write took, the states say
 		// whether they hold ours (the usual case, all applied, costs no read).

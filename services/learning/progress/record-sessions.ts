@@ -21,7 +21,7 @@
  *    inserts (a student's first session on the path) do not.
  */
 import { PathProgressLease } from "../../../models/path-progress.model.js";
-import { ClientError, conflict, isDuplicateKey } from "../../shared/errors.js";
+import { ClientError, conflict, duplicateKeyIndexes } from "../../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../../shared/identity.js";
 import { withLeases } from "../../shared/lease.js";
 import type { PathContext } from "../progress.service.js";
@@ -129,9 +129,7 @@ async function writeAll(model: any, ops: Record<string, unknown>[]): Promise<Set
 	try {
 		await model.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
 		return new Set();
-	} catch (err: any) {
-		const failures: any[] = err?.writeErrors ?? [];
-		if (failures.length === 0 || !failures.every(f => isDuplicateKey(f) || isDuplicateKey(f?.err))) throw err;
-		return new Set(failures.map(f => f.index ?? f.err?.index));
+	} catch (err) {
+		return new Set(duplicateKeyIndexes(err));
 	}
 }

@@ -20,7 +20,7 @@
  */
 import { mapBounded } from "../../shared/bounded.js";
 import { publishDurable } from "../../shared/durable.js";
-import { ClientError, conflict, ERR, isDuplicateKey, type FieldProblem } from "../../shared/errors.js";
+import { ClientError, conflict, duplicateKeyIndexes, ERR, type FieldProblem } from "../../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../../shared/identity.js";
 import { groupSessionId } from "../live/group-session-id.js";
 import type { RecordResult } from "../progress/record-sessions.js";
@@ -52,11 +52,9 @@ export async function recordGroupSessions(svc: any, ctx: Ctx<any>, common: Group
 	const byId = new Map<string, any>(docs.map(d => [d._id, d]));
 	try {
 		await svc.model.insertMany(docs, { ordered: false, throwOnValidationError: true });
-	} catch (err: any) {
-		const failures: any[] = err?.writeErrors ?? [];
-		if (failures.length === 0 || !failures.every(f => isDuplicateKey(f) || isDuplicateKey(f?.err))) throw err;
+	} catch (err) {
 		// Stored already (a repeated or concurrent finish): the stored version is the one answered and counted.
-		const taken = failures.map(f => docs[f.index ?? f.err?.index]._id);
+		const taken = duplicateKeyIndexes(err).map(i => docs[i]._id);
 		for (const doc of await svc.byIdsScoped(ctx, taken, { lean: true })) byId.set(String(doc._id), doc);
 	}
 	const sessions = ids.map(id => endedView(byId.get(id)));

@@ -6,14 +6,9 @@
  */
 import type { SessionRecord } from "../progress/session-tally.js";
 import type { SessionMode, SessionStatus, SessionSummary } from "./session-logic.js";
+import type { StudentStepRecord } from "./student-step.js";
 
-export interface EndedSession {
-	id: string;
-	schoolId: string;
-	studentId: string;
-	pathId: string;
-	stepId: string;
-	teacherId: string;
+export interface EndedSession extends Omit<StudentStepRecord, "subject"> {
 	mode: SessionMode;
 	status: SessionStatus;
 	summary: SessionSummary;
