@@ -1,35 +1,51 @@
 #!/usr/bin/env bash
 # Installs (when missing), starts and stops the services the tests need, without Docker:
-#   nats      nats-server with JetStream (apt package nats-server)
-#   redis     redis-server (apt package redis-server)
-#   ferretdb  FerretDB v1.24.2, MongoDB wire protocol on SQLite (built with Go)
+#   nats     nats-server with JetStream (apt package nats-server)
+#   redis    redis-server (apt package redis-server)
+#   mongo    mongo-java-server 1.47, MongoDB wire protocol, in memory (Maven Central; scripts/mongo-wire)
+#   stripe   stripe-mock, Stripe's API mock (Go module proxy)
+#   mailpit  SMTP catcher with a REST API (Go module proxy)
+#   livekit  LiveKit server in dev mode (Go module proxy; the first build takes minutes)
 #
 # Usage:
-#   eval "$(bash .ci/services.sh start)"   # start what is not running, print `export ...` lines
-#   bash .ci/services.sh stop [name...]    # stop what services.sh started (default: all of it)
+#   eval "$(bash .ci/services.sh start [name...])"   # start what is not running, print `export ...` lines
+#   bash .ci/services.sh stop [name...]              # stop what services.sh started (default: all of it)
+#   bash .ci/services.sh install [name...]           # build/install only (CI runs it while npm ci runs)
 #   bash .ci/services.sh status
-#   bash .ci/services.sh env               # print the `export ...` lines only
+#   bash .ci/services.sh env                         # print the `export ...` lines only
 #
 # A service already answering on its port is reused and never stopped by this script.
+# Go binaries and the mongo-java-server jars are built once into LP_TOOLS_DIR and reused.
 # Progress goes to stderr; stdout carries only the export lines.
 #
-# Settings (env): NATS_PORT (4222), REDIS_PORT (6379), MONGO_PORT (27017),
-#   SERVICES_READY_TIMEOUT (60 s), FERRETDB_BIN (a FerretDB binary to use instead of building one),
-#   LP_SERVICES_STATE_DIR (pid/log files; default /tmp/lp-services-<uid>),
-#   LP_SERVICES_STARTED_FILE (if set, `start` appends the name of each service it launched).
+# Settings (env): NATS_PORT (4222), REDIS_PORT (6379), MONGO_PORT (27017), STRIPE_PORT (12111),
+#   SMTP_PORT (1025), MAILPIT_PORT (8025), LIVEKIT_PORT (7880), SERVICES_READY_TIMEOUT (60 s),
+#   MONGO_WIRE_XMX (JVM heap of the database, default 2g),
+#   LP_TOOLS_DIR (default ~/.cache/learning-platform), LP_SERVICES_STATE_DIR (pid/log files; default
+#   /tmp/lp-services-<uid>), LP_SERVICES_STARTED_FILE (if set, `start` appends each service it launched).
 set -euo pipefail
 
 CI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT_DIR=$(cd "$CI_DIR/.." && pwd)
 HOST=127.0.0.1
 NATS_PORT=${NATS_PORT:-4222}
 REDIS_PORT=${REDIS_PORT:-6379}
 MONGO_PORT=${MONGO_PORT:-27017}
+STRIPE_PORT=${STRIPE_PORT:-12111}
+SMTP_PORT=${SMTP_PORT:-1025}
+MAILPIT_PORT=${MAILPIT_PORT:-8025}
+LIVEKIT_PORT=${LIVEKIT_PORT:-7880}
 READY_TIMEOUT=${SERVICES_READY_TIMEOUT:-60}
-FERRETDB_VERSION=v1.24.2
+TOOLS_DIR=${LP_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/learning-platform}
 STATE_DIR=${LP_SERVICES_STATE_DIR:-${TMPDIR:-/tmp}/lp-services-$(id -u)}
 STARTED_FILE=${LP_SERVICES_STARTED_FILE:-}
 TEST_JWT_SECRET=lp-ci-test-jwt-secret-not-for-production-0123456789
-ALL_SERVICES=(nats redis ferretdb)
+ALL_SERVICES=(nats redis mongo stripe mailpit livekit)
+
+# Go modules built from the proxy, pinned (shared/STACK.md: later LiveKit releases do not build here).
+STRIPE_MOCK_MODULE=github.com/stripe/stripe-mock@v0.203.0
+MAILPIT_MODULE=github.com/axllent/mailpit@v1.33.1
+LIVEKIT_MODULE=github.com/livekit/livekit-server/cmd/server@v1.13.5
 
 # nats-server lives in /usr/sbin; Go's official tarball in /usr/local/go.
 PATH=$PATH:/usr/sbin:/sbin:/usr/local/go/bin
@@ -37,9 +53,9 @@ PATH=$PATH:/usr/sbin:/sbin:/usr/local/go/bin
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-mkdir -p "$STATE_DIR"
+mkdir -p "$STATE_DIR" "$TOOLS_DIR/bin"
 
-# Serialise concurrent start/stop calls; daemons must not inherit fd 9 (see launch).
+# Serialise concurrent calls; daemons must not inherit fd 9 (see launch).
 if command -v flock >/dev/null; then
   exec 9>"$STATE_DIR/lock"
   flock -w 1200 9 || die "another services.sh call holds $STATE_DIR/lock"
@@ -54,7 +70,7 @@ APT_UPDATED=0
 apt_install() {
   command -v apt-get >/dev/null || die "$* not installed and apt-get is unavailable: install it by hand"
   local apt_log=$STATE_DIR/apt.log
-  if (( ! APT_UPDATED )); then
+  if ((!APT_UPDATED)); then
     log "apt-get update (a package is missing)"
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$apt_log" 2>&1 \
       || { tail -n 20 "$apt_log" >&2; die "apt-get update failed"; }
@@ -65,76 +81,51 @@ apt_install() {
     >>"$apt_log" 2>&1 || { tail -n 20 "$apt_log" >&2; die "apt-get install $* failed"; }
 }
 
-ensure_nats_installed() {
-  command -v nats-server >/dev/null || apt_install nats-server
+# The cached binary of a Go module: <tools>/bin/<name>-<version>.
+go_binary_path() { # name module@version
+  printf '%s/bin/%s-%s\n' "$TOOLS_DIR" "$1" "${2##*@}"
 }
 
-ensure_redis_installed() {
-  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-    apt_install redis-server redis-tools
+# Builds a Go module once; a binary already in the cache is reused (LiveKit takes minutes to build).
+ensure_go_binary() { # name module@version -> prints the binary
+  local name=$1 module=$2 dest work build_log started=$SECONDS
+  dest=$(go_binary_path "$name" "$module")
+  if [[ -x $dest ]]; then
+    printf '%s\n' "$dest"
+    return 0
   fi
-}
-
-ferretdb_works() { # binary
-  [[ -x $1 ]] && "$1" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"
-}
-
-go_bin_dir() {
-  local gobin
-  gobin=$(go env GOBIN)
-  [[ -n $gobin ]] || gobin="$(go env GOPATH | cut -d: -f1)/bin"
-  printf '%s\n' "$gobin"
-}
-
-# `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` yields a binary that panics at
-# start-up ("Invalid build/version/version.txt file content"): the module ships without the
-# generated version.txt. So: download the module, add version.txt, and build it from a copy.
-build_ferretdb() { # destination
-  local dest=$1 work src build_log=$STATE_DIR/ferretdb-build.log started=$SECONDS
-  command -v go >/dev/null || die "Go is needed to build FerretDB (or set FERRETDB_BIN)"
-  log "ferretdb: building $FERRETDB_VERSION with $(go version | cut -d' ' -f3) (first build takes minutes; log $build_log)"
-  work=$(mktemp -d -t lp-ferretdb-build.XXXXXX)
-  # Each step ends the subshell on failure: `set -e` does not apply inside an `if` condition.
-  if ! (
-    cd "$work" || exit 1
-    src=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
-      | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') || exit 1
-    [[ -n $src && -d $src ]] || { echo "go mod download gave no source folder"; exit 1; }
-    cp -R "$src" "$work/src" || exit 1
-    chmod -R u+w "$work/src" || exit 1
-    printf '%s\n' "$FERRETDB_VERSION" >"$work/src/build/version/version.txt" || exit 1
-    cd "$work/src" || exit 1
-    go build -buildvcs=false -o "$work/ferretdb" ./cmd/ferretdb || exit 1
-    mkdir -p "$(dirname "$dest")" || exit 1
-    install -m 0755 "$work/ferretdb" "$dest.tmp.$$" || exit 1
-    mv -f "$dest.tmp.$$" "$dest"
-  ) >"$build_log" 2>&1; then
+  command -v go >/dev/null || die "Go is needed to build $name ($module)"
+  build_log=$STATE_DIR/$name-build.log
+  log "$name: building $module (first time only; log $build_log)"
+  work=$(mktemp -d -t "lp-$name-build.XXXXXX")
+  if ! GOBIN=$work GOFLAGS=-buildvcs=false go install "$module" >"$build_log" 2>&1; then
     rm -rf "$work"
     tail -n 30 "$build_log" >&2
-    die "building FerretDB failed (full log: $build_log)"
+    die "building $name failed (full log: $build_log)"
   fi
+  local built
+  built=$(find "$work" -maxdepth 1 -type f -perm -u+x | head -n 1)
+  [[ -n $built ]] || die "go install $module produced no binary"
+  install -m 0755 "$built" "$dest.tmp.$$"
+  mv -f "$dest.tmp.$$" "$dest"
   rm -rf "$work"
-  ferretdb_works "$dest" || die "the FerretDB binary built at $dest does not run: $("$dest" --version 2>&1 | head -n 3)"
-  log "ferretdb: built $dest in $((SECONDS - started))s"
+  log "$name: built $dest in $((SECONDS - started))s"
+  printf '%s\n' "$dest"
 }
 
-FERRETDB=
-ensure_ferretdb_installed() {
-  local candidate
-  if [[ -n ${FERRETDB_BIN:-} ]]; then
-    ferretdb_works "$FERRETDB_BIN" || die "FERRETDB_BIN=$FERRETDB_BIN is not a working FerretDB $FERRETDB_VERSION"
-    FERRETDB=$FERRETDB_BIN
-    return
-  fi
-  if command -v go >/dev/null; then
-    candidate="$(go_bin_dir)/ferretdb"
-    if ferretdb_works "$candidate"; then FERRETDB=$candidate; return; fi
-  fi
-  candidate=$(command -v ferretdb || true)
-  if [[ -n $candidate ]] && ferretdb_works "$candidate"; then FERRETDB=$candidate; return; fi
-  command -v go >/dev/null || die "FerretDB is missing and Go is not installed"
-  FERRETDB="$(go_bin_dir)/ferretdb"
-  build_ferretdb "$FERRETDB"
+install_one() {
+  case $1 in
+    nats) command -v nats-server >/dev/null || apt_install nats-server ;;
+    redis) if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then apt_install redis-server redis-tools; fi ;;
+    mongo)
+      command -v java >/dev/null && command -v mvn >/dev/null || apt_install default-jdk-headless maven
+      bash "$ROOT_DIR/scripts/mongo-wire/install.sh" >/dev/null
+      ;;
+    stripe) ensure_go_binary stripe-mock "$STRIPE_MOCK_MODULE" >/dev/null ;;
+    mailpit) ensure_go_binary mailpit "$MAILPIT_MODULE" >/dev/null ;;
+    livekit) ensure_go_binary livekit-server "$LIVEKIT_MODULE" >/dev/null ;;
+    *) die "unknown service: $1" ;;
+  esac
 }
 
 # ---------------------------------------------------------------- health checks
@@ -143,8 +134,10 @@ tcp_open() { # port
   timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$HOST" "$1" 2>/dev/null
 }
 
-redis_ping() {
-  [[ $(timeout 3 redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]
+http_ok() { # url [curl args...]
+  local url=$1
+  shift
+  curl -fsS -o /dev/null --max-time 3 "$@" "$url" 2>/dev/null
 }
 
 # Reads the server's INFO line, sends CONNECT + PING and expects PONG. Prints the INFO line.
@@ -159,17 +152,27 @@ nats_ping() {
     printf "%s\n" "$info"' "$HOST" "$NATS_PORT" 2>/dev/null
 }
 
-ferretdb_ping() {
-  node "$CI_DIR/mongo-ping.mjs" "$HOST" "$MONGO_PORT" 2>/dev/null
+ping_one() {
+  case $1 in
+    nats) nats_ping >/dev/null ;;
+    redis) [[ $(timeout 3 redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] ;;
+    mongo) node "$CI_DIR/mongo-ping.mjs" "$HOST" "$MONGO_PORT" 2>/dev/null ;;
+    stripe) http_ok "http://$HOST:$STRIPE_PORT/v1/customers" -H "Authorization: Bearer sk_test_123" ;;
+    mailpit) http_ok "http://$HOST:$MAILPIT_PORT/api/v1/info" && tcp_open "$SMTP_PORT" ;;
+    livekit) http_ok "http://$HOST:$LIVEKIT_PORT/" ;;
+  esac
 }
 
 # ---------------------------------------------------------------- process bookkeeping
 
-binary_of() { # service -> process name its pid must show
+binary_of() { # service -> text its pid's command line must contain
   case $1 in
     nats) echo nats-server ;;
     redis) echo redis-server ;;
-    ferretdb) echo ferretdb ;;
+    mongo) echo MongoWire ;;
+    stripe) echo stripe-mock ;;
+    mailpit) echo mailpit ;;
+    livekit) echo livekit-server ;;
     *) die "unknown service: $1" ;;
   esac
 }
@@ -178,7 +181,10 @@ port_of() {
   case $1 in
     nats) echo "$NATS_PORT" ;;
     redis) echo "$REDIS_PORT" ;;
-    ferretdb) echo "$MONGO_PORT" ;;
+    mongo) echo "$MONGO_PORT" ;;
+    stripe) echo "$STRIPE_PORT" ;;
+    mailpit) echo "$MAILPIT_PORT" ;;
+    livekit) echo "$LIVEKIT_PORT" ;;
   esac
 }
 
@@ -197,15 +203,15 @@ owned_pid() { # service -> prints pid
   printf '%s\n' "$pid"
 }
 
-wait_ready() { # service ping-function pid
-  local name=$1 ping=$2 pid=$3 deadline=$((SECONDS + READY_TIMEOUT)) started=$SECONDS
-  until "$ping" >/dev/null; do
+wait_ready() { # service pid
+  local name=$1 pid=$2 deadline=$((SECONDS + READY_TIMEOUT)) started=$SECONDS
+  until ping_one "$name"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       tail -n 20 "$STATE_DIR/$name.log" >&2
       stop_one "$name"
       die "$name exited during start-up (log: $STATE_DIR/$name.log)"
     fi
-    if (( SECONDS >= deadline )); then
+    if ((SECONDS >= deadline)); then
       tail -n 20 "$STATE_DIR/$name.log" >&2
       stop_one "$name"
       die "$name did not answer on $HOST:$(port_of "$name") within ${READY_TIMEOUT}s (log: $STATE_DIR/$name.log)"
@@ -216,9 +222,9 @@ wait_ready() { # service ping-function pid
 }
 
 # Returns 0 when a usable instance already answers (reused), 1 when the service must be started.
-already_running() { # service ping-function
-  local name=$1 ping=$2 pid
-  if "$ping" >/dev/null; then
+already_running() { # service
+  local name=$1 pid
+  if ping_one "$name"; then
     if pid=$(owned_pid "$name"); then
       log "$name: already running, started earlier by services.sh (pid $pid)"
     else
@@ -247,50 +253,52 @@ launch() { # service data-dir command...
   printf '%s\n' "$pid" >"$STATE_DIR/$name.pid"
   printf '%s\n' "$data" >"$STATE_DIR/$name.data"
   if [[ -n $STARTED_FILE ]]; then printf '%s\n' "$name" >>"$STARTED_FILE"; fi
-  log "$name: started pid $pid (data $data, log $STATE_DIR/$name.log)"
+  log "$name: started pid $pid (log $STATE_DIR/$name.log)"
   LAUNCHED_PID=$pid
 }
 
 # ---------------------------------------------------------------- services
 
-start_nats() {
-  ensure_nats_installed
-  if already_running nats nats_ping; then
-    local info
-    info=$(nats_ping || true)
-    [[ $info == *'"jetstream":true'* ]] \
-      || log "WARNING: the NATS server on $HOST:$NATS_PORT runs without JetStream (-js); durable channels will fail"
+start_one() {
+  local name=$1 data
+  install_one "$name"
+  if already_running "$name"; then
+    if [[ $name == nats ]] && [[ $(nats_ping || true) != *'"jetstream":true'* ]]; then
+      log "WARNING: the NATS server on $HOST:$NATS_PORT runs without JetStream (-js); durable channels will fail"
+    fi
     return 0
   fi
-  local data
-  data=$(mktemp -d -t lp-nats.XXXXXX)
-  launch nats "$data" nats-server -a "$HOST" -p "$NATS_PORT" -js -sd "$data"
-  wait_ready nats nats_ping "$LAUNCHED_PID"
-}
-
-start_redis() {
-  ensure_redis_installed
-  already_running redis redis_ping && return 0
-  local data
-  data=$(mktemp -d -t lp-redis.XXXXXX)
-  launch redis "$data" redis-server --bind "$HOST" --port "$REDIS_PORT" --daemonize no \
-    --save "" --appendonly no --dir "$data"
-  wait_ready redis redis_ping "$LAUNCHED_PID"
-}
-
-start_ferretdb() {
-  command -v node >/dev/null || die "node is needed to ping FerretDB"
-  if already_running ferretdb ferretdb_ping; then return 0; fi
-  ensure_ferretdb_installed
-  local data
-  data=$(mktemp -d -t lp-ferretdb.XXXXXX)
-  # synchronous(normal) in WAL mode: every commit is atomic and survives a crash of FerretDB or of the
-  # platform, only an OS crash or power cut can lose the last commits, as with MongoDB's default journal
-  # (flushed every 100 ms, not per write). SQLite's default (full) fsyncs each commit: 50-80 ms per write
-  # on these machines' disks, which made the database, not the platform, what tests and benches measured.
-  launch ferretdb "$data" "$FERRETDB" --handler=sqlite --sqlite-url="file:$data/?_pragma=synchronous(normal)" --state-dir="$data" \
-    --listen-addr="$HOST:$MONGO_PORT" --debug-addr=- --telemetry=disable --log-level=warn
-  wait_ready ferretdb ferretdb_ping "$LAUNCHED_PID"
+  data=$(mktemp -d -t "lp-$name.XXXXXX")
+  case $name in
+    nats) launch nats "$data" nats-server -a "$HOST" -p "$NATS_PORT" -js -sd "$data" ;;
+    redis)
+      launch redis "$data" redis-server --bind "$HOST" --port "$REDIS_PORT" --daemonize no \
+        --save "" --appendonly no --dir "$data"
+      ;;
+    mongo)
+      local dir
+      dir=$(bash "$ROOT_DIR/scripts/mongo-wire/install.sh")
+      # In memory: tests and benchmarks start from nothing; -Xmx caps what a long benchmark can take.
+      launch mongo "$data" java "-Xmx${MONGO_WIRE_XMX:-2g}" -cp "$dir/lib/*:$dir/classes" MongoWire \
+        --host "$HOST" --port "$MONGO_PORT"
+      ;;
+    stripe)
+      launch stripe "$data" "$(go_binary_path stripe-mock "$STRIPE_MOCK_MODULE")" \
+        -http-addr "$HOST:$STRIPE_PORT" -https-addr "$HOST:$((STRIPE_PORT + 1))"
+      ;;
+    mailpit)
+      launch mailpit "$data" "$(go_binary_path mailpit "$MAILPIT_MODULE")" \
+        --smtp "$HOST:$SMTP_PORT" --listen "$HOST:$MAILPIT_PORT" --database "$data/mailpit.db" \
+        --smtp-auth-accept-any --smtp-auth-allow-insecure --disable-version-check
+      ;;
+    livekit)
+      # --dev: API key "devkey", secret "secret"; media on LIVEKIT_PORT+1 (tcp) and +2 (udp).
+      launch livekit "$data" "$(go_binary_path livekit-server "$LIVEKIT_MODULE")" --dev \
+        --bind "$HOST" --port "$LIVEKIT_PORT" --node-ip "$HOST" \
+        --rtc.tcp_port "$((LIVEKIT_PORT + 1))" --udp-port "$((LIVEKIT_PORT + 2))"
+      ;;
+  esac
+  wait_ready "$name" "$LAUNCHED_PID"
 }
 
 stop_one() { # service
@@ -325,43 +333,41 @@ export NATS_URL=nats://$HOST:$NATS_PORT
 export REDIS_URL=redis://$HOST:$REDIS_PORT
 export JWT_SECRET=$TEST_JWT_SECRET
 export NODE_ENV=test
+export STRIPE_MOCK_URL=http://$HOST:$STRIPE_PORT
+export MAILPIT_SMTP_URL=smtp://$HOST:$SMTP_PORT
+export MAILPIT_API_URL=http://$HOST:$MAILPIT_PORT
+export LIVEKIT_URL=http://$HOST:$LIVEKIT_PORT
+export LIVEKIT_API_KEY=devkey
+export LIVEKIT_API_SECRET=secret
 EOF
 }
 
 status() {
-  local name ping pid state
+  local name pid state
   for name in "${ALL_SERVICES[@]}"; do
-    case $name in
-      nats) ping=nats_ping ;;
-      redis) ping=redis_ping ;;
-      ferretdb) ping=ferretdb_ping ;;
-    esac
-    if "$ping" >/dev/null; then state=up; else state=down; fi
+    if ping_one "$name"; then state=up; else state=down; fi
     if pid=$(owned_pid "$name"); then state+=" (started by services.sh, pid $pid)"; fi
-    printf '%-9s %s:%s %s\n' "$name" "$HOST" "$(port_of "$name")" "$state"
+    printf '%-8s %s:%s %s\n' "$name" "$HOST" "$(port_of "$name")" "$state"
   done
 }
 
 main() {
   local cmd=${1:-}
   shift || true
+  local names=("$@")
+  ((${#names[@]})) || names=("${ALL_SERVICES[@]}")
+  local name
   case $cmd in
     start)
-      start_nats
-      start_redis
-      start_ferretdb
+      for name in "${names[@]}"; do start_one "$name"; done
       print_env
       ;;
-    stop)
-      local names=("$@")
-      ((${#names[@]})) || names=("${ALL_SERVICES[@]}")
-      local name
-      for name in "${names[@]}"; do stop_one "$name"; done
-      ;;
+    install) for name in "${names[@]}"; do install_one "$name"; done ;;
+    stop) for name in "${names[@]}"; do stop_one "$name"; done ;;
     status) status ;;
     env) print_env ;;
     *)
-      echo "usage: bash .ci/services.sh start|stop [nats|redis|ferretdb...]|status|env" >&2
+      echo "usage: bash .ci/services.sh start|stop|install [${ALL_SERVICES[*]}]|status|env" >&2
       exit 2
       ;;
   esac

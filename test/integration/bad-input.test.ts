@@ -14,6 +14,7 @@ import { SignJWT } from "jose";
 import { invite, PASSWORD, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
 import { describeChanges, diff, settledSnapshot, type Change, type Snapshot } from "../support/db-snapshot.js";
 import { bootPlatform, http, unique, type HttpResult } from "../support/platform.js";
+import { routeClaims } from "../support/route-claims.js";
 import { clientParams, declaredRoutes, fillPath, isOptionalRule, liveRouteKeys, sameRoutes, type Route } from "../support/routes.js";
 import { RIGHT } from "../support/learning-sessions.js";
 import { clearAddressThrottle, createStaff, evaluationAnswers, populateLearning, populateSchool, rightAnswer, type PopulatedSchool, type SchoolLearning } from "../support/two-schools.js";
@@ -370,7 +371,11 @@ describe("bad input", function () {
 	it("has a valid base request for every route that changes something, and none for a route that is gone", async () => {
 		const live = await liveRouteKeys();
 		expect(sameRoutes(ROUTES, live)).to.deep.equal({ declaredNotServed: [], servedNotDeclared: [] });
-		expect(WRITE_ROUTES.filter(r => !(r.key in WRITES)).map(r => r.key), "write routes without a base request in WRITES").to.deep.equal([]);
+		// Write routes a block's own suite probes (test/support/route-claims/) are not repeated here.
+		const claimed = (await routeClaims()).badInput;
+		expect([...claimed.keys()].filter(k => !live.includes(k)), "claimed routes that are not served").to.deep.equal([]);
+		expect(Object.keys(WRITES).filter(k => claimed.has(k)), "routes both in WRITES and claimed by a block suite").to.deep.equal([]);
+		expect(WRITE_ROUTES.filter(r => !(r.key in WRITES) && !claimed.has(r.key)).map(r => r.key), "write routes without a base request in WRITES or a block's claims").to.deep.equal([]);
 		expect(Object.keys(WRITES).filter(k => !WRITE_ROUTES.some(r => r.key === k)), "WRITES entries for routes that no longer exist").to.deep.equal([]);
 		for (const route of WRITE_ROUTES.filter(r => r.key in WRITES)) {
 			const base = WRITES[route.key];
