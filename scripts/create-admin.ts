@@ -1,13 +1,15 @@
 /**
  * `npm run create-admin -- --email E --password P [--first-name F --last-name L --role support]`:
  * creates platform staff (no endpoint may). Runs the users service alone in this process against
- * MONGO_URL, calls users.createPlatformAdmin as the system principal, prints the account and exits.
+ * MONGO_URL (or, when unset, the embedded database: scripts/admin-database.ts), calls
+ * users.createPlatformAdmin as the system principal, prints the account and exits.
  */
 import { parseArgs } from "node:util";
 import type { ServiceBroker } from "moleculer";
 import { ConfigError, overrideSettings, settings } from "../config/env.js";
 import { createPlatformBroker } from "../services/platform.js";
 import { systemMeta } from "../services/shared/identity.js";
+import { adminDatabase, type AdminDatabase } from "./admin-database.js";
 
 const USAGE = "usage: npm run create-admin -- --email <email> --password <password> [--first-name <name>] [--last-name <name>] [--role platform_admin|support]";
 
@@ -44,11 +46,12 @@ function explain(err: any): string {
 
 async function main(): Promise<void> {
 	const args = readArgs();
+	let database: AdminDatabase;
 	try {
-		if (!settings().mongoUrl) fail("MONGO_URL is not set: point it at the platform's database");
+		database = await adminDatabase();
 	} catch (err) {
 		if (err instanceof ConfigError) fail(err.message);
-		throw err;
+		fail(err instanceof Error ? err.message : String(err));
 	}
 	// A one-off local broker: it must not join the cluster or serve anything.
 	overrideSettings({ natsUrl: undefined, logLevel: process.env.LOG_LEVEL ? settings().logLevel : "none" });
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
 		code = 1;
 	} finally {
 		await broker?.stop().catch(() => undefined);
+		await database.release().catch(err => console.error(`Stopping the embedded database failed: ${err?.message ?? err}`));
 	}
 	process.exit(code);
 }

@@ -1,14 +1,16 @@
 /**
  * `npm start`: runs the services SERVICES names (all by default) in this process. Without MONGO_URL,
- * a node that runs a database service starts an embedded MongoDB first. A bad setting stops the
- * process before anything starts, with a message naming the variable.
+ * a node that runs a database service starts the embedded database first (scripts/embedded-db.ts). In
+ * development without JWT_SECRET, the secret is generated once and kept in DATA_DIR, so sessions survive
+ * a restart. A bad setting stops the process before anything starts, with a message naming the variable.
  */
 import type { AddressInfo } from "node:net";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { ConfigError, overrideSettings, settings, type Settings } from "../config/env.js";
 import { SERVICE_LOADERS, resolveServiceNames } from "../services/index.js";
 import { createPlatformBroker } from "../services/platform.js";
-import { EmbeddedMongoError, startEmbeddedMongo, type EmbeddedMongo } from "./embedded-mongo.js";
+import { developmentSecret } from "./dev-secret.js";
+import { EmbeddedDatabaseError, startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-db.js";
 
 /** A stop that hangs (a stuck connection) must not keep a terminated process alive. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -46,17 +48,22 @@ function announce(broker: ServiceBroker): void {
 async function main(): Promise<void> {
 	const { cfg, services } = loadConfiguration();
 
-	let mongo: EmbeddedMongo | undefined;
+	if (cfg.nodeEnv === "development" && !process.env.JWT_SECRET?.trim()) {
+		overrideSettings({ jwtSecret: await developmentSecret(cfg.dataDir) });
+	}
+
+	let mongo: EmbeddedDatabase | undefined;
 	if (!cfg.mongoUrl) {
 		const schemas = await Promise.all(services.map(name => SERVICE_LOADERS[name]()));
 		if (schemas.some(usesDatabase)) {
-			console.log(`MONGO_URL is not set: starting an embedded MongoDB with its data in ${cfg.dataDir}/db`);
+			if (cfg.nodeEnv === "production") fail("Invalid configuration: MONGO_URL is required when NODE_ENV=production (the embedded database is for development)");
 			try {
-				mongo = await startEmbeddedMongo(cfg.dataDir);
+				mongo = await startEmbeddedDatabase(cfg.dataDir);
 			} catch (err) {
-				if (err instanceof EmbeddedMongoError) fail(err.message);
+				if (err instanceof EmbeddedDatabaseError) fail(err.message);
 				throw err;
 			}
+			console.log(`Database: ${mongo.description}. For a real MongoDB, set MONGO_URL=mongodb://host:27017/learning`);
 			overrideSettings({ mongoUrl: mongo.uri });
 		}
 	}
@@ -80,7 +87,7 @@ async function main(): Promise<void> {
 		try {
 			await mongo?.stop();
 		} catch (err) {
-			console.error("Stopping the embedded MongoDB failed:", err);
+			console.error("Stopping the embedded database failed:", err instanceof Error ? err.message : err);
 			code = 1;
 		}
 		process.exit(code);

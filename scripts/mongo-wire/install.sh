@@ -3,7 +3,7 @@
 # prints that folder; later calls reuse it. Needs Java 17+ (javac) and Maven, which fetch the jars from
 # Maven Central (~15 s the first time).
 #
-#   bash scripts/mongo-wire/install.sh            # prints e.g. ~/.cache/learning-platform/mongo-wire-1.47.0
+#   bash scripts/mongo-wire/install.sh            # prints e.g. ~/.cache/learning-platform/mongo-wire-1.47.0-<hash>
 #   java -cp "$DIR/lib/*:$DIR/classes" MongoWire --port 27017 [--file data/db.mv]
 #
 # LP_TOOLS_DIR overrides the cache folder (default ~/.cache/learning-platform).
@@ -11,9 +11,10 @@ set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS=${LP_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/learning-platform}
 VERSION=1.47.0
-DEST=$TOOLS/mongo-wire-$VERSION
-# The build is keyed by the sources: an edit of pom.xml or MongoWire.java rebuilds.
-STAMP=$(cat "$SRC/pom.xml" "$SRC/MongoWire.java" | sha256sum | cut -c1-16)
+# The build is keyed by the sources: an edit of pom.xml or MongoWire.java builds into a new folder, so a
+# server running from the old one is never pulled from under it.
+STAMP=$(cat "$SRC/pom.xml" "$SRC/MongoWire.java" | sha256sum | cut -c1-12)
+DEST=$TOOLS/mongo-wire-$VERSION-$STAMP
 
 if [[ -f $DEST/.stamp && $(<"$DEST/.stamp") == "$STAMP" ]]; then
   printf '%s\n' "$DEST"

@@ -12,6 +12,7 @@ import { ERR, unauthorized } from "../shared/errors.js";
 import type { Ctx } from "../shared/identity.js";
 import { isConnected } from "../shared/mongo-connection.js";
 import { verifyAccessToken } from "../shared/tokens.js";
+import { accountPagesRoute } from "./account-pages.js";
 import { DOCS_HTML, docsAsset } from "./docs.js";
 import { toErrorBody } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
@@ -99,6 +100,8 @@ const ApiService: ServiceDef = {
 					},
 				},
 			},
+			// Last: the pages that mails link to, at the root (/verify-email, /accept-invitation, /reset-password).
+			accountPagesRoute(),
 		],
 	},
 

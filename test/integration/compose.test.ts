@@ -98,9 +98,29 @@ describe("docker compose", () => {
 
 	it("defines nats, mongo, redis, two api nodes and a realtime node", () => {
 		expect(Object.keys(compose.services)).to.include.members([...INFRA, ...APP_NODES]);
-		expect(compose.services.nats.image).to.match(/^nats:2\.10/);
-		expect(compose.services.mongo.image).to.match(/^mongo:7/);
-		expect(compose.services.redis.image).to.match(/^redis:7/);
+		// Pinned to a release, not a moving tag.
+		expect(compose.services.nats.image).to.match(/^nats:2\.10\.\d+-alpine$/);
+		expect(compose.services.mongo.image).to.match(/^mongo:7\.\d+\.\d+$/);
+		expect(compose.services.redis.image).to.match(/^redis:7\.\d+\.\d+(-alpine)?$/);
+	});
+
+	it("runs MongoDB as a replica set that its healthcheck initiates, and the apps connect to it as one", () => {
+		expect(commandWords(compose.services.mongo)).to.include.members(["--replSet", "rs0"]);
+		expect(healthcheckText(compose.services.mongo)).to.contain("rs.initiate");
+		for (const name of APP_NODES) expect(environmentOf(compose.services[name]).MONGO_URL, name).to.match(/[?&]replicaSet=rs0\b/);
+	});
+
+	it("builds the app nodes from the Dockerfile on Node 24, with no host folder or node_modules mounted", () => {
+		const dockerfile = readFileSync(resolve(ROOT, "Dockerfile"), "utf8");
+		expect(dockerfile).to.match(/^FROM node:24\.\d+\.\d+-bookworm-slim$/m);
+		expect(dockerfile).to.match(/^RUN npm ci --omit=dev/m);
+		expect(readFileSync(resolve(ROOT, ".dockerignore"), "utf8").split("\n")).to.include("node_modules");
+		for (const name of APP_NODES) {
+			const service = compose.services[name] as ComposeService & { build?: unknown };
+			expect(service.build, `${name} build`).to.equal(".");
+			expect(service.image, `${name} image`).to.match(/^learning-platform:\d+\.\d+\.\d+$/);
+			expect(service.volumes ?? [], `${name} mounts`).to.deep.equal([]);
+		}
 	});
 
 	it("gives every service an enabled healthcheck", () => {

@@ -20,9 +20,8 @@ function start(env: Record<string, string | undefined>): Run {
 	const base = { ...process.env };
 	// The child decides for itself; nothing from the test runner's own setup leaks in.
 	for (const name of ["MONGO_URL", "NATS_URL", "SERVICES", "PORT", "REALTIME_PORT", "DATA_DIR", "LOG_LEVEL", "SMTP_URL"]) delete base[name];
-	// tsx itself (what `npm start` runs) rather than npx: npm exec does not pass SIGTERM on to its child.
-	// Its own process group, so a failed test can kill the whole tree and leave no orphan behind.
-	const child = spawn(join("node_modules", ".bin", "tsx"), ["scripts/start.ts"], {
+	// What `npm start` execs. Its own process group, so a failed test can kill the whole tree.
+	const child = spawn(join("node_modules", ".bin", "node"), ["--import", "tsx", "scripts/start.ts"], {
 		env: { ...base, NODE_ENV: "test", LOG_LEVEL: "warn", ...env },
 		stdio: ["ignore", "pipe", "pipe"],
 		detached: true,
@@ -105,26 +104,35 @@ describe("npm start (scripts/start.ts)", function () {
 		expect(run.output()).to.not.match(/listening/i);
 	});
 
-	it("fails fast, saying how to set MONGO_URL, when the embedded MongoDB cannot be obtained", async () => {
-		const run = start({
-			SERVICES: "api,notifications",
-			DATA_DIR: dataDir,
-			// A download that cannot succeed, whatever network or cached binary this machine has.
-			MONGOMS_DOWNLOAD_DIR: join(dataDir, "binaries"),
-			MONGOMS_DOWNLOAD_MIRROR: "http://127.0.0.1:9",
-			EMBEDDED_MONGO_TIMEOUT_MS: "20000",
-		});
+	/** Neither a MongoDB binary (the download goes nowhere) nor the local server (its build folder cannot be made). */
+	const noDatabaseAtAll = () => ({
+		MONGOMS_DOWNLOAD_DIR: join(dataDir, "binaries"),
+		MONGOMS_DOWNLOAD_MIRROR: "http://127.0.0.1:9",
+		LP_TOOLS_DIR: "/dev/null/tools",
+	});
+
+	it("exits 1 with a short message saying how to set MONGO_URL when no embedded database can start", async () => {
+		const run = start({ SERVICES: "api,notifications", DATA_DIR: dataDir, PORT: "0", REALTIME_PORT: "0", EMBEDDED_MONGO_TIMEOUT_MS: "20000", ...noDatabaseAtAll() });
 		running.push(run);
 		expect(await within(run.exited, 40_000, "exit", run.output), run.output()).to.equal(1);
-		expect(run.output()).to.include("MONGO_URL is not set and the embedded MongoDB could not start");
+		expect(run.output()).to.include("MONGO_URL is not set and the embedded database could not start");
+		expect(run.output()).to.include("could not be built");
+		expect(run.output()).to.match(/MONGO_URL=mongodb:\/\//);
+		expect(run.output(), "no stack trace").to.not.match(/^\s+at .+:\d+:\d+\)?$/m);
+	});
+
+	it("gives up on an embedded database that does not answer within EMBEDDED_MONGO_TIMEOUT_MS", async () => {
+		const run = start({ SERVICES: "api,notifications", DATA_DIR: dataDir, PORT: "0", REALTIME_PORT: "0", MONGOMS_DOWNLOAD_DIR: join(dataDir, "binaries"), EMBEDDED_MONGO_TIMEOUT_MS: "1" });
+		running.push(run);
+		expect(await within(run.exited, 30_000, "exit", run.output), run.output()).to.equal(1);
+		expect(run.output()).to.include("within 1 ms");
 		expect(run.output()).to.match(/MONGO_URL=mongodb:\/\//);
 	});
 
-	it("gives up on an embedded MongoDB that does not start within EMBEDDED_MONGO_TIMEOUT_MS", async () => {
-		const run = start({ SERVICES: "api,notifications", DATA_DIR: dataDir, MONGOMS_DOWNLOAD_DIR: join(dataDir, "binaries"), EMBEDDED_MONGO_TIMEOUT_MS: "1" });
+	it("refuses to start in production without MONGO_URL (the embedded database is for development)", async () => {
+		const run = start({ NODE_ENV: "production", JWT_SECRET: "a-production-secret-of-at-least-32-chars", DATA_DIR: dataDir, PORT: "0", REALTIME_PORT: "0" });
 		running.push(run);
 		expect(await within(run.exited, 30_000, "exit", run.output), run.output()).to.equal(1);
-		expect(run.output()).to.include("did not start within 1 ms");
-		expect(run.output()).to.match(/MONGO_URL=mongodb:\/\//);
+		expect(run.output()).to.include("MONGO_URL is required when NODE_ENV=production");
 	});
 });
