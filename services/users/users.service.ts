@@ -434,7 +434,7 @@ const UsersService: ServiceDef = {
 			},
 			async handler(this: any, ctx: Ctx<{ ids: string[]; roles?: Role[] }>) {
 				const wanted = ctx.params.roles ?? [];
-				const docs = (await this.byIdsScoped(ctx, ctx.params.ids)).filter((u: any) => wanted.length === 0 || wanted.some(r => u.roles.includes(r)));
+				const docs = await this.byIdsScoped(ctx, ctx.params.ids, wanted.length > 0 ? { where: { roles: { $in: wanted } } } : {});
 				return this.toJSON(ctx, docs);
 			},
 		},
