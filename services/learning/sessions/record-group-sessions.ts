@@ -14,8 +14,9 @@
  *    once spent 2,000 of their ~12,000 database commands on that read), for the same outcome.
  * 3. One progress.recordSessions for all of them (idempotent by session id).
  * 4. The durable `learning.session.completed` of each student whose progress was counted (idempotent by
- *    message id). If some students' progress could not be counted (their progress lease stayed busy), this
- *    answers 409 after the others are done: calling again stores nothing new and completes them.
+ *    message id). If some students' progress could not be counted (it kept moving under concurrent writes for
+ *    every round progress.recordSessions tries), this answers 409 after the others are done: calling again
+ *    stores nothing new and completes them.
  */
 import { mapBounded } from "../../shared/bounded.js";
 import { publishDurable } from "../../shared/durable.js";
@@ -63,7 +64,7 @@ export async function recordGroupSessions(svc: any, ctx: Ctx<any>, common: Group
 	await mapBounded(counted, PUBLISH_CONCURRENCY, s => publishDurable(svc.broker, "learning.session.completed", completedMessage(s)));
 	const busy = results.filter(r => !r.ok).map(r => r.studentId);
 	if (busy.length > 0) {
-		throw conflict(`The progress of ${busy.length} student(s) is being recorded elsewhere right now; end the session again to complete it`, ERR.CONFLICT, { studentIds: busy });
+		throw conflict(`The progress of ${busy.length} student(s) kept changing while it was recorded; end the session again to complete it`, ERR.CONFLICT, { studentIds: busy });
 	}
 	return sessions.map(s => ({ studentId: s.studentId, id: s.id, status: s.status, ...s.summary }));
 }
