@@ -3,7 +3,6 @@
  * `(schoolId, studentId, pathId, stepId, attemptNo)` is unique, so the attempt count cannot be exceeded
  * by two starts at once. Owned by services/learning/evaluations.service.ts.
  */
-import { leaseModel } from "./lease.model.js";
 import { defineModel, defineSchema, part } from "./define.js";
 import { gradeFields, studentStepFields } from "./step-work.js";
 
@@ -33,4 +32,3 @@ EvaluationAttemptSchema.index({ schoolId: 1, studentId: 1, pathId: 1, stepId: 1,
 EvaluationAttemptSchema.index({ schoolId: 1, pathId: 1 });
 
 export const EvaluationAttempt = defineModel("EvaluationAttempt", EvaluationAttemptSchema);
-export const EvaluationLease = leaseModel("EvaluationLease");

@@ -501,6 +501,11 @@ const PathsService: ServiceDef = {
 	created(this: any) {
 		this.clock = learningClock;
 	},
+
+	async started() {
+		// The lease is only a lease once its unique index exists.
+		await LearningPathLease.init();
+	},
 };
 
 export default PathsService;
