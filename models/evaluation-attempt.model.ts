@@ -30,5 +30,7 @@ export const EvaluationAttemptSchema = defineSchema({
 });
 EvaluationAttemptSchema.index({ schoolId: 1, studentId: 1, pathId: 1, stepId: 1, attemptNo: 1 }, { unique: true });
 EvaluationAttemptSchema.index({ schoolId: 1, pathId: 1 });
+// A teacher's list (callerScope adds teacherId), newest first.
+EvaluationAttemptSchema.index({ schoolId: 1, teacherId: 1, startedAt: -1 });
 
 export const EvaluationAttempt = defineModel("EvaluationAttempt", EvaluationAttemptSchema);

@@ -36,6 +36,9 @@ export const RevisionSessionSchema = defineSchema({
 	},
 });
 RevisionSessionSchema.index({ schoolId: 1, studentId: 1, startedAt: -1 });
+// A teacher's list (callerScope adds teacherId) and an admin's, newest first.
+RevisionSessionSchema.index({ schoolId: 1, teacherId: 1, startedAt: -1 });
+RevisionSessionSchema.index({ schoolId: 1, startedAt: -1 });
 RevisionSessionSchema.index({ schoolId: 1, pathId: 1 });
 RevisionSessionSchema.index({ status: 1, lastActivityAt: 1 });
 
