@@ -47,5 +47,7 @@ export const ContentItemSchema = defineSchema({
 ContentItemSchema.index({ schoolId: 1, ownerId: 1, status: 1 });
 ContentItemSchema.index({ schoolId: 1, subject: 1, status: 1 });
 ContentItemSchema.index({ schoolId: 1, importId: 1 });
+// A school's items by status: the validated ones every teacher may use (content/access.ts), an admin's filter.
+ContentItemSchema.index({ schoolId: 1, status: 1 });
 
 export const ContentItem = defineModel("ContentItem", ContentItemSchema);

@@ -1,8 +1,7 @@
 /**
  * A conversation between two users: student ↔ teacher, teacher ↔ school admin, or anyone ↔ support.
  * `key` (kind + the sorted pair) is unique, so create-or-get stays one conversation under concurrent
- * requests: the second insert fails on the index and reads the first (FerretDB conditional upserts are
- * not atomic, unique inserts are). Read receipts live on each member, updated in one document op.
+ * requests: the second insert fails on the index and reads the first. Read receipts live on each member, updated in one document op.
  * Support conversations carry the school of the non-staff member (null when both are staff).
  */
 import { defineModel, defineSchema, ObjectId } from "./define.js";

@@ -3,7 +3,6 @@
  * `(schoolId, studentId, pathId, stepId, attemptNo)` is unique, so the attempt count cannot be exceeded
  * by two starts at once. Owned by services/learning/evaluations.service.ts.
  */
-import { leaseModel } from "./lease.model.js";
 import { defineModel, defineSchema, part } from "./define.js";
 import { gradeFields, studentStepFields } from "./step-work.js";
 
@@ -31,6 +30,7 @@ export const EvaluationAttemptSchema = defineSchema({
 });
 EvaluationAttemptSchema.index({ schoolId: 1, studentId: 1, pathId: 1, stepId: 1, attemptNo: 1 }, { unique: true });
 EvaluationAttemptSchema.index({ schoolId: 1, pathId: 1 });
+// A teacher's list (callerScope adds teacherId), newest first.
+EvaluationAttemptSchema.index({ schoolId: 1, teacherId: 1, startedAt: -1 });
 
 export const EvaluationAttempt = defineModel("EvaluationAttempt", EvaluationAttemptSchema);
-export const EvaluationLease = leaseModel("EvaluationLease");

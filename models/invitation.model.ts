@@ -2,9 +2,10 @@
  * An invitation to join a school, redeemed once with the token mailed to the invitee. Only the
  * token's sha256 is stored.
  *
- * At most one pending invitation per email and school: FerretDB has no partial unique index, so
- * `slot` is always set and unique — `<schoolId>:<email>` while pending, a value of its own
- * (`closed:<random>`) once accepted, revoked or expired.
+ * At most one pending invitation per email and school: `slot` is always set and unique — `<schoolId>:<email>`
+ * while pending, a value of its own (`closed:<random>`) once accepted, revoked or expired. A partial unique
+ * index on (schoolId, email) for pending ones would say the same on MongoDB, but the test server
+ * (mongo-java-server) enforces a partial index on every document, so one plain unique key serves both.
  */
 import { defineModel, defineSchema, ObjectId } from "./define.js";
 

@@ -52,5 +52,8 @@ LearningPathSchema.index({ schoolId: 1, classIds: 1 });
 LearningPathSchema.index({ schoolId: 1, "steps.itemIds": 1 });
 
 export const LearningPath = defineModel("LearningPath", LearningPathSchema);
-/** Held while a school's active paths change, so the plan's limit holds under concurrent activations. */
+/**
+ * Held while a school's active paths change, so the plan's limit (a count across path documents, which no
+ * single-document update can guard) holds under concurrent activations.
+ */
 export const LearningPathLease = leaseModel("LearningPathLease");

@@ -1,9 +1,9 @@
 /**
  * What a student remembers of one content item: the FSRS card (memory/scheduler.ts MemoryCard), one
- * document per (student, item) whatever path the item is reviewed in. Written only by memory.recordReview.
+ * document per (student, item) whatever path the item is reviewed in. Written only by memory.recordReview,
+ * conditionally on the `reps` and `last_review` it was computed from (optimistic concurrency, see there).
  */
 import { defineModel, defineSchema, ObjectId } from "./define.js";
-import { leaseModel } from "./lease.model.js";
 
 export const MemoryStateSchema = defineSchema({
 	schoolId: { type: ObjectId, required: true, index: true },
@@ -27,6 +27,3 @@ MemoryStateSchema.index({ schoolId: 1, studentId: 1, itemId: 1 }, { unique: true
 MemoryStateSchema.index({ schoolId: 1, studentId: 1, due: 1 });
 
 export const MemoryState = defineModel("MemoryState", MemoryStateSchema);
-
-/** Held around each review of one (student, item): see memory.service.ts. */
-export const MemoryLease = leaseModel("MemoryLease");

@@ -12,7 +12,8 @@ export const OneTimeTokenSchema = defineSchema({
 	schoolId: { type: ObjectId, default: null, index: true },
 	purpose: { type: String, enum: ONE_TIME_PURPOSES, required: true },
 	tokenHash: { type: String, required: true, unique: true },
-	expiresAt: { type: Date, required: true },
+	/** TTL a week after expiry: until then a late click still answers "expired" rather than "not valid". */
+	expiresAt: { type: Date, required: true, expires: 7 * 86400 },
 	usedAt: { type: Date, default: null },
 });
 

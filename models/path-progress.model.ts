@@ -4,7 +4,6 @@
  * the steps after it). Mastery and due dates are not stored: they are read live from the memory model.
  * Owned by services/learning/progress.service.ts.
  */
-import { leaseModel } from "./lease.model.js";
 import { defineModel, defineSchema, ObjectId, part } from "./define.js";
 
 const StepProgressSchema = part({
@@ -32,4 +31,3 @@ PathProgressSchema.index({ schoolId: 1, studentId: 1, pathId: 1 }, { unique: tru
 PathProgressSchema.index({ schoolId: 1, pathId: 1 });
 
 export const PathProgress = defineModel("PathProgress", PathProgressSchema);
-export const PathProgressLease = leaseModel("PathProgressLease");

@@ -1,7 +1,7 @@
 /**
  * A refresh token, stored as its sha256 only. Tokens rotate: each use revokes the token and issues
  * its successor in the same family, so a stolen token that is replayed after rotation is detected
- * and the whole family revoked. Expiry is checked in queries (FerretDB has no TTL index).
+ * and the whole family revoked. Expiry is checked in queries; MongoDB deletes expired tokens (TTL index).
  */
 import { defineModel, defineSchema, ObjectId } from "./define.js";
 
@@ -11,7 +11,8 @@ export const RefreshTokenSchema = defineSchema({
 	schoolId: { type: ObjectId, default: null, index: true },
 	familyId: { type: String, required: true, index: true },
 	tokenHash: { type: String, required: true, unique: true },
-	expiresAt: { type: Date, required: true },
+	/** TTL: MongoDB removes a token once it has expired (a spent one is kept till then, to detect its reuse). */
+	expiresAt: { type: Date, required: true, expires: 0 },
 	revokedAt: { type: Date, default: null },
 	replacedByHash: { type: String, default: null },
 });

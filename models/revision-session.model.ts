@@ -3,7 +3,6 @@
  * with the client id that makes a retry harmless. Owned by services/learning/revisions.service.ts; the
  * rules live in services/learning/sessions/session-logic.ts.
  */
-import { leaseModel } from "./lease.model.js";
 import { defineModel, defineSchema, part } from "./define.js";
 import { gradeFields, studentStepFields } from "./step-work.js";
 
@@ -37,9 +36,10 @@ export const RevisionSessionSchema = defineSchema({
 	},
 });
 RevisionSessionSchema.index({ schoolId: 1, studentId: 1, startedAt: -1 });
+// A teacher's list (callerScope adds teacherId) and an admin's, newest first.
+RevisionSessionSchema.index({ schoolId: 1, teacherId: 1, startedAt: -1 });
+RevisionSessionSchema.index({ schoolId: 1, startedAt: -1 });
 RevisionSessionSchema.index({ schoolId: 1, pathId: 1 });
 RevisionSessionSchema.index({ status: 1, lastActivityAt: 1 });
 
 export const RevisionSession = defineModel("RevisionSession", RevisionSessionSchema);
-/** Held while one session takes an answer or ends, so a retry racing the first request acts once. */
-export const RevisionSessionLease = leaseModel("RevisionSessionLease");

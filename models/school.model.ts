@@ -24,5 +24,7 @@ export const SchoolSchema = defineSchema({
 		},
 	},
 });
+// The platform staff's list of schools, by name.
+SchoolSchema.index({ name: 1 });
 
 export const School = defineModel("School", SchoolSchema);

@@ -1,7 +1,7 @@
 /**
  * A school's subscription: which plan, whether it is in force, and the seat counter.
  * `seatsFree` is kept beside `seatsUsed` (always seatLimit - seatsUsed) so that reserving seats is one
- * conditional update with a plain filter (`seatsFree >= n`): FerretDB gives no $expr guarantee.
+ * conditional update with a plain filter on the school's unique key (`{schoolId, seatsFree: {$gte: n}}`).
  */
 import { defineModel, defineSchema, ObjectId } from "./define.js";
 

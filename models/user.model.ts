@@ -1,7 +1,7 @@
 /**
  * A user: platform staff (no school) or a member of exactly one school. Uniqueness of emails
  * (platform-wide) and usernames (per school) rests on two always-set keys, see
- * services/users/account-keys.ts: FerretDB has no partial or sparse unique index.
+ * services/users/account-keys.ts: plain unique indexes, no partial one (see there why).
  */
 import { defineModel, defineSchema, ObjectId, part } from "./define.js";
 import { ROLES } from "../config/roles.js";

@@ -3,7 +3,7 @@
  * room of this process, since a school's rooms write as the same principal (the system, confined to the school).
  *
  * Why not one per room: 40 rooms of 50 students, each writing its own batches, made batches of ~4 answers, so
- * the database paid its fixed cost per batch (leases, one insertMany, one bulkWrite, their commits) every few
+ * the database paid its fixed cost per batch (a read, one insertMany, one bulkWrite, their commits) every few
  * answers, 40 rooms at once. One writer per school sends whatever arrived while its previous batches were
  * written, up to MAX_BATCH answers: under load the fixed cost is paid once for a hundred answers; a lone
  * answer is still written at once.
@@ -17,8 +17,7 @@ type Outcome = { ok: true } | { ok: false; error: { type: string; message: strin
 
 /**
  * Answers per write. Large enough that the fixed cost per batch is shared by many answers; small enough
- * that a batch's reads (one per answer on FerretDB, services/shared/by-ids.ts) finish in a few seconds on a
- * loaded database: a batch of 500 there took longer than a request may, and then all 500 failed together.
+ * that one slow batch on a loaded database stays well within a request's time, and a failure fails few answers.
  */
 const MAX_BATCH = 100;
 /** Two batches in flight: one is gathered while one is written, and a slow batch does not stall the school. */

@@ -1,16 +1,17 @@
 /**
  * Subscriptions: each school's plan, status and seat counter. Seats are taken and given back with
- * conditional single-document updates, so concurrent invitations can never go past the limit.
+ * conditional single-document updates (the limit in the filter), so concurrent invitations can never go
+ * past the limit; a change computed from what was read (a plan change, a release clamped at zero) carries
+ * the `seatsUsed` it read in its filter and is retried if the counter moved meanwhile.
  */
 import { settings } from "../../config/env.js";
 import { PLANS, planById, type Plan } from "../../config/plans.js";
-import { SubscriptionLease } from "../../models/lease.model.js";
 import { SUBSCRIPTION_STATUSES, Subscription, type SubscriptionStatus } from "../../models/subscription.model.js";
 import { recordAudit } from "../shared/audit-trail.js";
 import { dbMixin } from "../shared/db.mixin.js";
 import { conflict, ERR, forbidden, invalid, isDuplicateKey, notFound } from "../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../shared/identity.js";
-import { withLease } from "../shared/lease.js";
+import { RETRY, retryOnConflict } from "../shared/optimistic.js";
 import type { ServiceDef } from "../shared/service.js";
 import { checkEntitlement, releasable, resizeSeats, seatLimitFor } from "./entitlements.js";
 import { isTrustedCaller } from "./trusted-caller.js";
@@ -109,24 +110,27 @@ const SubscriptionsService: ServiceDef = {
 				const plan = knownPlan(ctx.params.plan);
 				const override = ctx.params.seatLimit ?? null;
 				const newLimit = seatLimitFor(plan, override);
-				const updated = await this.exclusive(ctx.params.id, async () => {
-					const current = await this.model.findOne({ schoolId: ctx.params.id });
-					if (!current) throw notFound("Subscription", ctx.params.id);
-					const resized = resizeSeats(current.seatsUsed, newLimit);
-					if (!resized) {
-						throw conflict(`The school already uses ${current.seatsUsed} seats, more than ${newLimit}`, ERR.SEAT_LIMIT_REACHED, {
-							seatsUsed: current.seatsUsed,
-							seatLimit: newLimit,
-						});
-					}
-					const next = await this.model.findOneAndUpdate(
-						{ _id: current._id, seatsUsed: current.seatsUsed },
-						{ $set: { plan: plan.id, seatLimitOverride: override, ...resized } },
-						{ new: true },
-					);
-					if (!next) throw conflict("The subscription is changing, try again");
-					return { next, from: current.plan };
-				});
+				const updated = await retryOnConflict(
+					async () => {
+						const current = await this.model.findOne({ schoolId: ctx.params.id });
+						if (!current) throw notFound("Subscription", ctx.params.id);
+						const resized = resizeSeats(current.seatsUsed, newLimit);
+						if (!resized) {
+							throw conflict(`The school already uses ${current.seatsUsed} seats, more than ${newLimit}`, ERR.SEAT_LIMIT_REACHED, {
+								seatsUsed: current.seatsUsed,
+								seatLimit: newLimit,
+							});
+						}
+						// The free seats are computed from `seatsUsed` as read: a seat taken meanwhile makes this miss.
+						const next = await this.model.findOneAndUpdate(
+							{ _id: current._id, seatsUsed: current.seatsUsed },
+							{ $set: { plan: plan.id, seatLimitOverride: override, ...resized } },
+							{ new: true },
+						);
+						return next ? { next, from: current.plan as string } : RETRY;
+					},
+					{ message: "The subscription is changing, try again" },
+				);
 				await recordAudit(ctx, {
 					schoolId: ctx.params.id,
 					action: "subscriptions.planChanged",
@@ -166,7 +170,7 @@ const SubscriptionsService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<{ schoolId: string }>) {
 				const { schoolId } = ctx.params;
 				// Compensation of a failed signup: a subscription whose seats are in use belongs to a live school.
-				const removed = await this.exclusive(schoolId, () => this.model.findOneAndDelete({ schoolId, seatsUsed: 0 }));
+				const removed = await this.model.findOneAndDelete({ schoolId, seatsUsed: 0 });
 				if (!removed && (await this.model.exists({ schoolId }))) throw conflict("The school's subscription has seats in use");
 				return { removed: removed ? 1 : 0 };
 			},
@@ -176,13 +180,11 @@ const SubscriptionsService: ServiceDef = {
 			params: { $$strict: "remove", schoolId: ID, count: SEAT_COUNT },
 			async handler(this: any, ctx: Ctx<SchoolSeats>) {
 				const { schoolId, count } = ctx.params;
-				const updated = await this.exclusive(schoolId, () =>
-					// The limit stays in the filter: on MongoDB this update alone is the guarantee.
-					this.model.findOneAndUpdate(
-						{ schoolId, status: "active", seatsFree: { $gte: count } },
-						{ $inc: { seatsUsed: count, seatsFree: -count } },
-						{ new: true },
-					),
+				// The limit is in the filter: this one atomic update is the guarantee.
+				const updated = await this.model.findOneAndUpdate(
+					{ schoolId, status: "active", seatsFree: { $gte: count } },
+					{ $inc: { seatsUsed: count, seatsFree: -count } },
+					{ new: true },
 				);
 				if (updated) return this.toJSON(ctx, updated);
 				const sub = await this.bySchool(schoolId);
@@ -199,18 +201,20 @@ const SubscriptionsService: ServiceDef = {
 			params: { $$strict: "remove", schoolId: ID, count: SEAT_COUNT },
 			async handler(this: any, ctx: Ctx<SchoolSeats>) {
 				const { schoolId, count } = ctx.params;
-				const updated = await this.exclusive(schoolId, async () => {
-					const current = await this.bySchool(schoolId);
-					const n = releasable(current.seatsUsed, count);
-					if (n < count) this.logger.warn("Releasing more seats than taken", { schoolId, count, seatsUsed: current.seatsUsed });
-					if (n === 0) return current;
-					return this.model.findOneAndUpdate(
-						{ schoolId, seatsUsed: { $gte: n } },
-						{ $inc: { seatsUsed: -n, seatsFree: n } },
-						{ new: true },
-					);
-				});
-				if (!updated) throw conflict("The subscription is changing, try again");
+				// The usual case in one update; fewer seats in use than given back is clamped at zero below.
+				const whole = await this.model.findOneAndUpdate({ schoolId, seatsUsed: { $gte: count } }, { $inc: { seatsUsed: -count, seatsFree: count } }, { new: true });
+				if (whole) return this.toJSON(ctx, whole);
+				const updated = await retryOnConflict(
+					async () => {
+						const current = await this.bySchool(schoolId);
+						const n = releasable(current.seatsUsed, count);
+						if (n === 0) return current;
+						const next = await this.model.findOneAndUpdate({ schoolId, seatsUsed: current.seatsUsed }, { $inc: { seatsUsed: -n, seatsFree: n } }, { new: true });
+						return next ?? RETRY;
+					},
+					{ message: "The subscription is changing, try again" },
+				);
+				this.logger.warn("Releasing more seats than taken", { schoolId, count, seatsUsed: updated.seatsUsed });
 				return this.toJSON(ctx, updated);
 			},
 		},
@@ -218,9 +222,7 @@ const SubscriptionsService: ServiceDef = {
 		setStatus: {
 			params: { $$strict: "remove", schoolId: ID, status: { type: "enum", values: [...SUBSCRIPTION_STATUSES] } },
 			async handler(this: any, ctx: Ctx<{ schoolId: string; status: SubscriptionStatus }>) {
-				const updated = await this.exclusive(ctx.params.schoolId, () =>
-					this.model.findOneAndUpdate({ schoolId: ctx.params.schoolId }, { $set: { status: ctx.params.status } }, { new: true }),
-				);
+				const updated = await this.model.findOneAndUpdate({ schoolId: ctx.params.schoolId }, { $set: { status: ctx.params.status } }, { new: true });
 				if (!updated) throw notFound("Subscription", ctx.params.schoolId);
 				return this.toJSON(ctx, updated);
 			},
@@ -228,25 +230,12 @@ const SubscriptionsService: ServiceDef = {
 	},
 
 	methods: {
-		/**
-		 * Runs a write of one school's subscription alone. Every write takes it: FerretDB writes the whole
-		 * document back, so even an unrelated field's update could undo a concurrent seat increment.
-		 */
-		exclusive<T>(this: any, schoolId: string, fn: () => Promise<T>): Promise<T> {
-			return withLease(SubscriptionLease, `subscription:${schoolId}`, fn, { busyMessage: "The subscription is busy, try again" });
-		},
-
 		/** The raw subscription of a school named by a trusted caller or taken from the caller's identity. */
 		async bySchool(this: any, schoolId: string) {
 			const sub = await this.model.findOne({ schoolId });
 			if (!sub) throw notFound("Subscription", schoolId);
 			return sub;
 		},
-	},
-
-	async started() {
-		// The lease is only a lease once its unique index exists.
-		await SubscriptionLease.init();
 	},
 };
 

@@ -3,13 +3,19 @@
  * (no feedback before the attempt is submitted). Attempts are stored apart from revision sessions; each
  * answer still reaches the memory model (source "evaluation"), and a passed attempt completes the step.
  * Grading and rating are the revision session's own (sessions/session-logic.ts `evaluate`).
+ *
+ * No lock: starting rests on the unique (school, student, path, step, attemptNo) index (two starts at once
+ * insert the same attempt number, one is refused and resumes the other's attempt); submitting is one
+ * conditional update from in_progress to submitted (of racing submits exactly one is stored), and only
+ * then are its effects (memory, progress, the durable message) applied, each idempotent, so a repeated
+ * submit replays them and completes what a stopped request left undone.
  */
-import { EvaluationAttempt, EvaluationLease } from "../../models/evaluation-attempt.model.js";
+import { EvaluationAttempt } from "../../models/evaluation-attempt.model.js";
 import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
 import { publishDurable } from "../shared/durable.js";
 import { ClientError, conflict, ERR, invalid, isDuplicateKey, notFound } from "../shared/errors.js";
-import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identity.js";
-import { withLease } from "../shared/lease.js";
+import { currentUser, hasRole, type Ctx } from "../shared/identity.js";
+import { RETRY, retryOnConflict } from "../shared/optimistic.js";
 import type { ServiceDef } from "../shared/service.js";
 import { isQuestionKind } from "./content/content-types.js";
 import { revealed } from "./content/redact.js";
@@ -58,7 +64,6 @@ const EvaluationsService: ServiceDef = {
 			params: { $$strict: "remove", pathId: ID, stepId: ID },
 			async handler(this: any, ctx: Ctx<{ pathId: string; stepId: string }>) {
 				const student = currentUser(ctx);
-				const schoolId = callerSchoolId(ctx);
 				const { path, step, items } = (await ctx.call("paths.forStudent", { ...ctx.params, studentId: student.id })) as {
 					path: PathDoc;
 					step: Step;
@@ -68,7 +73,7 @@ const EvaluationsService: ServiceDef = {
 				const questions = items.filter(i => isQuestionKind(i.kind));
 				if (questions.length === 0) throw conflict("This evaluation has no questions yet");
 				const settings = step.evaluation;
-				const attempt: AttemptDoc = await withLease(EvaluationLease, `${schoolId}:${student.id}:${path.id}:${step.id}`, async () => {
+				const attempt: AttemptDoc = await retryOnConflict(async () => {
 					const now = this.clock.now();
 					const previous: AttemptDoc[] = await this.findScoped(ctx, { studentId: student.id, pathId: path.id, stepId: step.id }, { attemptNo: 1 });
 					const open = previous.find(a => a.status === "in_progress");
@@ -92,10 +97,11 @@ const EvaluationsService: ServiceDef = {
 							passScore: settings.passScore,
 						});
 					} catch (err) {
-						if (isDuplicateKey(err)) throw conflict("Another attempt was started at the same moment; try again");
+						// Another start took this attempt number at the same moment: read again and resume it.
+						if (isDuplicateKey(err)) return RETRY;
 						throw err;
 					}
-				});
+				}, { attempts: 4, message: "Another attempt was started at the same moment; try again" });
 				ctx.meta.$statusCode = 201;
 				const byId = new Map(questions.map(q => [q.id, q]));
 				return this.studentView(attempt, attempt.itemIds.map(id => byId.get(id)).filter(Boolean), settings.maxAttempts);
@@ -121,83 +127,45 @@ const EvaluationsService: ServiceDef = {
 				const own: AttemptDoc = await this.owned(ctx, ctx.params.id);
 				const items = (await ctx.call("content.resolveMany", { ids: own.itemIds })) as SessionItem[];
 				const byId = new Map(items.map(i => [i.id, i]));
-				return withLease(EvaluationLease, `attempt:${own.id}`, async () => {
-					const attempt: AttemptDoc = await this.owned(ctx, ctx.params.id);
-					if (attempt.status === "submitted") return this.result(attempt, byId);
-					const now = this.clock.now();
-					if (attempt.status === "expired" || this.isLate(attempt, now)) {
-						await this.model.updateOne(this.tenantFilter(ctx, { _id: attempt.id, status: "in_progress" }), { $set: { status: "expired" } });
-						throw conflict("The time for this evaluation is over", ERR.DEADLINE_PASSED, { deadline: attempt.deadline });
-					}
-					// Every answer is checked before anything is written: a malformed one is a 422 with nothing stored.
-					const given = new Map<string, SubmittedAnswer>();
-					ctx.params.answers.forEach((a, i) => {
-						if (!attempt.itemIds.includes(a.itemId)) throw invalid(`answers[${i}].itemId`, "is not a question of this evaluation");
-						if (given.has(a.itemId)) throw invalid(`answers[${i}].itemId`, "is answered twice");
-						given.set(a.itemId, a);
-					});
-					const graded = attempt.itemIds.map((itemId, i) => {
-						const item = byId.get(itemId);
-						const a = given.get(itemId);
-						if (!item || !a) return { itemId, answered: false, correct: false, score: 0, rating: 1, responseTimeMs: null };
-						try {
-							const r = evaluate(item, a.answer, a.responseTimeMs ?? null, 0);
-							return { itemId, answered: true, correct: r.correct, score: r.score, rating: r.rating, responseTimeMs: a.responseTimeMs ?? null };
-						} catch (err) {
-							if (err instanceof ClientError) {
-								const index = ctx.params.answers.findIndex(x => x.itemId === itemId);
-								throw new ClientError(`Invalid answer to question ${i + 1}`, 422, ERR.VALIDATION, [{ field: `answers[${index}].answer`, message: err.message, details: err.data }]);
-							}
-							throw err;
-						}
-					});
-					for (const g of graded.filter(x => x.answered)) {
-						await ctx.call("memory.recordReview", {
-							reviewKey: `evaluation:${attempt.id}:${g.itemId}`,
-							studentId: attempt.studentId,
-							itemId: g.itemId,
-							pathId: attempt.pathId,
-							subject: attempt.subject,
-							teacherId: attempt.teacherId,
-							rating: g.rating,
-							...(g.responseTimeMs === null ? {} : { responseTimeMs: g.responseTimeMs }),
-							correct: g.correct,
-							source: "evaluation",
-							reviewedAt: now,
-						});
-					}
-					const score = Math.round((graded.reduce((s, g) => s + g.score, 0) / attempt.itemIds.length) * 10_000) / 10_000;
-					const passed = score >= attempt.passScore;
-					await this.model.updateOne(this.tenantFilter(ctx, { _id: attempt.id, status: "in_progress" }), {
-						$set: { status: "submitted", submittedAt: now, answers: graded, score, passed },
-					});
-					const submitted: AttemptDoc = { ...attempt, status: "submitted", submittedAt: now, answers: graded as AttemptDoc["answers"], score, passed };
-					await ctx.call("progress.recordSession", {
-						studentId: attempt.studentId,
-						pathId: attempt.pathId,
-						stepId: attempt.stepId,
-						sessionId: attempt.id,
-						kind: "evaluation",
-						score,
-						answered: graded.filter(g => g.answered).length,
-						successRate: graded.filter(g => g.correct).length / attempt.itemIds.length,
-						timeSpentMs: now.getTime() - new Date(attempt.startedAt).getTime(),
-						passed,
-					});
-					await publishDurable(this.broker, "learning.evaluation.submitted", {
-						id: `learning.evaluation.submitted:${attempt.id}`,
-						schoolId: attempt.schoolId,
-						attemptId: attempt.id,
-						studentId: attempt.studentId,
-						pathId: attempt.pathId,
-						stepId: attempt.stepId,
-						teacherId: attempt.teacherId,
-						attemptNo: attempt.attemptNo,
-						score,
-						passed,
-					});
-					return this.result(submitted, byId);
+				if (own.status === "submitted") return this.afterSubmit(ctx, own, byId);
+				const now = this.clock.now();
+				if (own.status === "expired" || this.isLate(own, now)) {
+					await this.model.updateOne(this.tenantFilter(ctx, { _id: own.id, status: "in_progress" }), { $set: { status: "expired" } });
+					throw conflict("The time for this evaluation is over", ERR.DEADLINE_PASSED, { deadline: own.deadline });
+				}
+				// Every answer is checked before anything is written: a malformed one is a 422 with nothing stored.
+				const given = new Map<string, SubmittedAnswer>();
+				ctx.params.answers.forEach((a, i) => {
+					if (!own.itemIds.includes(a.itemId)) throw invalid(`answers[${i}].itemId`, "is not a question of this evaluation");
+					if (given.has(a.itemId)) throw invalid(`answers[${i}].itemId`, "is answered twice");
+					given.set(a.itemId, a);
 				});
+				const graded = own.itemIds.map((itemId, i) => {
+					const item = byId.get(itemId);
+					const a = given.get(itemId);
+					if (!item || !a) return { itemId, answered: false, correct: false, score: 0, rating: 1, responseTimeMs: null };
+					try {
+						const r = evaluate(item, a.answer, a.responseTimeMs ?? null, 0);
+						return { itemId, answered: true, correct: r.correct, score: r.score, rating: r.rating, responseTimeMs: a.responseTimeMs ?? null };
+					} catch (err) {
+						if (err instanceof ClientError) {
+							const index = ctx.params.answers.findIndex(x => x.itemId === itemId);
+							throw new ClientError(`Invalid answer to question ${i + 1}`, 422, ERR.VALIDATION, [{ field: `answers[${index}].answer`, message: err.message, details: err.data }]);
+						}
+						throw err;
+					}
+				});
+				const score = Math.round((graded.reduce((s, g) => s + g.score, 0) / own.itemIds.length) * 10_000) / 10_000;
+				const passed = score >= own.passScore;
+				// One conditional update: of racing submits exactly one is stored; the others answer with it.
+				const stored = await this.model.findOneAndUpdate(
+					this.tenantFilter(ctx, { _id: own.id, status: "in_progress" }),
+					{ $set: { status: "submitted", submittedAt: now, answers: graded, score, passed } },
+					{ new: true },
+				);
+				const attempt: AttemptDoc = stored ? await this.toJSON(ctx, stored) : await this.owned(ctx, ctx.params.id);
+				if (attempt.status !== "submitted") throw conflict("The time for this evaluation is over", ERR.DEADLINE_PASSED, { deadline: attempt.deadline });
+				return this.afterSubmit(ctx, attempt, byId);
 			},
 		},
 
@@ -238,6 +206,55 @@ const EvaluationsService: ServiceDef = {
 			const attempt: AttemptDoc = await this.getScoped(ctx, id);
 			if (attempt.studentId !== currentUser(ctx).id) throw notFound("EvaluationAttempt", id);
 			return attempt;
+		},
+
+		/**
+		 * The effects of a submitted attempt, each idempotent (memory by review key, progress by attempt id, the
+		 * durable message by its id), then the result. Run again by every repeated submit, so one that stopped
+		 * halfway is completed by the retry.
+		 */
+		async afterSubmit(this: any, ctx: Ctx<any>, attempt: AttemptDoc, byId: Map<string, SessionItem>) {
+			const submittedAt = new Date(attempt.submittedAt!);
+			for (const g of attempt.answers.filter(x => x.answered)) {
+				await ctx.call("memory.recordReview", {
+					reviewKey: `evaluation:${attempt.id}:${g.itemId}`,
+					studentId: attempt.studentId,
+					itemId: g.itemId,
+					pathId: attempt.pathId,
+					subject: attempt.subject,
+					teacherId: attempt.teacherId,
+					rating: g.rating,
+					...(g.responseTimeMs === null ? {} : { responseTimeMs: g.responseTimeMs }),
+					correct: g.correct,
+					source: "evaluation",
+					reviewedAt: submittedAt,
+				});
+			}
+			await ctx.call("progress.recordSession", {
+				studentId: attempt.studentId,
+				pathId: attempt.pathId,
+				stepId: attempt.stepId,
+				sessionId: attempt.id,
+				kind: "evaluation",
+				score: attempt.score,
+				answered: attempt.answers.filter(g => g.answered).length,
+				successRate: attempt.answers.filter(g => g.correct).length / attempt.itemIds.length,
+				timeSpentMs: submittedAt.getTime() - new Date(attempt.startedAt).getTime(),
+				passed: attempt.passed,
+			});
+			await publishDurable(this.broker, "learning.evaluation.submitted", {
+				id: `learning.evaluation.submitted:${attempt.id}`,
+				schoolId: attempt.schoolId,
+				attemptId: attempt.id,
+				studentId: attempt.studentId,
+				pathId: attempt.pathId,
+				stepId: attempt.stepId,
+				teacherId: attempt.teacherId,
+				attemptNo: attempt.attemptNo,
+				score: attempt.score,
+				passed: attempt.passed,
+			});
+			return this.result(attempt, byId);
 		},
 
 		isLate(attempt: AttemptDoc, now: Date): boolean {

@@ -5,23 +5,25 @@
  * answer's true time with the student's resolved profile.
  *
  * Writing one review touches two documents without a transaction, so the order and the guards matter:
- * 1. Everything for one (student, item) runs under a lease (services/shared/lease.ts): on FerretDB a
- *    conditional update is not atomic, and two answers to the same item (two tabs, a group room and a
- *    solo session) must be applied one after the other, each on the state the previous one left.
+ * 1. The new card is computed in JS (FSRS) from the state as read: a read-modify-write of one document,
+ *    guarded optimistically. Two answers to the same item (two tabs, a group room and a solo session) are
+ *    applied one after the other, each on the state the previous one left, with no lock.
  * 2. The log entry is written first; its `reviewKey` is unique, so a retry finds it and gets the first
  *    result back without writing anything.
- * 3. The state is then written conditionally on the `reps` and `last_review` it had (the guarantee on
- *    MongoDB, a second line of defence under the lease). If that write fails, the log entry is deleted
- *    again. If the process dies between 2 and 3, the retry (same key) sees a log entry whose result the
- *    state does not hold yet, and completes the write.
+ * 3. The state is then written conditionally on the `reps` and `last_review` it was computed from (its
+ *    version: every counted review changes both). If another review got there first, the write matches
+ *    nothing: the log entry is deleted again and the review is computed anew on the state now stored
+ *    (services/shared/optimistic.ts: a bounded number of times, then 409). If the process dies between 2
+ *    and 3, the retry (same key) sees a log entry whose result the state does not hold yet, and completes
+ *    the write.
  */
 import mongoose from "mongoose";
-import { MemoryLease, MemoryState } from "../../models/memory-state.model.js";
+import { MemoryState } from "../../models/memory-state.model.js";
 import { REVIEW_SOURCES, ReviewLog } from "../../models/review-log.model.js";
 import { dbMixin } from "../shared/db.mixin.js";
 import { ClientError, conflict, ERR, isDuplicateKey, notFound } from "../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../shared/identity.js";
-import { withLease } from "../shared/lease.js";
+import { RETRY, retryOnConflict } from "../shared/optimistic.js";
 import { recordBatch, type BatchResult } from "./memory/record-batch.js";
 import type { ServiceDef } from "../shared/service.js";
 import { learningClock } from "./learning-clock.js";
@@ -85,12 +87,13 @@ const MemoryService: ServiceDef = {
 				const p = ctx.params;
 				const schoolId = callerSchoolId(ctx);
 				this.refuseFuture(p, "reviewedAt");
-				// Independent lookups in one round trip: FerretDB answers each in tens of milliseconds.
-				const [known, [item], students] = (await Promise.all([
+				// Independent reads at once; the state read here is the first attempt's (the write checks it did not move).
+				const [known, [item], students, stored] = (await Promise.all([
 					this.logByKey(ctx, p),
 					ctx.call("content.resolveMany", { ids: [p.itemId] }),
 					ctx.call("users.resolveMany", { ids: [p.studentId], roles: ["student"] }),
-				])) as [unknown, { subject: string }[], unknown[]];
+					this.model.findOne(this.stateFilter(ctx, p)),
+				])) as [unknown, { subject: string }[], unknown[], any];
 				if (known) return this.replay(ctx, known);
 				if (!item) throw notFound("ContentItem", p.itemId);
 				if (students.length === 0) throw notFound("Student", p.studentId);
@@ -101,37 +104,37 @@ const MemoryService: ServiceDef = {
 				// A practice answer counts when the card is due today in the school's zone, as the queue decides.
 				const dueBefore = school ? dueCutoff(p.reviewedAt, school.timezone) : undefined;
 
-				return withLease(
-					MemoryLease,
-					`${schoolId}:${p.studentId}:${p.itemId}`,
-					async () => {
-						const [raced, stateDoc] = await Promise.all([
-							this.logByKey(ctx, p),
-							this.model.findOne(this.stateFilter(ctx, p)),
-						]);
-						if (raced) return this.replay(ctx, raced);
+				return retryOnConflict(
+					async attempt => {
+						const stateDoc = attempt === 0 ? stored : await this.model.findOne(this.stateFilter(ctx, p));
 						const before = stateDoc ? cardOf(stateDoc) : null;
 						const { outcome, log: logFields } = reviewStep(before, p, item.subject, profile.values, dueBefore);
 						let log;
 						try {
-							log = await ReviewLog.create(
-								this.tenantFilter(ctx, { _id: reviewLogId(schoolId, p.reviewKey), ...logFields }),
-							);
+							log = await ReviewLog.create(this.tenantFilter(ctx, { _id: reviewLogId(schoolId, p.reviewKey), ...logFields }));
 						} catch (err) {
 							if (!isDuplicateKey(err)) throw err;
-							return this.replay(ctx, await this.logByKey(ctx, p));
+							// The same key, recorded by a racing retry: its result stands. Gone again: that one is
+							// being computed anew on a moved state, and this one tries again too.
+							const first = await this.logByKey(ctx, p);
+							return first ? this.replay(ctx, first) : RETRY;
 						}
 						if (outcome.log.counted) {
+							let written: boolean;
 							try {
-								await this.writeState(ctx, p, item.subject, before, outcome.after, log._id);
+								written = await this.writeState(ctx, p, item.subject, before, outcome.after, log._id);
 							} catch (err) {
 								await ReviewLog.deleteOne({ _id: log._id });
 								throw err;
 							}
+							if (!written) {
+								await ReviewLog.deleteOne({ _id: log._id });
+								return RETRY;
+							}
 						}
 						return this.resultOf(log, false);
 					},
-					{ busyMessage: "This item is being reviewed right now, try again" },
+					{ message: "This item's memory changed meanwhile; try again" },
 				);
 			},
 		},
@@ -266,8 +269,9 @@ const MemoryService: ServiceDef = {
 				const state = await this.model.findOne(this.stateFilter(ctx, { studentId: String(log.studentId), itemId: String(log.itemId) }));
 				const before = log.before ? cardFromJSON(log.before) : null;
 				if (!(state && String(state.lastLogId) === String(log._id)) && sameCard(state ? cardOf(state) : null, before)) {
+					// If someone else moved the state on meanwhile, the first result stands.
 					await this.writeState(ctx, { studentId: String(log.studentId), itemId: String(log.itemId) }, log.subject, before, cardFromJSON(log.after), log._id).catch(
-						() => undefined, // someone else moved the state on meanwhile: the first result stands
+						() => false,
 					);
 				}
 			}
@@ -279,7 +283,11 @@ const MemoryService: ServiceDef = {
 			return this.tenantFilter(ctx, { _id: memoryStateId(callerSchoolId(ctx), p.studentId, p.itemId), studentId: p.studentId, itemId: p.itemId });
 		},
 
-		/** Stores the new card if the state is still the one the review was computed from; 409 otherwise. */
+		/**
+		 * Stores the new card if the state is still the one the review was computed from. False when it moved:
+		 * unless what moved it was this very log's write (a racing retry of the same key completing it), which
+		 * counts as written.
+		 */
 		async writeState(
 			this: any,
 			ctx: Ctx<any>,
@@ -288,20 +296,21 @@ const MemoryService: ServiceDef = {
 			before: MemoryCard | null,
 			after: MemoryCard,
 			logId: mongoose.Types.ObjectId,
-		): Promise<void> {
+		): Promise<boolean> {
 			const target = this.stateFilter(ctx, p);
 			const set = { ...after, subject, lastLogId: logId };
 			if (before === null) {
 				try {
 					await this.model.create({ ...target, ...set });
-					return;
+					return true;
 				} catch (err) {
-					if (isDuplicateKey(err)) throw conflict("This item's memory changed meanwhile; try again");
-					throw err;
+					if (!isDuplicateKey(err)) throw err;
 				}
+			} else {
+				const res = await this.model.updateOne({ ...target, reps: before.reps, last_review: before.last_review }, { $set: set });
+				if (res.matchedCount === 1) return true;
 			}
-			const res = await this.model.updateOne({ ...target, reps: before.reps, last_review: before.last_review }, { $set: set });
-			if (res.matchedCount !== 1) throw conflict("This item's memory changed meanwhile; try again");
+			return Boolean(await this.model.exists({ ...target, lastLogId: logId }));
 		},
 
 		resultOf(log: any, duplicate: boolean): RecordReviewResult {
@@ -324,8 +333,8 @@ const MemoryService: ServiceDef = {
 	},
 
 	async started() {
-		// The lease and the idempotency key are only guarantees once their unique indexes exist.
-		await Promise.all([MemoryLease.init(), ReviewLog.init()]);
+		// The idempotency key is only a guarantee once its unique index exists.
+		await ReviewLog.init();
 	},
 };
 

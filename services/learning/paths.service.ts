@@ -4,8 +4,9 @@
  * reordering steps is one atomic write. Step rules (prerequisites, windows, completion) are in
  * paths/path-rules.ts; who may open a step is decided here for revisions and evaluations (`forStudent`).
  *
- * The plan's limit on active paths is checked and written under a per-school lease (FerretDB applies a
- * conditional update as read-then-write), so two activations at once cannot both take the last slot.
+ * The plan's limit on active paths is a count over many path documents, so no conditional update of one path
+ * can hold it: the count and the write run under a per-school lease (services/shared/lease.ts), so two
+ * activations at once cannot both take the last slot.
  */
 import { LearningPath, LearningPathLease } from "../../models/learning-path.model.js";
 import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
@@ -391,7 +392,8 @@ const PathsService: ServiceDef = {
 
 		/**
 		 * Runs `write` (which makes one more path active) if the plan leaves room for it, under the school's
-		 * lease so the count and the write are not interleaved with another activation.
+		 * lease so the count and the write are not interleaved with another activation. A lease because the
+		 * limit spans documents: each path's own status change is already one conditional update.
 		 */
 		async withActiveSlot<T>(this: any, ctx: Ctx<any>, write: () => Promise<T>): Promise<T> {
 			const schoolId = callerSchoolId(ctx);
@@ -498,6 +500,11 @@ const PathsService: ServiceDef = {
 
 	created(this: any) {
 		this.clock = learningClock;
+	},
+
+	async started() {
+		// The lease is only a lease once its unique index exists.
+		await LearningPathLease.init();
 	},
 };
 

@@ -47,7 +47,7 @@ const ProgressService: ServiceDef = {
 	mixins: [dbMixin(PathProgress, { fields: ["id", "schoolId", "studentId", "pathId", "steps", "sessions", "timeSpentMs", "lastActivityAt"] })],
 
 	actions: {
-		/** One session: the batch of one (same rule, same lease key, same answers as before the batch existed). */
+		/** One session: the batch of one (same rule, same guard, same answers as before the batch existed). */
 		recordSession: {
 			params: { $$strict: "remove", pathId: ID, ...SESSION_PROPS },
 			async handler(this: any, ctx: Ctx<SessionRecord & { pathId: string }>) {
@@ -61,8 +61,8 @@ const ProgressService: ServiceDef = {
 
 		/**
 		 * Many sessions of one path (a live session's end): see progress/record-sessions.ts. Answers per session,
-		 * in input order; a student whose progress is being recorded by someone else for longer than the lease
-		 * wait fails alone (409, nothing stored for them), the others are recorded.
+		 * in input order; a student whose progress kept moving under concurrent writes for every round fails
+		 * alone (409, nothing stored for them), the others are recorded.
 		 */
 		recordSessions: {
 			params: {

@@ -4,16 +4,19 @@
  * are sessions/session-logic.ts (shared with the live rooms); this service does the I/O around them:
  * checks through `paths.forStudent`, memory through `memory.*`, progress, notifications and the durable feed.
  *
- * Each answer and each end runs under the session's lease, so a client retry racing its first request is
- * answered from what the first one stored; memory is told under a key per (session, item), so it records
- * a review once whatever happens here.
+ * The session document is the arbiter, with no lock: an answer is kept by one conditional `$push` (the
+ * session still active, no answer yet to this item nor under this client id), so of racing answers to one
+ * item exactly one is kept, and answers to different items never overwrite each other. Memory is told after,
+ * under a key per (session, item), with the kept answer's rating: it records that review once whatever
+ * happens here (a request that stopped in between is completed by the client's retry). An end is written
+ * conditionally on the number of answers it summed, and summed again if one arrived meanwhile.
  */
-import { RevisionSession, RevisionSessionLease } from "../../models/revision-session.model.js";
+import { RevisionSession } from "../../models/revision-session.model.js";
 import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
 import { publishDurable } from "../shared/durable.js";
 import { conflict, ERR, forbidden, notFound } from "../shared/errors.js";
 import { callerSchoolId, currentUser, hasRole, SYSTEM, type Ctx, type Meta } from "../shared/identity.js";
-import { withLease } from "../shared/lease.js";
+import { RETRY, retryOnConflict } from "../shared/optimistic.js";
 import type { ServiceDef } from "../shared/service.js";
 import type { ContentItem } from "./content/content-types.js";
 import { learningClock } from "./learning-clock.js";
@@ -179,38 +182,47 @@ const RevisionsService: ServiceDef = {
 			},
 			async handler(this: any, ctx: Ctx<{ id: string; clientId: string; itemId: string; answer: unknown; responseTimeMs?: number }>) {
 				const { id, clientId, itemId, answer, responseTimeMs } = ctx.params;
-				await this.owned(ctx, id);
+				const first = await this.owned(ctx, id);
 				const [item] = (await ctx.call("content.resolveMany", { ids: [itemId] })) as SessionItem[];
-				return withLease(RevisionSessionLease, `session:${id}`, async () => {
-					const session: SessionDoc = await this.owned(ctx, id);
-					if (!item) {
-						if (session.answers.some(a => a.clientId === clientId)) throw conflict("The item of this answer no longer exists");
-						throw notFound("ContentItem", itemId);
-					}
-					const now = this.clock.now();
-					const prepared = prepareAnswer(session, { clientId, itemId, answer, responseTimeMs }, item, now, session.extraTimePercent);
-					if (prepared.duplicate) return { ...(await this.answerResponse(ctx, session, prepared.record, item)), duplicate: true };
-					const recorded = (await ctx.call("memory.recordReview", {
-						reviewKey: `revision:${session.id}:${itemId}`,
-						studentId: session.studentId,
-						itemId,
-						pathId: session.pathId,
-						subject: session.subject,
-						teacherId: session.teacherId,
-						rating: prepared.record.rating,
-						...(prepared.record.responseTimeMs === null ? {} : { responseTimeMs: Math.round(prepared.record.responseTimeMs) }),
-						correct: prepared.record.correct,
-						source: session.mode === "practice" ? "practice" : "solo",
-						reviewedAt: now,
-					})) as { counted: boolean };
-					const record: AnswerRecord = { ...prepared.record, counted: recorded.counted };
-					const next = applyAnswer(session, record);
-					await this.model.updateOne(this.tenantFilter(ctx, { _id: session.id, status: "active" }), {
-						$push: { answers: record },
-						$set: { lastActivityAt: next.lastActivityAt },
-					});
-					return { ...(await this.answerResponse(ctx, next, record, item)), duplicate: false };
-				});
+				return retryOnConflict(
+					async attempt => {
+						const session: SessionDoc = attempt === 0 ? first : await this.owned(ctx, id);
+						if (!item) {
+							if (session.answers.some(a => a.clientId === clientId)) throw conflict("The item of this answer no longer exists");
+							throw notFound("ContentItem", itemId);
+						}
+						const prepared = prepareAnswer(session, { clientId, itemId, answer, responseTimeMs }, item, this.clock.now(), session.extraTimePercent);
+						if (prepared.duplicate) {
+							// A retry: memory gets the kept answer again (idempotent by key), in case the first request
+							// stopped between the session and memory.
+							await this.tellMemory(ctx, session, prepared.record).catch((err: unknown) =>
+								this.logger.warn("A retried answer could not be told to memory", { sessionId: session.id, itemId }, err),
+							);
+							return { ...(await this.answerResponse(ctx, session, prepared.record, item)), duplicate: true };
+						}
+						const record: AnswerRecord = prepared.record;
+						const kept = await this.model.updateOne(
+							this.tenantFilter(ctx, { _id: session.id, status: "active", "answers.itemId": { $ne: itemId }, "answers.clientId": { $ne: clientId } }),
+							{ $push: { answers: record }, $set: { lastActivityAt: record.answeredAt } },
+						);
+						// Another answer got there first (this item, this client id, or the end): read again and say which.
+						if (kept.matchedCount !== 1) return RETRY;
+						let recorded: { counted: boolean };
+						try {
+							recorded = await this.tellMemory(ctx, session, record);
+						} catch (err) {
+							await this.model.updateOne(this.tenantFilter(ctx, { _id: session.id, status: "active" }), { $pull: { answers: { clientId } } });
+							throw err;
+						}
+						const counted: AnswerRecord = { ...record, counted: recorded.counted };
+						if (counted.counted !== record.counted) {
+							await this.model.updateOne(this.tenantFilter(ctx, { _id: session.id, "answers.clientId": clientId }), { $set: { "answers.$.counted": counted.counted } });
+						}
+						const next = applyAnswer(session, counted);
+						return { ...(await this.answerResponse(ctx, next, counted, item)), duplicate: false };
+					},
+					{ attempts: 3, message: "This session changed meanwhile, try again" },
+				);
 			},
 		},
 
@@ -349,6 +361,23 @@ const RevisionsService: ServiceDef = {
 			}
 		},
 
+		/** Records a kept answer in memory, under the session's key for the item: once, however often it is told. */
+		tellMemory(this: any, ctx: Ctx<any>, session: SessionDoc, record: AnswerRecord): Promise<{ counted: boolean }> {
+			return ctx.call("memory.recordReview", {
+				reviewKey: `revision:${session.id}:${record.itemId}`,
+				studentId: session.studentId,
+				itemId: record.itemId,
+				pathId: session.pathId,
+				subject: session.subject,
+				teacherId: session.teacherId,
+				rating: record.rating,
+				...(record.responseTimeMs === null ? {} : { responseTimeMs: Math.round(record.responseTimeMs) }),
+				correct: record.correct,
+				source: session.mode === "practice" ? "practice" : "solo",
+				reviewedAt: record.answeredAt,
+			});
+		},
+
 		async answerResponse(this: any, ctx: Ctx<any>, session: SessionState, record: AnswerRecord, item: SessionItem) {
 			const nextId = currentItemId(session);
 			let next = null;
@@ -364,13 +393,19 @@ const RevisionsService: ServiceDef = {
 		 * idempotent (progress by session id, durable messages by their id), so a repeated end replays them safely.
 		 */
 		async finish(this: any, ctx: Ctx<any>, id: string, status: "completed" | "abandoned") {
-			const ended: SessionDoc = await withLease(RevisionSessionLease, `session:${id}`, async () => {
-				const session: SessionDoc = this.restore(await this.getScoped(ctx, id));
-				if (session.status !== "active") return session;
-				const { state, summary } = closeSession(session, this.clock.now(), status);
-				await this.model.updateOne(this.tenantFilter(ctx, { _id: id, status: "active" }), { $set: { status: state.status, endedAt: state.endedAt, summary } });
-				return { ...session, status: state.status, endedAt: state.endedAt, summary };
-			});
+			const ended: SessionDoc = await retryOnConflict(
+				async () => {
+					const session: SessionDoc = this.restore(await this.getScoped(ctx, id));
+					if (session.status !== "active") return session;
+					const { state, summary } = closeSession(session, this.clock.now(), status);
+					// The summary sums the answers as read: one kept meanwhile makes this miss, and it is summed again.
+					const res = await this.model.updateOne(this.tenantFilter(ctx, { _id: id, status: "active", answers: { $size: session.answers.length } }), {
+						$set: { status: state.status, endedAt: state.endedAt, summary },
+					});
+					return res.matchedCount === 1 ? { ...session, status: state.status, endedAt: state.endedAt, summary } : RETRY;
+				},
+				{ message: "This session changed meanwhile, try again" },
+			);
 			if (status === "abandoned" && ended.status !== "abandoned") return { status: ended.status };
 			await this.afterEnd(ctx, ended);
 			return { id: ended.id, status: ended.status, ...ended.summary };

@@ -250,7 +250,8 @@ const SchedulingService: ServiceDef = {
 					}
 					return { candidates: candidates.length, optimized, failed };
 				};
-				// On several API nodes, the first to take the lease runs the job; the others skip it.
+				// On several API nodes, the first to take the lease runs the job; the others skip it (a rule across
+				// nodes and documents, which no conditional update of one document can hold: see services/shared/lease.ts).
 				return withLease(SchedulingLease, "optimize-due", run, { leaseMs: 3_600_000, waitMs: 0, busyMessage: "The optimisation job is already running" });
 			},
 		},

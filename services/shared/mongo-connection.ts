@@ -8,7 +8,6 @@ import mongoose from "mongoose";
 let users = 0;
 let connecting: Promise<typeof mongoose> | undefined;
 let monitorCommands = false;
-let flavour: Promise<"ferretdb" | "mongodb"> | undefined;
 
 // Queries fail fast instead of buffering for ever when the server is away.
 mongoose.set("bufferTimeoutMS", 10_000);
@@ -34,7 +33,6 @@ export async function releaseConnection(): Promise<void> {
 	users = Math.max(0, users - 1);
 	if (users === 0 && mongoose.connection.readyState !== 0) {
 		connecting = undefined;
-		flavour = undefined;
 		await mongoose.disconnect();
 	}
 }
@@ -46,20 +44,4 @@ export function isConnected(): boolean {
 /** Command monitoring (the driver's commandStarted/Succeeded events) for the next connect: benchmarks count round trips with it. */
 export function monitorNextConnection(on: boolean): void {
 	monitorCommands = on;
-}
-
-/**
- * Which server is behind the connection. FerretDB answers buildInfo with a `ferretdbVersion`; its query
- * planner differs enough from MongoDB's that a few hot reads pick their shape by it (services/shared/by-ids.ts).
- */
-export function serverFlavour(): Promise<"ferretdb" | "mongodb"> {
-	if (!flavour) {
-		const probe = (async () => {
-			const info = await mongoose.connection.db!.admin().command({ buildInfo: 1 });
-			return info.ferretdbVersion ? ("ferretdb" as const) : ("mongodb" as const);
-		})();
-		probe.catch(() => (flavour = undefined));
-		flavour = probe;
-	}
-	return flavour;
 }

@@ -1,6 +1,7 @@
 /**
- * The always-set unique keys of a user. FerretDB has no partial or sparse unique index, so instead
- * of a unique (but sometimes absent) email, every user has:
+ * The always-set unique keys of a user. Instead of a unique (but sometimes absent) email and a per-school
+ * unique username, which on MongoDB would take partial unique indexes (the test server, mongo-java-server,
+ * enforces a partial index on every document), every user has two plain unique keys:
  * - `loginKey`: `email:<email>` when they have an email, else `user:<schoolId>:<username>`;
  * - `usernameKey`: `user:<schoolId>:<username>` when they have a username, else `id:<userId>`.
  * Both are lower-cased, so uniqueness is case-insensitive.

@@ -6,14 +6,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { settings } from "../../config/env.js";
-import { AuthLease } from "../../models/lease.model.js";
 import { OneTimeToken, type OneTimePurpose } from "../../models/one-time-token.model.js";
 import { RefreshToken } from "../../models/refresh-token.model.js";
 import { recordAudit } from "../shared/audit-trail.js";
 import { dbMixin } from "../shared/db.mixin.js";
 import { ClientError, ERR, forbidden, gone, invalid, tooManyRequests, unauthorized } from "../shared/errors.js";
 import { currentUser, type Ctx } from "../shared/identity.js";
-import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
 import { signAccessToken } from "../shared/tokens.js";
 import { attemptKey } from "./account-keys.js";
@@ -119,12 +117,7 @@ const AuthService: ServiceDef = {
 			rest: "POST /auth/refresh",
 			params: { $$strict: "remove", refreshToken: TOKEN_RULE },
 			async handler(this: any, ctx: Ctx<{ refreshToken: string }>) {
-				const tokenHash = hashToken(ctx.params.refreshToken);
-				const known = await this.model.findOne({ tokenHash }, { familyId: 1 });
-				if (!known) throw invalidRefreshToken();
-				// One rotation per family at a time: of two requests with the same token the second finds it
-				// rotated and counts as reuse, even on a database whose conditional update is not atomic.
-				return this.exclusive(`family:${known.familyId}`, () => this.rotate(ctx, tokenHash));
+				return this.rotate(ctx, hashToken(ctx.params.refreshToken));
 			},
 		},
 
@@ -251,37 +244,45 @@ const AuthService: ServiceDef = {
 	},
 
 	methods: {
-		/** Runs `fn` holding the auth lease `key` (see services/shared/lease.ts). */
-		exclusive<T>(this: any, key: string, fn: () => Promise<T>): Promise<T> {
-			return withLease(AuthLease, key, fn);
-		},
-
 		/**
-		 * Spends a refresh token and issues its successor, under the family's lease. A token already
-		 * rotated is reuse: the client or a thief holds a copy, so the whole family ends (the successor
-		 * included), and both sides must log in again.
+		 * Spends a refresh token and issues its successor. A token already rotated is reuse: the client or a
+		 * thief holds a copy, so the whole family ends (the successor included), and both sides must log in again.
+		 *
+		 * The successor is stored BEFORE the token is spent (one conditional update, so of concurrent requests
+		 * with one token exactly one spends it): a request that finds the token spent then revokes the family,
+		 * and the winner's successor is already in it. Stored after, it could land once the family was revoked
+		 * and survive. A loser's own successor, whose secret never left, is deleted.
 		 */
 		async rotate(this: any, ctx: Ctx, tokenHash: string) {
-			const next = newOpaqueToken();
 			const now = new Date();
-			const used = await this.model.findOneAndUpdate(
-				{ tokenHash, revokedAt: null, expiresAt: { $gt: now } },
-				{ $set: { revokedAt: now, replacedByHash: hashToken(next) } },
-			);
-			if (!used) {
-				const known = await this.model.findOne({ tokenHash });
-				if (known?.replacedByHash) {
-					await this.model.updateMany({ familyId: known.familyId, revokedAt: null }, { $set: { revokedAt: now } });
-					await recordAudit(ctx, {
-						schoolId: known.schoolId ? String(known.schoolId) : null,
-						actorId: null,
-						action: "auth.refresh.reused",
-						targetType: "user",
-						targetId: String(known.userId),
-					});
-				}
-				throw invalidRefreshToken();
+			let known = await this.model.findOne({ tokenHash });
+			if (!known) throw invalidRefreshToken();
+			if (!known.revokedAt && known.expiresAt > now) {
+				const next = newOpaqueToken();
+				const successor = await this.storeRefreshToken({ id: String(known.userId), schoolId: known.schoolId ? String(known.schoolId) : null }, known.familyId, next, now);
+				const used = await this.model.findOneAndUpdate(
+					{ _id: known._id, revokedAt: null, expiresAt: { $gt: now } },
+					{ $set: { revokedAt: now, replacedByHash: successor.tokenHash } },
+				);
+				if (used) return this.sessionAfterRotation(ctx, used, next, now);
+				await this.model.deleteOne({ _id: successor._id });
+				known = await this.model.findOne({ tokenHash });
 			}
+			if (known?.replacedByHash) {
+				await this.model.updateMany({ familyId: known.familyId, revokedAt: null }, { $set: { revokedAt: now } });
+				await recordAudit(ctx, {
+					schoolId: known.schoolId ? String(known.schoolId) : null,
+					actorId: null,
+					action: "auth.refresh.reused",
+					targetType: "user",
+					targetId: String(known.userId),
+				});
+			}
+			throw invalidRefreshToken();
+		},
+
+		/** The session a rotation gives, if the account may still have one (otherwise the family ends). */
+		async sessionAfterRotation(this: any, ctx: Ctx, used: any, next: string, now: Date) {
 			let user: SessionUser;
 			try {
 				user = await ctx.call("users.sessionUser", { userId: String(used.userId) });
@@ -291,7 +292,7 @@ const AuthService: ServiceDef = {
 				if ((err as ClientError).code === 404) throw invalidRefreshToken();
 				throw err;
 			}
-			return this.issueSession(user, used.familyId, next);
+			return this.sessionOf(user, next);
 		},
 
 		/** The school a login code names, or null (the login then fails like a wrong password). */
@@ -313,17 +314,25 @@ const AuthService: ServiceDef = {
 			if (school.status !== "active") throw forbidden("This school's space is suspended", ERR.SCHOOL_SUSPENDED);
 		},
 
-		async issueSession(this: any, user: SessionUser, familyId: string = randomUUID(), refreshToken: string = newOpaqueToken()) {
-			const now = new Date();
-			await this.model.create({
+		/** A new session: a refresh token of a new family, and an access token. */
+		async issueSession(this: any, user: SessionUser) {
+			const refreshToken = newOpaqueToken();
+			await this.storeRefreshToken(user, randomUUID(), refreshToken, new Date());
+			return this.sessionOf(user, refreshToken);
+		},
+
+		/** Stores a refresh token (its hash). Dead tokens go by the TTL index on `expiresAt` (models/refresh-token.model.ts). */
+		storeRefreshToken(this: any, user: { id: string; schoolId?: string | null }, familyId: string, refreshToken: string, now: Date) {
+			return this.model.create({
 				userId: user.id,
 				schoolId: user.schoolId ?? null,
 				familyId,
 				tokenHash: hashToken(refreshToken),
 				expiresAt: expiresIn(settings().refreshTokenTtlDays * 86400_000, now),
 			});
-			// No TTL index on FerretDB: a user's dead tokens are swept when they get a new one.
-			await this.model.deleteMany({ userId: user.id, expiresAt: { $lt: now } });
+		},
+
+		async sessionOf(this: any, user: SessionUser, refreshToken: string) {
 			const access = await signAccessToken({ id: user.id, schoolId: user.schoolId ?? null, roles: user.roles as any });
 			return {
 				accessToken: access.token,
@@ -364,10 +373,8 @@ const AuthService: ServiceDef = {
 		async consumeOneTime(this: any, purpose: OneTimePurpose, token: string) {
 			const tokenHash = hashToken(token);
 			const now = new Date();
-			// Under the token's lease: of concurrent requests with one link, exactly one consumes it.
-			const doc = await this.exclusive(`one-time:${tokenHash}`, () =>
-				OneTimeToken.findOneAndUpdate({ tokenHash, purpose, usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } }, { new: true }),
-			);
+			// One conditional update: of concurrent requests with one link, exactly one consumes it.
+			const doc = await OneTimeToken.findOneAndUpdate({ tokenHash, purpose, usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } }, { new: true });
 			if (doc) return doc;
 			const known = await OneTimeToken.findOne({ tokenHash, purpose });
 			if (!known) throw invalidLink();
@@ -400,8 +407,8 @@ const AuthService: ServiceDef = {
 	},
 
 	async started(this: any) {
-		// The lease is only a lease once its unique index exists.
-		await Promise.all([OneTimeToken.init(), AuthLease.init()]);
+		// Single use rests on the tokens' unique hash: wait for its index.
+		await OneTimeToken.init();
 		const { redisUrl } = settings();
 		const warn = (message: string, detail?: unknown) => this.logger.warn(message, detail);
 		this.throttleStore = redisUrl ? await openFailSafeRedisStore(redisUrl, throttlePrefix(), warn) : new MemoryThrottleStore();

@@ -4,13 +4,11 @@
  * seat from the moment it is sent, so pending invitations cannot oversubscribe the plan.
  */
 import { settings } from "../../config/env.js";
-import { InvitationLease } from "../../models/lease.model.js";
 import { INVITATION_ROLES, INVITATION_STATUSES, Invitation, type InvitationRole, type InvitationStatus } from "../../models/invitation.model.js";
 import { recordAudit } from "../shared/audit-trail.js";
 import { dbMixin, PAGE_PARAMS, type PageParams } from "../shared/db.mixin.js";
 import { conflict, ERR, invalid, isDuplicateKey } from "../shared/errors.js";
 import { callerSchoolId, currentUser, systemMeta, type Ctx } from "../shared/identity.js";
-import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
 import { EMAIL_RULE, normalizeEmail } from "./account-keys.js";
 import { closedSlot, invitationLink, invitationMail, pendingSlot, redeemRefusal, seatsFor } from "./invitation-rules.js";
@@ -128,13 +126,12 @@ const InvitationsService: ServiceDef = {
 			params: { $$strict: "remove", id: ID },
 			async handler(this: any, ctx: Ctx<{ id: string }>) {
 				const { id } = ctx.params;
-				const current = await this.getScoped(ctx, id);
-				const revoked = await this.exclusive(current.id, () =>
-					this.model.findOneAndUpdate(
-						this.tenantFilter(ctx, { _id: id, status: "pending" }),
-						{ $set: { status: "revoked", slot: closedSlot() } },
-						{ new: true },
-					),
+				await this.getScoped(ctx, id);
+				// `status: "pending"` in the filter: of a revoke racing an accept or an expiry, one wins.
+				const revoked = await this.model.findOneAndUpdate(
+					this.tenantFilter(ctx, { _id: id, status: "pending" }),
+					{ $set: { status: "revoked", slot: closedSlot() } },
+					{ new: true },
 				);
 				if (!revoked) throw conflict(`The invitation is ${(await this.getScoped(ctx, id)).status}, not pending`);
 				await this.giveBackSeats(ctx, String(revoked.schoolId), revoked.seats);
@@ -158,11 +155,7 @@ const InvitationsService: ServiceDef = {
 				lastName: { ...NAME, optional: true },
 			},
 			async handler(this: any, ctx: Ctx<AcceptParams>) {
-				const tokenHash = hashToken(ctx.params.token);
-				const found = await this.model.findOne({ tokenHash }, { _id: 1 });
-				if (!found) throw redeemRefusal(null);
-				// Of two simultaneous requests exactly one redeems; the other then sees it used.
-				const user = await this.exclusive(String(found._id), () => this.redeem(ctx, tokenHash));
+				const user = await this.redeem(ctx, hashToken(ctx.params.token));
 				ctx.meta.$statusCode = 201;
 				return { user };
 			},
@@ -182,7 +175,11 @@ const InvitationsService: ServiceDef = {
 	},
 
 	methods: {
-		/** Marks the invitation accepted, makes the account, joins the classes; reopens it if the account fails. */
+		/**
+		 * Marks the invitation accepted, makes the account, joins the classes; reopens it if the account fails.
+		 * The switch from pending is one conditional update: of simultaneous requests exactly one redeems, the
+		 * others then see it used.
+		 */
 		async redeem(this: any, ctx: Ctx<AcceptParams>, tokenHash: string) {
 			const now = new Date();
 			const invitation = await this.model.findOneAndUpdate(
@@ -226,11 +223,6 @@ const InvitationsService: ServiceDef = {
 			return user;
 		},
 
-		/** Runs a change of one invitation's status alone (FerretDB does not make one conditional update atomic). */
-		exclusive<T>(this: any, invitationId: string, fn: () => Promise<T>): Promise<T> {
-			return withLease(InvitationLease, `invitation:${invitationId}`, fn);
-		},
-
 		/** Class ids must name classes of the caller's school (422 otherwise). */
 		async assertClasses(this: any, ctx: Ctx<any>, classIds: string[]) {
 			const missing: string[] = [];
@@ -269,9 +261,7 @@ const InvitationsService: ServiceDef = {
 			const stale = await this.model.find({ ...filter, status: "pending" }, { _id: 1, schoolId: 1, seats: 1 }).limit(PURGE_BATCH);
 			let expired = 0;
 			for (const doc of stale) {
-				const done = await this.exclusive(String(doc._id), () =>
-					this.model.findOneAndUpdate({ _id: doc._id, status: "pending" }, { $set: { status: "expired", slot: closedSlot() } }),
-				);
+				const done = await this.model.findOneAndUpdate({ _id: doc._id, status: "pending" }, { $set: { status: "expired", slot: closedSlot() } });
 				if (!done) continue;
 				expired++;
 				await this.giveBackSeats(ctx, String(doc.schoolId), doc.seats);
@@ -327,8 +317,6 @@ const InvitationsService: ServiceDef = {
 	},
 
 	async started(this: any) {
-		// The lease is only a lease once its unique index exists.
-		await InvitationLease.init();
 		this.purgeTimer = setInterval(() => {
 			this.broker
 				.call("invitations.purgeExpired", {}, { meta: systemMeta() })

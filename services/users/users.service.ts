@@ -217,15 +217,16 @@ const UsersService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<{ id: string; roles: Role[] }>) {
 				const schoolId = callerSchoolId(ctx);
 				const after = [...ctx.params.roles].sort();
-				const change = await this.exclusive(schoolId, async () => {
-					const target = await this.schoolDocument(ctx, ctx.params.id);
-					const before: string[] = [...target.roles];
+				const target = await this.schoolDocument(ctx, ctx.params.id);
+				const before: string[] = [...target.roles];
+				const demotesAdmin = before.includes("school_admin") && !after.includes("school_admin");
+				const change = await this.guardingAdmins(schoolId, demotesAdmin, async () => {
 					if (before.length === after.length && [...before].sort().every((r, i) => r === after[i])) return { unchanged: target };
-					if (before.includes("school_admin") && !after.includes("school_admin")) await this.assertAnotherAdmin(ctx, target);
+					if (demotesAdmin) await this.assertAnotherAdmin(ctx, target);
 
 					const delta = target.status === "active" ? seatDelta(before, after) : 0;
 					if (delta > 0) await ctx.call("subscriptions.reserveSeats", { schoolId, count: 1 });
-					// `roles` and `status` as read in the filter: on MongoDB a concurrent change makes this one fail instead of overwriting it.
+					// `roles` and `status` as read in the filter: a concurrent change makes this one fail instead of overwriting it.
 					const updated = await this.model.findOneAndUpdate(
 						{ _id: target._id, schoolId, roles: before, status: target.status },
 						{ $set: { roles: after } },
@@ -236,10 +237,10 @@ const UsersService: ServiceDef = {
 						throw conflict("The user's roles changed meanwhile, reload and try again");
 					}
 					if (delta < 0) await this.releaseSeats(ctx, schoolId, 1);
-					return { updated, before };
+					return { updated };
 				});
 				if (change.unchanged) return this.toJSON(ctx, change.unchanged);
-				const { updated, before } = change;
+				const { updated } = change;
 				await this.revokeSessions(ctx, String(updated._id));
 				await recordAudit(ctx, { action: "user.roles.changed", targetType: "user", targetId: String(updated._id), data: { from: before, to: after } });
 				await publishDurable(this.broker, "users.user.roleChanged", { schoolId, userId: String(updated._id), from: before, to: after, by: currentUser(ctx).id });
@@ -254,17 +255,23 @@ const UsersService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<{ id: string }>) {
 				const schoolId = callerSchoolId(ctx);
 				if (ctx.params.id === currentUser(ctx).id) throw forbidden("You cannot suspend yourself");
-				const change = await this.exclusive(schoolId, async () => {
-					const target = await this.schoolDocument(ctx, ctx.params.id);
+				const target = await this.schoolDocument(ctx, ctx.params.id);
+				const suspendsAdmin = target.roles.includes("school_admin");
+				const change = await this.guardingAdmins(schoolId, suspendsAdmin, async () => {
 					if (target.status === "suspended") return { unchanged: target };
-					if (target.roles.includes("school_admin")) await this.assertAnotherAdmin(ctx, target);
+					if (suspendsAdmin) await this.assertAnotherAdmin(ctx, target);
+					// `status: "active"` and `roles` as read in the filter: a concurrent change makes this one miss.
 					const updated = await this.model.findOneAndUpdate(
-						{ _id: target._id, schoolId, status: "active" },
+						{ _id: target._id, schoolId, status: "active", roles: target.roles },
 						{ $set: { status: "suspended", suspendedAt: new Date() } },
 						{ new: true },
 					);
-					// Someone else suspended them meanwhile and did the rest.
-					if (!updated) return { unchanged: await this.schoolDocument(ctx, ctx.params.id) };
+					if (!updated) {
+						const now = await this.schoolDocument(ctx, ctx.params.id);
+						// Someone else suspended them meanwhile and did the rest.
+						if (now.status === "suspended") return { unchanged: now };
+						throw conflict("The user's roles changed meanwhile, reload and try again");
+					}
 					if (holdsSeat(updated.roles)) await this.releaseSeats(ctx, schoolId, 1);
 					return { updated };
 				});
@@ -284,7 +291,8 @@ const UsersService: ServiceDef = {
 			params: { $$strict: "remove", id: ID },
 			async handler(this: any, ctx: Ctx<{ id: string }>) {
 				const schoolId = callerSchoolId(ctx);
-				const change = await this.exclusive(schoolId, async () => {
+				// Adds an active member: no admin rule to keep, the seat and one conditional update are the guarantee.
+				const change = await (async () => {
 					const target = await this.schoolDocument(ctx, ctx.params.id);
 					if (target.status === "active") return { unchanged: target };
 					const seat = holdsSeat(target.roles);
@@ -299,7 +307,7 @@ const UsersService: ServiceDef = {
 						return { unchanged: await this.schoolDocument(ctx, ctx.params.id) };
 					}
 					return { updated };
-				});
+				})();
 				if (change.unchanged) return this.toJSON(ctx, change.unchanged);
 				await recordAudit(ctx, { action: "user.reactivated", targetType: "user", targetId: String(change.updated._id) });
 				return this.changed(ctx, change.updated);
@@ -434,7 +442,7 @@ const UsersService: ServiceDef = {
 			},
 			async handler(this: any, ctx: Ctx<{ ids: string[]; roles?: Role[] }>) {
 				const wanted = ctx.params.roles ?? [];
-				const docs = (await this.byIdsScoped(ctx, ctx.params.ids)).filter((u: any) => wanted.length === 0 || wanted.some(r => u.roles.includes(r)));
+				const docs = await this.byIdsScoped(ctx, ctx.params.ids, wanted.length > 0 ? { where: { roles: { $in: wanted } } } : {});
 				return this.toJSON(ctx, docs);
 			},
 		},
@@ -496,12 +504,15 @@ const UsersService: ServiceDef = {
 
 	methods: {
 		/**
-		 * Runs a role or status change of a member of `schoolId` alone. Such changes are checked against
-		 * the rest of the school (at least one active admin stays) and move seats, which one conditional
-		 * update of one user cannot guarantee under concurrency; the school's lease serialises them.
+		 * Runs a change that may take away an active school admin (a demotion, a suspension) alone among the
+		 * school's such changes, under the school's lease (services/shared/lease.ts). The rule "at least one
+		 * active admin stays" spans several user documents: two admins demoting each other at once would each
+		 * count the other and both succeed, which no conditional update of one document can prevent. Every
+		 * other change (seats, roles without the admin one, reactivation) is one conditional update and runs as is.
 		 */
-		exclusive<T>(this: any, schoolId: string, fn: () => Promise<T>): Promise<T> {
-			return withLease(UserLease, `members:${schoolId}`, fn, { busyMessage: "The school's members are being changed, try again" });
+		guardingAdmins<T>(this: any, schoolId: string, removesAdmin: boolean, fn: () => Promise<T>): Promise<T> {
+			if (!removesAdmin) return fn();
+			return withLease(UserLease, `admins:${schoolId}`, fn, { busyMessage: "The school's admins are being changed, try again" });
 		},
 
 		/** The caller's own account (staff included, who have no school). */

@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { callInSchool } from "../support/learning-content.js";
 import { createPath, itemIds, learningSchool, manualLearningClock, ok, RIGHT, WRONG, type LearningSchool } from "../support/learning-sessions.js";
 import { bootPlatform, http } from "../support/platform.js";
+import { PathProgress } from "../../models/path-progress.model.js";
+import { ReviewLog } from "../../models/review-log.model.js";
 
 describe("evaluations", function () {
 	this.timeout(60_000);
@@ -107,5 +109,33 @@ describe("evaluations", function () {
 		expect(outsider.body.error.type).to.equal("NOT_ASSIGNED");
 		const notQuiz = await http("POST", "/api/evaluations", { token: student.token, body: { pathId, stepId: reviseId } });
 		expect(notQuiz.status).to.equal(409);
+	});
+
+	it("racing starts share one attempt; racing submits store one of them, whose answers memory and progress count once", async () => {
+		const student = school.students[3];
+		const raced = await createPath(school.teacher, {
+			studentIds: [student.id],
+			activate: true,
+			steps: [{ title: "Raced quiz", kind: "evaluation", itemIds: quizItems(), evaluation: { timeLimitSeconds: 300, maxAttempts: 2, passScore: 0.7 } }],
+		});
+		const stepId = raced.path.steps[0].id;
+		const starts = await Promise.all(Array.from({ length: 5 }, () => http("POST", "/api/evaluations", { token: student.token, body: { pathId: raced.id, stepId } })));
+		for (const r of starts) expect(r.status, JSON.stringify(r.body)).to.equal(201);
+		expect(new Set(starts.map(r => r.body.id)).size, "one attempt").to.equal(1);
+		expect(starts[0].body.attemptNo).to.equal(1);
+
+		const id = starts[0].body.id;
+		const all = (right: boolean) =>
+			(["capital", "sea", "earth", "everest"] as const).map(n => ({ itemId: school.items[n].id, answer: (right ? RIGHT : WRONG)[n], responseTimeMs: 10_000 }));
+		const submits = await Promise.all([1, 2, 3, 4].map(k => submit(id, student.token, all(k % 2 === 0))));
+		for (const r of submits) expect(r.status, JSON.stringify(r.body)).to.equal(200);
+		expect(new Set(submits.map(r => JSON.stringify(r.body))).size, "every submit answers the stored one").to.equal(1);
+		const stored = submits[0].body;
+		const logs = (await ReviewLog.find({ schoolId: school.school.id, reviewKey: { $regex: `^evaluation:${id}:` } }).lean()) as any[];
+		expect(logs).to.have.length(4);
+		const ratingOf = new Map(stored.results.map((r: any) => [r.itemId, r.rating]));
+		for (const log of logs) expect(log.rating, "memory holds the stored answers").to.equal(ratingOf.get(String(log.itemId)));
+		const progress = (await PathProgress.findOne({ schoolId: school.school.id, studentId: student.id, pathId: raced.id }).lean()) as any;
+		expect(progress.recordedIds).to.deep.equal([id]);
 	});
 });

@@ -123,6 +123,31 @@ describe("memory batch (memory.recordReviews)", function () {
 		expect(await ReviewLog.countDocuments({ schoolId: s.school.id, studentId: student.id })).to.equal(applied);
 	});
 
+	it("batches and single reviews of the same items racing lose no update: every review applies once, in a chain", async () => {
+		const student = await invite(s.admin, "student");
+		const items = [await createItem(teacher), await createItem(teacher)];
+		const at = new Date(Date.UTC(2022, 1, 1, 9));
+		const review = (itemId: string) => ({ studentId: student.id, itemId, rating: 3, reviewedAt: at });
+		const outcomes = await Promise.all([
+			batch(items.map(i => review(i.id))),
+			batch(items.map(i => review(i.id))),
+			batch([review(items[0].id)]),
+			record(review(items[0].id)),
+			record(review(items[1].id)),
+			record(review(items[1].id)),
+		]);
+		const batchResults = outcomes.slice(0, 3).flatMap((o: any) => o.results);
+		expect(batchResults.every((r: any) => r.ok), JSON.stringify(batchResults)).to.equal(true);
+		const states_ = await states(student.id, items.map(i => i.id));
+		const byItem = new Map(states_.map((st: any) => [st.itemId, st]));
+		// item 0: 2 + 1 batched + 1 single = 4; item 1: 2 batched + 2 single = 4
+		expect(items.map(i => byItem.get(i.id).reps)).to.deep.equal([4, 4]);
+		for (const item of items) {
+			const logs = await ReviewLog.find({ schoolId: s.school.id, studentId: student.id, itemId: item.id }).lean();
+			expect(logs.map((l: any) => l.before?.reps ?? 0).sort()).to.deep.equal([0, 1, 2, 3]);
+		}
+	});
+
 	it("another school's student or item is refused (404) for that review alone, nothing stored for it", async () => {
 		const student = await invite(s.admin, "student");
 		const item = await createItem(teacher);

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { createEmptyCard, type Card, type Grade } from "ts-fsrs";
 import { invite, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
 import { AGREEMENT_VALUES, agreementReference, callInSchool, createItem } from "../support/learning-content.js";
+import { MemoryState } from "../../models/memory-state.model.js";
 import { ReviewLog } from "../../models/review-log.model.js";
 import { bootPlatform, http, unique } from "../support/platform.js";
 
@@ -118,10 +119,18 @@ describe("memory model", function () {
 	it("serialises concurrent answers to one item: each applies to the state the previous one left", async () => {
 		const item = await createItem(teacher);
 		const at = new Date("2020-02-01T10:00:00Z");
-		await Promise.all([1, 2, 3, 4, 5].map(() => record({ studentId: student.id, itemId: item.id, rating: 3, reviewedAt: at })));
+		const results = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(() => record({ studentId: student.id, itemId: item.id, rating: 3, reviewedAt: at })));
 		const [state] = await states(student.id, [item.id]);
-		expect(state.reps).to.equal(5);
-		expect((await history(student.id)).filter(r => r.itemId === item.id)).to.have.length(5);
+		expect(state.reps).to.equal(8);
+		expect((await history(student.id)).filter(r => r.itemId === item.id)).to.have.length(8);
+		// No lost update: the answers form one chain, each computed on the card the previous one left.
+		const chain = results.map(r => [r.before?.reps ?? 0, r.after.reps]).sort((a, b) => a[0] - b[0]);
+		expect(chain).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7].map(n => [n, n + 1]));
+		const logs = await ReviewLog.find({ schoolId: s.school.id, itemId: item.id }).lean();
+		expect(logs.map((l: any) => l.before?.reps ?? 0).sort()).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+		// The state points at the last link of the chain.
+		const stored = await MemoryState.findOne({ schoolId: s.school.id, studentId: student.id, itemId: item.id }).lean();
+		expect(String((stored as any).lastLogId)).to.equal(String(logs.find((l: any) => l.before?.reps === 7)!._id));
 	});
 
 	it("practice mode leaves memory consistent: an answer ahead of time is logged but changes no state", async () => {

@@ -30,6 +30,18 @@ describe("learning paths", function () {
 		expect((await get(id)).name).to.equal("By admin");
 	});
 
+	it("activates exactly as many paths as the plan allows when activations race (the per-school lease)", async () => {
+		const fresh = await learningSchool();
+		const { maxActivePaths } = await callInSchool(fresh.school.id, "subscriptions.limits", {});
+		const drafts = await Promise.all(Array.from({ length: maxActivePaths + 3 }, () => createPath(fresh.teacher, { steps: [{ title: "s", itemIds: itemIds(fresh, "capital") }] })));
+		const results = await Promise.all(drafts.map(d => http("POST", `/api/learning-paths/${d.id}/activate`, { token: fresh.teacher.token })));
+		expect(results.filter(r => r.status === 200)).to.have.length(maxActivePaths);
+		const refused = results.filter(r => r.status !== 200);
+		expect(refused.map(r => r.body.error?.type)).to.deep.equal(Array(3).fill("ACTIVE_PATH_LIMIT_REACHED"));
+		const active = await ok(http("GET", "/api/learning-paths?status=active&pageSize=100", { token: fresh.admin.token }));
+		expect(active.total).to.equal(maxActivePaths);
+	});
+
 	it("replaces the steps keeping known ids, reorders them, and refuses bad steps with nothing changed", async () => {
 		const { id, path } = await createPath(school.teacher, { steps: [{ title: "A", itemIds: itemIds(school, "capital") }, { title: "B", prerequisites: [0] }] });
 		const [a, b] = path.steps;

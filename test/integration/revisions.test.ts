@@ -9,10 +9,13 @@ import {
 	manualLearningClock,
 	ok,
 	RIGHT,
+	WRONG,
 	type ItemName,
 	type LearningSchool,
 } from "../support/learning-sessions.js";
 import { bootPlatform, http, unique } from "../support/platform.js";
+import { ReviewLog } from "../../models/review-log.model.js";
+import { RevisionSession } from "../../models/revision-session.model.js";
 
 describe("revision sessions", function () {
 	this.timeout(60_000);
@@ -117,5 +120,75 @@ describe("revision sessions", function () {
 		expect((await post({ clientId: "i", itemId: item.id, answer: {} }, school.teacher.token)).status).to.equal(403);
 		const teacherList = await ok(http("GET", `/api/revision-sessions?pathId=${pathId}`, { token: school.teacher.token }));
 		expect(teacherList.rows.map((r: any) => r.id)).to.include(started.id);
+	});
+
+	describe("concurrent requests on one session", () => {
+		let racePathId: string;
+		let raceStepId: string;
+		before(async () => {
+			const created = await createPath(school.teacher, {
+				studentIds: [school.students[2].id, school.students[3].id],
+				activate: true,
+				steps: [{ title: "Race", itemIds: itemIds(school, "capital", "sea", "earth", "everest", "rome") }],
+			});
+			racePathId = created.id;
+			raceStepId = created.path.steps[0].id;
+		});
+		const answer = (token: string, sessionId: string, itemId: string, right: boolean, clientId = unique("c")) =>
+			http("POST", `/api/revision-sessions/${sessionId}/answers`, {
+				token,
+				body: { clientId, itemId, answer: (right ? RIGHT : WRONG)[nameOf.get(itemId)!], responseTimeMs: 8000 },
+			});
+
+		it("keeps exactly one of racing answers to one item, and memory records that one; retries and other items all go through", async () => {
+			const student = school.students[3];
+			const started = await ok(http("POST", "/api/revision-sessions", { token: student.token, body: { pathId: racePathId, stepId: raceStepId } }), 201);
+			const first = started.item.id;
+			const racing = await Promise.all(Array.from({ length: 6 }, (_, k) => answer(student.token, started.id, first, k % 2 === 0)));
+			const won = racing.filter(r => r.status === 200);
+			expect(won, JSON.stringify(racing.map(r => r.body))).to.have.length(1);
+			for (const r of racing.filter(r => r.status !== 200)) expect([r.status, r.body.error.type]).to.deep.equal([409, "ALREADY_ANSWERED"]);
+			const log = (await ReviewLog.findOne({ schoolId: school.school.id, reviewKey: `revision:${started.id}:${first}` }).lean()) as any;
+			expect(log.rating, "memory holds the kept answer").to.equal(won[0].body.rating);
+
+			// The other items at once, each sent twice under one client id (a retry racing its first request).
+			const queued = ((await RevisionSession.findById(started.id).lean()) as any).queue.map((q: any) => q.itemId) as string[];
+			const rest = queued.filter(id => id !== first);
+			expect(rest.length, "the items to race on").to.be.at.least(3);
+			const sent = rest.flatMap(itemId => {
+				const clientId = unique("c");
+				return [answer(student.token, started.id, itemId, true, clientId), answer(student.token, started.id, itemId, true, clientId)];
+			});
+			const answered = await Promise.all(sent);
+			for (const r of answered) expect(r.status, JSON.stringify(r.body)).to.equal(200);
+			expect(answered.filter(r => r.body.duplicate === false)).to.have.length(rest.length);
+			const stored = (await RevisionSession.findById(started.id).lean()) as any;
+			expect(stored.answers.map((a: any) => a.itemId).sort()).to.deep.equal([first, ...rest].sort());
+			expect(await ReviewLog.countDocuments({ schoolId: school.school.id, reviewKey: { $regex: `^revision:${started.id}:` } })).to.equal(rest.length + 1);
+
+			const ends = await Promise.all([1, 2, 3].map(() => http("POST", `/api/revision-sessions/${started.id}/end`, { token: student.token })));
+			for (const e of ends) expect(e.status, JSON.stringify(e.body)).to.equal(200);
+			expect(new Set(ends.map(e => JSON.stringify(e.body))).size, "every end answers the same summary").to.equal(1);
+			expect(ends[0].body.answered).to.equal(rest.length + 1);
+		});
+
+		it("an end racing answers sums exactly the answers kept; later ones are refused (409 SESSION_CLOSED)", async () => {
+			const student = school.students[2];
+			const started = await ok(http("POST", "/api/revision-sessions", { token: student.token, body: { pathId: racePathId, stepId: raceStepId } }), 201);
+			const items = ((await RevisionSession.findById(started.id).lean()) as any).queue.map((q: any) => q.itemId) as string[];
+			expect(items.length).to.be.at.least(3);
+			const [ended, ...answers] = await Promise.all([
+				http("POST", `/api/revision-sessions/${started.id}/end`, { token: student.token }),
+				...items.map(itemId => answer(student.token, started.id, itemId, true)),
+			]);
+			expect(ended.status, JSON.stringify(ended.body)).to.equal(200);
+			const kept = answers.filter(r => r.status === 200);
+			for (const r of answers.filter(r => r.status !== 200)) expect([r.status, r.body.error.type]).to.deep.equal([409, "SESSION_CLOSED"]);
+			const stored = (await RevisionSession.findById(started.id).lean()) as any;
+			expect(stored.status).to.equal("completed");
+			expect(stored.answers).to.have.length(kept.length);
+			expect(stored.summary.answered).to.equal(kept.length);
+			expect(ended.body.answered).to.equal(kept.length);
+		});
 	});
 });

@@ -166,7 +166,7 @@ describe("scheduling profiles", function () {
 
 	/**
 	 * 405 reviews (45 items × 9), scheduled by the product's scheduler a little after each falls due, inserted in one
-	 * write: through memory.recordReview (which the memory tests cover) they cost ~9 FerretDB round trips each.
+	 * write: through memory.recordReview (which the memory tests cover) they cost ~9 round trips each.
 	 */
 	async function insertHistory(studentId: string, subject: string) {
 		const items = await Promise.all(Array.from({ length: 45 }, (_, i) => createItem(t1, { kind: "flashcard", title: `c${i}`, subject, front: `q${i}`, back: "a" })));

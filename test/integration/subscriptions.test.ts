@@ -122,6 +122,35 @@ describe("subscriptions", () => {
 		expect(await system("subscriptions.releaseSeats", { schoolId, count: 1 })).to.include({ seatsUsed: 0, seatsFree: 30 });
 	});
 
+	it("takes exactly the free seats when 40 reservations race for 30, and gives them all back when 40 releases race", async () => {
+		const schoolId = (await signupSchool()).school.id;
+		const taken = await Promise.allSettled(Array.from({ length: 40 }, () => system("subscriptions.reserveSeats", { schoolId, count: 1 })));
+		expect(taken.filter(r => r.status === "fulfilled")).to.have.length(30);
+		for (const r of taken.filter(r => r.status === "rejected")) expect((r as PromiseRejectedResult).reason.type).to.equal("SEAT_LIMIT_REACHED");
+		expect(await system("subscriptions.limits", { schoolId })).to.include({ seatLimit: 30 });
+		const freed = await Promise.all(Array.from({ length: 40 }, () => system("subscriptions.releaseSeats", { schoolId, count: 1 })));
+		expect(freed).to.have.length(40);
+		const after = await system("subscriptions.reserveSeats", { schoolId, count: 30 });
+		expect(after).to.include({ seatsUsed: 30, seatsFree: 0 });
+	});
+
+	it("keeps seatsFree = seatLimit - seatsUsed when plan changes race reservations and releases", async () => {
+		const schoolId = (await signupSchool()).school.id;
+		const plans = ["essential", "campus", "trial", "essential"];
+		const changes = plans.map(plan => http("PATCH", `/api/schools/${schoolId}/subscription`, { token: root.token, body: { plan } }));
+		await Promise.all([
+			...Array.from({ length: 20 }, () => system("subscriptions.reserveSeats", { schoolId, count: 1 })),
+			...changes,
+			...Array.from({ length: 5 }, () => system("subscriptions.releaseSeats", { schoolId, count: 1 })),
+		]);
+		// Every plan change went through (retried when the counter moved under it), none answered 409.
+		for (const change of await Promise.all(changes)) expect(change.status, JSON.stringify(change.body)).to.equal(200);
+		const sub = await system("subscriptions.reserveSeats", { schoolId, count: 1 }).catch(async () => system("subscriptions.releaseSeats", { schoolId, count: 1 }));
+		expect(sub.seatsFree).to.equal(sub.seatLimit - sub.seatsUsed);
+		// 20 taken, up to 5 given back (a release that came first found nothing to give back), 1 more taken or given back.
+		expect(sub.seatsUsed).to.be.within(14, 21);
+	});
+
 	it("refuses seats and modules while the subscription is not active", async () => {
 		const school = await signupSchool();
 		const schoolId = school.school.id;

@@ -336,6 +336,28 @@ describe("users", () => {
 		});
 	});
 
+	describe("concurrent changes of one member", () => {
+		it("role changes racing suspensions and reactivations leave the seat count matching the member", async () => {
+			const school = await signupSchool();
+			const someone = await invite(school.admin, "teacher");
+			const seats = await seatsUsed(school.admin);
+			const as = { token: school.admin.token };
+			for (let round = 0; round < 3; round++) {
+				const results = await Promise.all([
+					http("POST", `/api/users/${someone.id}/suspend`, as),
+					http("PATCH", `/api/users/${someone.id}/roles`, { ...as, body: { roles: ["school_admin"] } }),
+					http("POST", `/api/users/${someone.id}/reactivate`, as),
+					http("PATCH", `/api/users/${someone.id}/roles`, { ...as, body: { roles: ["teacher"] } }),
+				]);
+				// A change that lost to another one on the same member is refused (409), never applied half.
+				for (const r of results) expect([200, 409], JSON.stringify(r.body)).to.include(r.status);
+				const member = (await http("GET", `/api/users/${someone.id}`, as)).body;
+				const holds = member.status === "active" && (member.roles.includes("teacher") || member.roles.includes("student"));
+				expect(await seatsUsed(school.admin), JSON.stringify(member)).to.equal(seats - 1 + (holds ? 1 : 0));
+			}
+		});
+	});
+
 	describe("suspension", () => {
 		it("suspends: no login, no refresh, the seat is freed; reactivation takes it again", async () => {
 			const someone = await invite(fx.admin, "teacher");

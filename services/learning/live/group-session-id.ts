@@ -1,7 +1,8 @@
 /**
  * The RevisionSession id of one student's part of a live group session, derived from its natural key
  * (school, live session, student): a second recording of the same part fails on `_id`, with no extra
- * unique index (FerretDB has no partial index to exempt solo sessions from one).
+ * unique index (which would need to be partial to exempt solo sessions; the test server enforces a partial
+ * index on every document).
  */
 import { createHash } from "node:crypto";
 

@@ -1,6 +1,6 @@
 /**
  * Students recently confirmed to belong to their school, so that a live room's stream of answers does not
- * look every student up again for each batch (on FerretDB a lookup per student per batch was half of the
+ * look every student up again for each batch (a lookup of the batch's students per batch was half of the
  * reads of a group answer). Only a positive answer is kept, for five minutes (longer than a live question's
  * cycle, so a session's students are looked up once): a student removed or turned teacher meanwhile may
  * still have a review recorded in those minutes, which harms nothing (memory is not access control: the

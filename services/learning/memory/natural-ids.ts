@@ -1,8 +1,7 @@
 /**
  * Document ids derived from a document's natural key: a MemoryState's (school, student, item), a ReviewLog's
- * (school, review key). A lookup by natural key becomes a lookup by primary key, the one FerretDB on SQLite
- * answers from an index instead of scanning the collection, and a second insert of the same key fails on
- * `_id` whatever other indexes exist. 96 bits of SHA-256, shown as an ObjectId's 24 hex digits.
+ * (school, review key). A lookup by natural key becomes a lookup by primary key (a batch of them one
+ * `_id: {$in}` query), and a second insert of the same key fails on `_id` whatever other indexes exist. 96 bits of SHA-256, shown as an ObjectId's 24 hex digits.
  */
 import { createHash } from "node:crypto";
 

@@ -6,23 +6,23 @@
  * - the same key twice in the batch is recorded once;
  * - students are looked up only if not confirmed in the last minute (memory/known-students.ts);
  * - each distinct (student, subject, teacher) profile is resolved in one `scheduling.resolveMany`;
- * - the leases of all the batch's (student, item) pairs are taken together (services/shared/lease.ts
- *   withLeases), so a batch and a concurrent recordReview of the same pair still apply one after the other;
- * - under them: one read of the states (services/shared/by-ids.ts), `reviewStep` applied per pair in
- *   reviewedAt order, one insertMany of the logs, one bulkWrite of the states, each conditional on the state
- *   it was computed from, and, only when the bulkWrite says not all of them took, one read to see which did.
+ * - one read of the states (one `_id: {$in}` query), `reviewStep` applied per pair in reviewedAt order, one
+ *   insertMany of the logs, one bulkWrite of the states, each conditional on the state (`reps`, `last_review`)
+ *   it was computed from, and, only when the bulkWrite says not all of them took (it counts matches, it does
+ *   not say which missed), one read to see which did;
+ * - a pair whose state moved meanwhile (a concurrent recordReview or batch of the same pair) has its log
+ *   entries deleted again and is planned anew on the state now stored, in the next round, as recordReview
+ *   retries (optimistic concurrency, no lock): a batch and a concurrent review of one pair apply one after the
+ *   other. After MAX_ROUNDS rounds what still met a moved state answers 409.
  *   A key already stored (a retry, or a racing duplicate) meets the logs' unique key: its pair writes no
  *   state and it answers with the first result (completing that result's state if it was left half-done);
- *   another new review of the same pair in the same batch then answers 409 (try again). A pair whose state
- *   write did not take has its log entries deleted again and answers 409, as recordReview does.
+ *   the pair's other new reviews are planned again in the next round, on the state its replay left.
  * Malformed input (bad fields, a date in the future) refuses the whole batch with nothing stored; a student
  * or item not of the school (404) or a 409 fails that review alone, as N separate calls would.
  */
-import { MemoryLease } from "../../../models/memory-state.model.js";
 import { ReviewLog } from "../../../models/review-log.model.js";
 import { ClientError, conflict, duplicateKeyIndexes, ERR, notFound } from "../../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../../shared/identity.js";
-import { withLeases } from "../../shared/lease.js";
 import { findByIds } from "../../shared/by-ids.js";
 import { confirm, recentlyConfirmed } from "./known-students.js";
 import type { ProfileValues } from "./profile-layers.js";
@@ -30,6 +30,10 @@ import { cardOf, reviewStep, type ReviewInput } from "./review-step.js";
 import type { MemoryCard } from "./scheduler.js";
 import { memoryStateId, reviewLogId } from "./natural-ids.js";
 import { dueCutoff } from "./spacing.js";
+
+/** Rounds of planning and writing: a pair whose state moved meanwhile is planned again in the next one. */
+const MAX_ROUNDS = 6;
+const pause = (round: number) => new Promise(resolve => setTimeout(resolve, Math.random() * Math.min(40, round * 8)));
 
 export type BatchResult = ({ ok: true } & Record<string, unknown>) | { ok: false; error: { type: string; code: number; message: string } };
 
@@ -92,7 +96,6 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 		const school = fresh.some(i => reviews[i].source === "practice")
 			? ((await ctx.call("schools.resolve", { id: schoolId })) as { timezone: string })
 			: undefined;
-		const leaseOf = (i: number) => `${schoolId}:${pairOf(i)}`;
 		/** Plans the reviews `indices` on their stored states and writes them; answers the indices to plan again. */
 		const planAndWrite = async (indices: number[], last: boolean): Promise<number[]> => {
 			const states = await svc.byIdsScoped(ctx, indices.map(i => memoryStateId(schoolId, reviews[i].studentId, reviews[i].itemId)));
@@ -132,20 +135,11 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 			return again;
 		};
 
-		await withLeases(
-			MemoryLease,
-			fresh.map(leaseOf),
-			async held => {
-				const busy = conflict("This item is being reviewed right now, try again");
-				for (const i of fresh) if (!held.has(leaseOf(i))) results[i] = failed(busy);
-				const guarded = fresh.filter(i => held.has(leaseOf(i)));
-				if (guarded.length === 0) return;
-				// A pair that met a stored key (a retry) is planned again once without it, on the state its replay left.
-				let pending = guarded;
-				for (let round = 1; pending.length > 0; round++) pending = await planAndWrite(pending, round === 2);
-			},
-			{ busyMessage: "This item is being reviewed right now, try again" },
-		);
+		let pending = fresh;
+		for (let round = 1; pending.length > 0; round++) {
+			if (round > 1) await pause(round);
+			pending = await planAndWrite(pending, round === MAX_ROUNDS);
+		}
 	}
 
 	return reviews.map((p, i) => {
@@ -177,9 +171,10 @@ async function profilesOf(ctx: Ctx<any>, reviews: { studentId: string; subject: 
 }
 
 /**
- * The logs in one insertMany, then the states in one bulkWrite, then one read to see which state writes
- * took. A pair whose log met a concurrent duplicate, or whose state moved meanwhile, is undone (its other
- * log entries deleted): the duplicate answers with the stored first result, the rest with 409.
+ * The logs in one insertMany, then the states in one bulkWrite, then (only if not all took) one read to see
+ * which state writes did. A pair whose log met a concurrent duplicate, or whose state moved meanwhile, is
+ * undone (its other log entries deleted): the duplicate answers with the stored first result, the rest are
+ * answered to be planned again (409 on the last round).
  */
 async function writePlans(
 	svc: any,
@@ -240,8 +235,8 @@ async function writePlans(
 				bulkError = err;
 			}
 		}
-		// bulkWrite does not say WHICH conditional update missed: when not every write took, the states say
-		// whether they hold ours (the usual case, all applied, costs no read).
+		// bulkWrite counts matches but does not say WHICH conditional update missed: when not every write took,
+		// the states say whether they hold ours (the usual case, all applied, costs no read).
 		if (applied !== ops.length) {
 			const written = await findByIds(
 				svc.model,
@@ -259,7 +254,6 @@ async function writePlans(
 	if (bulkError && undone.size > 0) throw bulkError;
 
 	const stored = racedDuplicates.size > 0 ? await logsOf(svc, ctx, [...racedDuplicates.keys()]) : new Map();
-	const pairsWithDuplicate = new Set(logs.filter(l => racedDuplicates.has(l.step.log._id)).map(l => l.pair));
 	const again: number[] = [];
 	for (const { pair, step } of logs) {
 		if (racedDuplicates.has(step.log._id)) {
@@ -267,7 +261,7 @@ async function writePlans(
 			const same = log && String(log.studentId) === String(step.log.studentId) && String(log.itemId) === String(step.log.itemId);
 			// replay completes the state if the first recording stopped between its log and its state.
 			results[step.index] = same ? done(await svc.replay(ctx, log)) : failed(conflict("This review key was already used for another answer"));
-		} else if (undone.has(pair) && pairsWithDuplicate.has(pair) && !last) again.push(step.index);
+		} else if (undone.has(pair) && !last) again.push(step.index);
 		else if (undone.has(pair)) results[step.index] = failed(conflict("This item's memory changed meanwhile; try again"));
 		else results[step.index] = done(svc.resultOf(step.log, false));
 	}

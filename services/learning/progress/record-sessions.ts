@@ -4,96 +4,121 @@
  * rule is session-tally.ts; this is its I/O, the same for one session (progress.recordSession) or many:
  *
  * 1. the path and its answerable items, once (`pathContext`);
- * 2. the lease of every (student, path) at once (`withLeases`, one insertMany): the same key as a single
- *    recording, so a batch and a solo end or an evaluation of the same student apply one after the other.
- *    A key still held by someone else after the lease wait (8 s) fails that student's sessions with 409
- *    CONFLICT, the others are recorded; recording again is safe (idempotent by session id);
- * 3. the stored progress of every student in ONE query: PathProgress ids are ObjectIds, not derivable from
- *    (student, path), and FerretDB scans the collection for any filter other than `_id` alone, so one scan
- *    for the batch instead of one per student (on MongoDB the unique (school, student, path) index answers it);
- * 4. memory states only where a step's completion is still open (a step already completed, or an
+ * 2. the stored progress of every student in ONE query (the unique (school, student, path) index answers it);
+ * 3. memory states only where a step's completion is still open (a step already completed, or an
  *    evaluation step, needs none), only for that step's answerable items, for every student in one
  *    `memory.statesMany`;
- * 5. ONE unordered bulkWrite: an update by `_id` of each stored document, an insert of each new one.
- *    An insert refused by the unique index (someone wrote after our lease expired) fails that student with 409.
- *    One round trip, but FerretDB 1.24 does not push an update's `_id` down either: each update scans the
- *    collection server-side (measured ~25 ms per update at 5,000 PathProgress documents, ~5 ms at 500);
- *    inserts (a student's first session on the path) do not.
+ * 4. ONE unordered bulkWrite: an update of each stored document conditional on the `sessions` count it was
+ *    computed from (its version: every write adds to it), an insert of each new one (the unique index refuses
+ *    a second first one). Each student's progress is a read-modify-write of one document (the tally is
+ *    computed in JS), so it is guarded optimistically, with no lock: a batch and a solo end or an evaluation
+ *    of the same student racing each other apply one after the other.
+ * 5. bulkWrite counts matches but does not say which update missed: only when not all took, one read of
+ *    those documents says whose sessions are recorded. A student whose document moved meanwhile is counted
+ *    again in the next round on what is stored then (recording is idempotent by session id); after
+ *    MAX_ROUNDS rounds, that student's sessions fail with 409 CONFLICT (recording again completes them), the
+ *    others are recorded.
  */
-import { PathProgressLease } from "../../../models/path-progress.model.js";
-import { ClientError, conflict, duplicateKeyIndexes } from "../../shared/errors.js";
+import { conflict, duplicateKeyIndexes } from "../../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../../shared/identity.js";
-import { withLeases } from "../../shared/lease.js";
 import type { PathContext } from "../progress.service.js";
 import { NO_PROGRESS, stepsToCheck, tally, type SessionOutcome, type SessionRecord, type StoredProgress } from "./session-tally.js";
 import { stepStanding, type ItemMemoryNow } from "./step-progress.js";
 
 /** Sessions per call: a live session's students (liveSessions.finish sends at most 1000). */
 export const MAX_SESSIONS = 1000;
+/** Rounds of reading, tallying and writing: a student whose progress moved meanwhile is tallied again in the next. */
+const MAX_ROUNDS = 6;
+const pause = (round: number) => new Promise(resolve => setTimeout(resolve, Math.random() * Math.min(40, round * 8)));
 
 export type RecordResult = { studentId: string; sessionId: string } & (
 	| ({ ok: true } & SessionOutcome)
 	| { ok: false; error: { type: string; code: number; message: string } }
 );
 
-type StoredDoc = StoredProgress & { _id: unknown; studentId: unknown };
+type StoredDoc = StoredProgress & { _id: unknown; studentId: unknown; sessions: number };
 
 export async function recordSessions(svc: any, ctx: Ctx<any>, pathId: string, sessions: readonly SessionRecord[]): Promise<RecordResult[]> {
-	const schoolId = callerSchoolId(ctx);
 	const pc: PathContext = await svc.pathContext(ctx, pathId);
 	const results: RecordResult[] = new Array(sessions.length);
 	const byStudent = new Map<string, number[]>();
 	sessions.forEach((s, i) => byStudent.set(s.studentId, [...(byStudent.get(s.studentId) ?? []), i]));
-	const fail = (studentId: string, err: ClientError) => {
-		for (const i of byStudent.get(studentId)!) {
-			results[i] = { ok: false, studentId, sessionId: sessions[i].sessionId, error: { type: String(err.type), code: err.code, message: err.message } };
-		}
-	};
-	const keyOf = (studentId: string) => `${schoolId}:${studentId}:${pathId}`;
+	const mineOf = (studentId: string) => byStudent.get(studentId)!.map(i => sessions[i]);
 
-	await withLeases(PathProgressLease, [...byStudent.keys()].map(keyOf), async held => {
-		const students = [...byStudent.keys()].filter(id => held.has(keyOf(id)));
-		for (const id of byStudent.keys()) {
-			if (!held.has(keyOf(id))) fail(id, conflict("This student's progress on this path is being recorded right now, try again"));
-		}
-		if (students.length === 0) return;
-		const stored = await storedOf(svc, ctx, pathId, students);
-		const now: Date = svc.clock.now();
-		const mineOf = (studentId: string) => byStudent.get(studentId)!.map(i => sessions[i]);
-		const memory = await memoryOf(ctx, pc, students.map(studentId => ({ studentId, stepIds: stepsToCheck(stored.get(studentId) ?? NO_PROGRESS, mineOf(studentId)) })));
-		const tallies = students.map(studentId =>
-			tally(stored.get(studentId) ?? NO_PROGRESS, mineOf(studentId), s => criterionMet(pc, s, memory.get(studentId) ?? new Map(), now), now),
+	let pending = [...byStudent.keys()];
+	for (let round = 1; pending.length > 0; round++) {
+		if (round > 1) await pause(round);
+		const moved = await recordRound(svc, ctx, pc, pending, mineOf, (studentId, outcomes) =>
+			byStudent.get(studentId)!.forEach((i, n) => (results[i] = { ok: true, studentId, sessionId: sessions[i].sessionId, ...outcomes[n] })),
 		);
-
-		const writes: { studentId: string; op: Record<string, unknown> }[] = [];
-		students.forEach((studentId, k) => {
-			const t = tallies[k];
-			if (t.added.length === 0) return;
-			const doc = stored.get(studentId);
-			const counts = { sessions: t.added.length, timeSpentMs: t.timeSpentMs };
-			writes.push({
-				studentId,
-				op: doc
-					? {
-							updateOne: {
-								filter: svc.tenantFilter(ctx, { _id: doc._id }),
-								update: { $set: { steps: t.steps, lastActivityAt: now }, $inc: counts, $push: { recordedIds: { $each: t.added } } },
-							},
-						}
-					: { insertOne: { document: { schoolId, studentId, pathId, steps: t.steps, recordedIds: t.added, ...counts, lastActivityAt: now } } },
-			});
-		});
-		const refused = await writeAll(svc.model, writes.map(w => w.op));
-		const lost = new Set([...refused].map(i => writes[i].studentId));
-		students.forEach((studentId, k) => {
-			if (lost.has(studentId)) return fail(studentId, conflict("This student's progress on this path changed meanwhile, try again"));
-			byStudent.get(studentId)!.forEach((i, n) => (results[i] = { ok: true, studentId, sessionId: sessions[i].sessionId, ...tallies[k].outcomes[n] }));
-		});
-	});
+		if (round === MAX_ROUNDS) {
+			const err = conflict("This student's progress on this path changed meanwhile, try again");
+			for (const studentId of moved) {
+				for (const i of byStudent.get(studentId)!) {
+					results[i] = { ok: false, studentId, sessionId: sessions[i].sessionId, error: { type: String(err.type), code: err.code, message: err.message } };
+				}
+			}
+			break;
+		}
+		pending = moved;
+	}
 	return results;
 }
 
-/** The stored progress of these students on the path, by student id, in one query (see 3. above). */
+/** One round for `students`: their tallies written, `done` called for each that took; answers the students whose progress moved meanwhile. */
+async function recordRound(
+	svc: any,
+	ctx: Ctx<any>,
+	pc: PathContext,
+	students: string[],
+	mineOf: (studentId: string) => SessionRecord[],
+	done: (studentId: string, outcomes: SessionOutcome[]) => void,
+): Promise<string[]> {
+	const schoolId = callerSchoolId(ctx);
+	const pathId = pc.path.id;
+	const stored = await storedOf(svc, ctx, pathId, students);
+	const now: Date = svc.clock.now();
+	const memory = await memoryOf(ctx, pc, students.map(studentId => ({ studentId, stepIds: stepsToCheck(stored.get(studentId) ?? NO_PROGRESS, mineOf(studentId)) })));
+	const tallies = students.map(studentId =>
+		tally(stored.get(studentId) ?? NO_PROGRESS, mineOf(studentId), s => criterionMet(pc, s, memory.get(studentId) ?? new Map(), now), now),
+	);
+
+	const writes: { studentId: string; added: string[]; update: boolean; op: Record<string, unknown> }[] = [];
+	students.forEach((studentId, k) => {
+		const t = tallies[k];
+		if (t.added.length === 0) return;
+		const doc = stored.get(studentId);
+		const counts = { sessions: t.added.length, timeSpentMs: t.timeSpentMs };
+		writes.push({
+			studentId,
+			added: t.added,
+			update: Boolean(doc),
+			op: doc
+				? {
+						updateOne: {
+							filter: svc.tenantFilter(ctx, { _id: doc._id, sessions: doc.sessions }),
+							update: { $set: { steps: t.steps, lastActivityAt: now }, $inc: counts, $push: { recordedIds: { $each: t.added } } },
+						},
+					}
+				: { insertOne: { document: { schoolId, studentId, pathId, steps: t.steps, recordedIds: t.added, ...counts, lastActivityAt: now } } },
+		});
+	});
+	const { refused, applied } = await writeAll(svc.model, writes.map(w => w.op));
+	const moved = new Set([...refused].map(i => writes[i].studentId));
+	if (applied < writes.length - refused.size) {
+		// Some conditional update missed: the documents say whose sessions are recorded.
+		const updated = writes.filter(w => w.update);
+		const docs: { studentId: unknown; recordedIds: string[] }[] = await svc.model
+			.find(svc.tenantFilter(ctx, { pathId, studentId: { $in: updated.map(w => w.studentId) } }), { studentId: 1, recordedIds: 1 })
+			.lean();
+		const recorded = new Map(docs.map(d => [String(d.studentId), new Set(d.recordedIds)]));
+		for (const w of updated) if (!w.added.every(id => recorded.get(w.studentId)?.has(id))) moved.add(w.studentId);
+	}
+	students.forEach((studentId, k) => moved.has(studentId) || done(studentId, tallies[k].outcomes));
+	return [...moved];
+}
+
+/** The stored progress of these students on the path, by student id, in one query (see 2. above). */
 async function storedOf(svc: any, ctx: Ctx<any>, pathId: string, studentIds: string[]): Promise<Map<string, StoredDoc>> {
 	const docs: StoredDoc[] = await svc.model.find(svc.tenantFilter(ctx, { pathId, studentId: { $in: studentIds } })).lean();
 	return new Map(docs.map(d => [String(d.studentId), d]));
@@ -123,13 +148,18 @@ function criterionMet(pc: PathContext, session: SessionRecord, memory: ReadonlyM
 	return stepStanding({ ...step, itemIds: pc.answerable.get(step.id) ?? [] }, memory, now).criterionMet;
 }
 
-/** One unordered bulkWrite; the indexes of the writes a unique key refused (any other failure is thrown). */
-async function writeAll(model: any, ops: Record<string, unknown>[]): Promise<Set<number>> {
-	if (ops.length === 0) return new Set();
+/**
+ * One unordered bulkWrite: the indexes of the writes a unique key refused (any other failure is thrown) and
+ * how many writes took (inserted or matched).
+ */
+async function writeAll(model: any, ops: Record<string, unknown>[]): Promise<{ refused: Set<number>; applied: number }> {
+	if (ops.length === 0) return { refused: new Set(), applied: 0 };
 	try {
-		await model.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
-		return new Set();
+		const res = await model.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+		return { refused: new Set(), applied: (res.insertedCount ?? 0) + (res.matchedCount ?? 0) };
 	} catch (err) {
-		return new Set(duplicateKeyIndexes(err));
+		const refused = new Set(duplicateKeyIndexes(err));
+		const res = (err as { result?: { insertedCount?: number; matchedCount?: number } }).result;
+		return { refused, applied: (res?.insertedCount ?? 0) + (res?.matchedCount ?? 0) };
 	}
 }

@@ -1,22 +1,22 @@
 /**
  * revisions.recordGroupSessions: every student's RevisionSession (mode "group") of a live session that ends,
- * in a handful of round trips whatever the number of students (it was ~12 per student, some of them
- * collection scans on FerretDB, when each student was recorded alone).
+ * in a handful of round trips whatever the number of students (it was ~12 per student when each student was
+ * recorded alone).
  *
  * 1. Checks before any write, in parallel: every student is a student of the caller's school
  *    (`users.resolveMany`) and the path is (`paths.resolve`); otherwise the whole batch is refused (422 for
  *    students, listing each; 404 for the path) and nothing is stored. A student listed twice is a 422 too.
  * 2. One unordered insertMany of every student's session, under its id derived from (school, live
  *    session, student) (live/group-session-id.ts). A duplicate key is a session already stored (a repeated
- *    finish, or one racing ours): only those are read back, by id, one `findOne({_id})` at a time, a few in
- *    parallel (`byIdsScoped`: on FerretDB an `_id: {$in}` query scans the collection; the school is checked
- *    on each document), and the stored version is the one answered and counted. Inserting first rather than
+ *    finish, or one racing ours): only those are read back, in one `_id: {$in}` query inside the school
+ *    (`byIdsScoped`), and the stored version is the one answered and counted. Inserting first rather than
  *    reading first saves a lookup per student on the usual, first finish (measured: 40 finishes of 50 at
  *    once spent 2,000 of their ~12,000 database commands on that read), for the same outcome.
  * 3. One progress.recordSessions for all of them (idempotent by session id).
  * 4. The durable `learning.session.completed` of each student whose progress was counted (idempotent by
- *    message id). If some students' progress could not be counted (their progress lease stayed busy), this
- *    answers 409 after the others are done: calling again stores nothing new and completes them.
+ *    message id). If some students' progress could not be counted (it kept moving under concurrent writes for
+ *    every round progress.recordSessions tries), this answers 409 after the others are done: calling again
+ *    stores nothing new and completes them.
  */
 import { mapBounded } from "../../shared/bounded.js";
 import { publishDurable } from "../../shared/durable.js";
@@ -64,7 +64,7 @@ export async function recordGroupSessions(svc: any, ctx: Ctx<any>, common: Group
 	await mapBounded(counted, PUBLISH_CONCURRENCY, s => publishDurable(svc.broker, "learning.session.completed", completedMessage(s)));
 	const busy = results.filter(r => !r.ok).map(r => r.studentId);
 	if (busy.length > 0) {
-		throw conflict(`The progress of ${busy.length} student(s) is being recorded elsewhere right now; end the session again to complete it`, ERR.CONFLICT, { studentIds: busy });
+		throw conflict(`The progress of ${busy.length} student(s) kept changing while it was recorded; end the session again to complete it`, ERR.CONFLICT, { studentIds: busy });
 	}
 	return sessions.map(s => ({ studentId: s.studentId, id: s.id, status: s.status, ...s.summary }));
 }

@@ -174,8 +174,8 @@ export type TakeResult = { duplicate: true; record: AnswerRecord } | { duplicate
 /**
  * Checks an answer against the session: a known client id is a retry (first result back, nothing new); the
  * session must be active; the item must be queued and not answered yet. Returns the evaluated record without
- * changing `state`: the caller records the review in memory, then applies it with `applyAnswer`, so an answer
- * is only kept once memory has it.
+ * changing `state`: the caller keeps it (revisions.service.ts: one conditional write, so of racing answers to
+ * one item exactly one is kept), records the review in memory, and applies it with `applyAnswer`.
  */
 export function prepareAnswer(
 	state: SessionState,

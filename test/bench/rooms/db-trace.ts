@@ -1,7 +1,7 @@
 /**
  * BENCH_TRACE_DB=1: counts the database commands of each phase by shape (command, collection, filter keys)
- * with their mean time, from the driver's command monitoring. Round trips are what the rooms wait on, and
- * FerretDB's cost differs by query shape (a `find` by `_id` alone is a key lookup; most others scan).
+ * with their mean time, from the driver's command monitoring. Round trips are what the rooms wait on, and a
+ * shape's cost says whether an index answers it.
  */
 import mongoose from "mongoose";
 import { monitorNextConnection } from "../../../services/shared/mongo-connection.js";
