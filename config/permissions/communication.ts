@@ -22,6 +22,6 @@ export const communicationPermissions: PermissionTable = {
 	"realtime.presentUsers": INTERNAL,
 
 	"mailer.send": INTERNAL,
-	// Only answers when mail is kept in memory (development and tests); 404 otherwise.
-	"mailer.outbox": ANYONE,
+	// Platform admins only, and only answers when DEV_MAIL_OUTBOX is on (never in production); 404 otherwise.
+	"mailer.outbox": ["platform_admin"],
 };
