@@ -42,6 +42,8 @@ export function bootPlatform(): Promise<Platform> {
 			logLevel: (process.env.LOG_LEVEL as any) ?? "none",
 			// Mail really leaves, to Mailpit; tests read it back through Mailpit's API (support/mailpit.ts).
 			smtpUrl: requireEnv("MAILPIT_SMTP_URL"),
+			// Tests run the communication tick themselves (reminders.tick), at the times they choose.
+			communicationTickCron: "off",
 		});
 		const broker = await createPlatformBroker(undefined, { nodeID: `test-${process.pid}` });
 		await broker.start();
