@@ -27,6 +27,8 @@ import { grantsFor, joinWindow, newRoomName, type StudentPublish } from "./visio
 const FIELDS = [
 	"id", "schoolId", "kind", "title", "description", "hostId", "participantIds", "classId", "rendezvousId", "pathId", "stepId",
 	"start", "end", "status", "version", "studentPublish", "roomOpenedAt", "endedAt", "cancelledAt", "createdAt", "updatedAt",
+	// Only for this service's own use: view() never shows it (the room name is a capability).
+	"roomName",
 ];
 const PUBLISH_RULE = {
 	type: "object",
