@@ -29,7 +29,7 @@ export function vapidKeys(): { publicKey: string; privateKey: string } | null {
 	return generated;
 }
 
-/** A push endpoint we may POST to: https (http only outside production), and in production no local or literal-IP host. */
+/** A push endpoint we may POST to: https (push services all are), and in production no local or literal-IP host. */
 export function endpointProblem(raw: string, production: boolean): string | null {
 	let url: URL;
 	try {
@@ -37,7 +37,7 @@ export function endpointProblem(raw: string, production: boolean): string | null
 	} catch {
 		return "is not a URL";
 	}
-	if (url.protocol !== "https:" && (production || url.protocol !== "http:")) return "must be an https URL";
+	if (url.protocol !== "https:") return "must be an https URL";
 	if (url.username || url.password) return "must not carry credentials";
 	if (production && (/^[\d.]+$/.test(url.hostname) || url.hostname.includes(":") || url.hostname === "localhost" || url.hostname.endsWith(".local"))) {
 		return "must be a public push service";
