@@ -85,6 +85,9 @@ const AvailabilityService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<{ teacherId: string; from?: Date; to?: Date }>) {
 				const me = currentUser(ctx);
 				const { teacherId } = ctx.params;
+				// Another school's teacher, or no teacher at all: the same 404.
+				const [teacher] = (await ctx.call("users.resolveMany", { ids: [teacherId], roles: ["teacher"] })) as unknown[];
+				if (!teacher) throw notFound("Teacher", teacherId);
 				if (me.id !== teacherId && !hasRole(me, "school_admin")) {
 					const { teaches } = (await ctx.call("classes.teachesStudent", { teacherId, studentId: me.id })) as { teaches: boolean };
 					// Not their teacher: as if there were no such teacher.
