@@ -3,6 +3,7 @@
  * A bad value stops the process with a message naming the variable.
  */
 import { randomBytes } from "node:crypto";
+import { validate as validateCron } from "node-cron";
 
 export class ConfigError extends Error {
 	constructor(public readonly variable: string, message: string) {
@@ -96,6 +97,32 @@ export interface Settings {
 	ipMaxFailures: number;
 	defaultPlan: string;
 	requestTimeoutMs: number;
+
+	// ---- Block 4, communication: dev mail, LiveKit visio, rendez-vous, reminders, Web Push (docs/COMMUNICATION.md)
+	/** Keep a copy of every sent mail in memory for GET /api/dev/mails (platform admins); never in production. */
+	devMailOutbox: boolean;
+	/** LiveKit server API (http/https), its key and secret; unset: visio tokens and rooms answer 503. */
+	livekitUrl?: string;
+	livekitApiKey?: string;
+	livekitApiSecret?: string;
+	/** The ws/wss URL browsers connect to (defaults to LIVEKIT_URL with ws/wss). */
+	livekitPublicUrl?: string;
+	/** Minutes before its start from which a visio hands out join tokens. */
+	visioJoinEarlyMinutes: number;
+	/** LiveKit room settings: most participants, seconds an empty room is kept. */
+	visioMaxParticipants: number;
+	visioEmptyTimeoutSeconds: number;
+	/** Least notice (minutes) for a proposed rendez-vous slot, and the cut-off before its start after which it can no longer be cancelled or moved. */
+	rendezvousMinNoticeMinutes: number;
+	rendezvousCutoffMinutes: number;
+	/** node-cron expression of the reminder / room-closing / digest tick, or "off" on nodes that must not run it. */
+	communicationTickCron: string;
+	/** Reminder offsets (minutes before the event) for users who chose none. */
+	reminderDefaultOffsets: number[];
+	/** VAPID keys (base64url) and subject for Web Push; unset outside production: a key pair is generated per process. */
+	vapidPublicKey?: string;
+	vapidPrivateKey?: string;
+	vapidSubject: string;
 }
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -139,6 +166,60 @@ export function loadSettings(env: Env = process.env): Settings {
 		ipMaxFailures: int(env, "LOGIN_IP_MAX_FAILURES", 50, 1, 100000),
 		defaultPlan: str(env, "DEFAULT_PLAN", "trial")!,
 		requestTimeoutMs: int(env, "REQUEST_TIMEOUT_MS", 10000, 100, 600000),
+		...communicationSettings(env, nodeEnv),
+	};
+}
+
+/** Block 4, communication (see the Settings fields above and docs/COMMUNICATION.md). */
+function communicationSettings(env: Env, nodeEnv: Settings["nodeEnv"]) {
+	const devMailOutbox = oneOf(env, "DEV_MAIL_OUTBOX", SWITCH, "off") === "on";
+	if (devMailOutbox && nodeEnv === "production") {
+		throw new ConfigError("DEV_MAIL_OUTBOX", "must not be on when NODE_ENV=production (it would hand out every mailed token)");
+	}
+	const livekitUrl = url(env, "LIVEKIT_URL", ["http:", "https:", "ws:", "wss:"]);
+	const livekitApiKey = str(env, "LIVEKIT_API_KEY");
+	const livekitApiSecret = str(env, "LIVEKIT_API_SECRET");
+	if (livekitUrl && (!livekitApiKey || !livekitApiSecret)) {
+		throw new ConfigError(livekitApiKey ? "LIVEKIT_API_SECRET" : "LIVEKIT_API_KEY", "is required when LIVEKIT_URL is set");
+	}
+	const tickCron = str(env, "COMMUNICATION_TICK_CRON", "*/20 * * * * *")!;
+	if (tickCron !== "off" && !validateCron(tickCron)) {
+		throw new ConfigError("COMMUNICATION_TICK_CRON", `must be a node-cron expression (or "off"), got "${tickCron}"`);
+	}
+	const offsets = list(env, "REMINDER_DEFAULT_OFFSETS_MINUTES") ?? ["1440", "15"];
+	const reminderDefaultOffsets = offsets.map(raw => {
+		if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 10080) {
+			throw new ConfigError("REMINDER_DEFAULT_OFFSETS_MINUTES", `must list minutes between 1 and 10080, got "${raw}"`);
+		}
+		return Number(raw);
+	});
+	if (reminderDefaultOffsets.length > 5) throw new ConfigError("REMINDER_DEFAULT_OFFSETS_MINUTES", "may list at most 5 offsets");
+	const vapidPublicKey = str(env, "VAPID_PUBLIC_KEY");
+	const vapidPrivateKey = str(env, "VAPID_PRIVATE_KEY");
+	if (!!vapidPublicKey !== !!vapidPrivateKey) {
+		throw new ConfigError(vapidPublicKey ? "VAPID_PRIVATE_KEY" : "VAPID_PUBLIC_KEY", "is required with the other VAPID key");
+	}
+	for (const [name, value] of [["VAPID_PUBLIC_KEY", vapidPublicKey], ["VAPID_PRIVATE_KEY", vapidPrivateKey]] as const) {
+		if (value !== undefined && !/^[A-Za-z0-9_-]+$/.test(value)) throw new ConfigError(name, "must be base64url (as `npx web-push generate-vapid-keys` prints)");
+	}
+	const vapidSubject = str(env, "VAPID_SUBJECT", "mailto:no-reply@localhost")!;
+	if (!/^(mailto:|https:\/\/)/.test(vapidSubject)) throw new ConfigError("VAPID_SUBJECT", `must be a mailto: or https: URL, got "${vapidSubject}"`);
+	return {
+		devMailOutbox,
+		livekitUrl,
+		livekitApiKey,
+		livekitApiSecret,
+		livekitPublicUrl: url(env, "LIVEKIT_PUBLIC_URL", ["ws:", "wss:"]),
+		visioJoinEarlyMinutes: int(env, "VISIO_JOIN_EARLY_MINUTES", 10, 0, 120),
+		visioMaxParticipants: int(env, "VISIO_MAX_PARTICIPANTS", 50, 2, 500),
+		visioEmptyTimeoutSeconds: int(env, "VISIO_EMPTY_TIMEOUT_SECONDS", 600, 10, 86400),
+		rendezvousMinNoticeMinutes: int(env, "RENDEZVOUS_MIN_NOTICE_MINUTES", 60, 0, 10080),
+		rendezvousCutoffMinutes: int(env, "RENDEZVOUS_CUTOFF_MINUTES", 120, 0, 10080),
+		communicationTickCron: tickCron,
+		reminderDefaultOffsets,
+		vapidPublicKey,
+		vapidPrivateKey,
+		vapidSubject,
 	};
 }
 

@@ -20,6 +20,15 @@ export const SERVICE_LOADERS: Readonly<Record<string, Loader>> = {
 	notifications: () => load(import("./communication/notifications.service.js")),
 	mailer: () => load(import("./communication/mailer.service.js")),
 	conversations: () => load(import("./communication/conversations.service.js")),
+	// Block 4, the rest: agenda, rendez-vous, visio (LiveKit), reminders, preferences, email and push delivery
+	preferences: () => load(import("./communication/preferences.service.js")),
+	delivery: () => load(import("./communication/delivery.service.js")),
+	push: () => load(import("./communication/push.service.js")),
+	availability: () => load(import("./communication/availability.service.js")),
+	rendezvous: () => load(import("./communication/rendezvous.service.js")),
+	visio: () => load(import("./communication/visio.service.js")),
+	reminders: () => load(import("./communication/reminders.service.js")),
+	agenda: () => load(import("./communication/agenda.service.js")),
 	// Block 2: learning
 	paths: () => load(import("./learning/paths.service.js")),
 	revisions: () => load(import("./learning/revisions.service.js")),

@@ -43,6 +43,8 @@ export const learningSessionsPermissions: PermissionTable = {
 	"liveSessions.load": INTERNAL,
 	"liveSessions.recordAnswers": INTERNAL,
 	"liveSessions.finish": INTERNAL,
+	// Block 4's agenda asks for the sessions of a user's classes.
+	"liveSessions.agenda": INTERNAL,
 	// The realtime node that takes this call creates the session's room.
 	"realtime.openGroupRoom": INTERNAL,
 

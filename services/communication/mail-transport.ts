@@ -1,6 +1,8 @@
 /**
- * Where mail goes: an SMTP server when SMTP_URL is set; otherwise nodemailer's JSON transport, which
- * builds the message without sending it, and the mail is kept in an in-memory outbox instead.
+ * Where mail goes: the SMTP server of SMTP_URL (Mailpit in development and tests, a real relay in
+ * production). Without one, nodemailer's JSON transport builds the message and nothing is sent.
+ * With DEV_MAIL_OUTBOX on (never in production), a copy of each sent mail is also kept in an in-memory
+ * outbox that platform admins can read at GET /api/dev/mails.
  */
 import { randomUUID } from "node:crypto";
 import nodemailer, { type Transporter } from "nodemailer";
@@ -12,11 +14,17 @@ export interface OutgoingMail {
 	text: string;
 	html?: string;
 	tag?: string;
+	/** One-click unsubscribe link (RFC 8058): sets List-Unsubscribe and List-Unsubscribe-Post. */
+	unsubscribeUrl?: string;
+	/** Extra fields other blocks pass through to nodemailer (e.g. attachments); sent as given. */
+	[extra: string]: unknown;
 }
 
 export interface MailTransport {
-	/** The outbox, only when mail is kept in memory. */
+	/** The outbox, only while DEV_MAIL_OUTBOX is on. */
 	readonly outbox?: Outbox;
+	/** Whether mail actually leaves (an SMTP server is configured). */
+	readonly delivers: boolean;
 	send(mail: OutgoingMail): Promise<{ id: string }>;
 	close(): void;
 }
@@ -24,8 +32,11 @@ export interface MailTransport {
 export interface MailTransportOptions {
 	smtpUrl?: string;
 	from: string;
-	/** Keep mail in memory when there is no SMTP server (never in production: it would hold personal data). */
-	keepOutbox: boolean;
+	/**
+	 * Keep a copy in memory (DEV_MAIL_OUTBOX; refused in production by config/env.ts: it would hold personal
+	 * data). Asked at each send, so switching it off drops the copies at once.
+	 */
+	keepOutbox: boolean | (() => boolean);
 	outboxCapacity?: number;
 }
 
@@ -33,21 +44,28 @@ export function createMailTransport(options: MailTransportOptions): MailTranspor
 	const transporter: Transporter = options.smtpUrl
 		? nodemailer.createTransport(options.smtpUrl)
 		: nodemailer.createTransport({ jsonTransport: true });
-	const outbox = !options.smtpUrl && options.keepOutbox ? new Outbox(options.outboxCapacity) : undefined;
+	const keep = typeof options.keepOutbox === "function" ? options.keepOutbox : () => options.keepOutbox as boolean;
+	let kept: Outbox | undefined;
+	const outbox = () => {
+		if (!keep()) return (kept = undefined);
+		return (kept ??= new Outbox(options.outboxCapacity));
+	};
 	return {
-		outbox,
+		get outbox() {
+			return outbox();
+		},
+		delivers: !!options.smtpUrl,
 		async send(mail) {
 			const id = randomUUID();
-			await transporter.sendMail({
-				from: options.from,
-				to: mail.to,
-				subject: mail.subject,
-				text: mail.text,
-				html: mail.html,
+			const { to, subject, text, html, tag, unsubscribeUrl, ...extra } = mail;
+			const headers: Record<string, string> = {
 				// Lets a message found in a mailbox be traced back to our logs.
-				headers: { "X-Mail-Id": id, ...(mail.tag ? { "X-Mail-Tag": mail.tag } : {}) },
-			});
-			outbox?.add({ id, ...mail, sentAt: new Date().toISOString() });
+				"X-Mail-Id": id,
+				...(tag ? { "X-Mail-Tag": tag } : {}),
+				...(unsubscribeUrl ? { "List-Unsubscribe": `<${unsubscribeUrl}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" } : {}),
+			};
+			await transporter.sendMail({ ...extra, from: options.from, to, subject, text, html, headers });
+			outbox()?.add({ id, to, subject, text, html, tag, sentAt: new Date().toISOString() });
 			return { id };
 		},
 		close() {

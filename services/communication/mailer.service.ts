@@ -1,6 +1,7 @@
 /**
- * Outgoing mail. Other services call `mailer.send`; in development and tests the mail is kept in an
- * in-memory outbox readable at GET /api/dev/mails (with several nodes, on the node running the mailer).
+ * Outgoing mail. Other services call `mailer.send`; it goes to the SMTP server of SMTP_URL (Mailpit in
+ * development and tests). GET /api/dev/mails lists a copy kept in memory only when DEV_MAIL_OUTBOX is on
+ * (never in production), and only to platform admins (with several nodes: the node running the mailer).
  */
 import { settings } from "../../config/env.js";
 import { PAGE_PARAMS } from "../shared/db.mixin.js";
@@ -25,6 +26,7 @@ const MailerService: ServiceDef = {
 				text: { type: "string", min: 1, max: 100_000 },
 				html: { type: "string", max: 500_000, optional: true },
 				tag: { ...TAG, optional: true },
+				unsubscribeUrl: { type: "url", max: 2000, optional: true },
 			},
 			async handler(this: any, ctx: Ctx<OutgoingMail>) {
 				const sent = await (this.transport as MailTransport).send(ctx.params);
@@ -43,7 +45,7 @@ const MailerService: ServiceDef = {
 			},
 			handler(this: any, ctx: Ctx<OutboxQuery>) {
 				const outbox = (this.transport as MailTransport).outbox;
-				// Looks exactly like a route that does not exist: production must not reveal it.
+				// Off (the default, and always in production): looks exactly like a route that does not exist.
 				if (!outbox) throw new ClientError("No such route", 404, ERR.ROUTE_NOT_FOUND);
 				return outbox.list(ctx.params);
 			},
@@ -55,11 +57,9 @@ const MailerService: ServiceDef = {
 		this.transport = createMailTransport({
 			smtpUrl: cfg.smtpUrl,
 			from: cfg.mailFrom,
-			keepOutbox: cfg.nodeEnv !== "production",
+			keepOutbox: () => settings().devMailOutbox && settings().nodeEnv !== "production",
 		});
-		if (!cfg.smtpUrl && cfg.nodeEnv === "production") {
-			this.logger.warn("SMTP_URL is not set: mail is built but neither sent nor kept");
-		}
+		if (!cfg.smtpUrl) this.logger.warn("SMTP_URL is not set: mail is built but not sent (development: run Mailpit, see README)");
 	},
 
 	stopped(this: any) {

@@ -2,17 +2,21 @@
  * In-app notifications. A user sees and marks only their own: every query is confined to the caller's
  * userId and schoolId (null for platform staff), which is why the db mixin's school-only tenant filter
  * is switched off here. Other blocks ask for notifications on the durable channel
- * `notifications.requested`, consumed once per (message id, user).
+ * `notifications.requested`, consumed once per (message id, user). Each recipient's preferences
+ * (preferences.service.ts) decide the channels: in-app here; email and Web Push are handed on, durably, to
+ * the delivery service (`communication.delivery.requested`).
  */
 import { randomUUID } from "node:crypto";
+import { Errors } from "moleculer";
 import mongoose from "mongoose";
 import { Notification } from "../../models/notification.model.js";
 import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
-import type { DurableMessage } from "../shared/durable.js";
+import { publishDurable, type DurableMessage } from "../shared/durable.js";
 import { forbidden, isDuplicateKey, notFound } from "../shared/errors.js";
 import { currentUser, systemMeta, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { ID } from "../shared/params.js";
+import { categoryOf, DEFAULT_CHANNELS, type EmailMode } from "./notification-prefs.js";
 
 const CONTENT = {
 	type: { type: "string", min: 1, max: 100, pattern: /^[a-z0-9][a-z0-9._-]*$/i },
@@ -126,18 +130,46 @@ const NotificationsService: ServiceDef & { channels: Record<string, unknown> } =
 				}
 				const { id, schoolId, userIds, type, title, body, data } = ctx.params;
 				const unique = [...new Set(userIds.map(u => u.toLowerCase()))];
-				for (let i = 0; i < unique.length; i += WRITE_BATCH) {
+				const recipients: { userId: string; inApp: boolean; email: EmailMode; push: boolean }[] = await this.channelsOf(ctx, unique, type);
+				const inApp = recipients.filter(r => r.inApp).map(r => r.userId);
+				for (let i = 0; i < inApp.length; i += WRITE_BATCH) {
 					await Promise.all(
-						unique
+						inApp
 							.slice(i, i + WRITE_BATCH)
 							.map(userId => this.createOnce(ctx, { userId, schoolId: schoolId ?? null, type, title, body, data, sourceId: id })),
 					);
+				}
+				const elsewhere = recipients.filter(r => r.email !== "off" || r.push).map(({ userId, email, push }) => ({ userId, email, push }));
+				if (elsewhere.length > 0) {
+					// Same id on a redelivery: the delivery service acts once per (message, user, channel).
+					await publishDurable(this.broker, "communication.delivery.requested", {
+						id: `delivery:${id}`,
+						schoolId: schoolId ?? null,
+						type,
+						title,
+						body,
+						data,
+						recipients: elsewhere,
+					});
 				}
 			},
 		},
 	},
 
 	methods: {
+		/** Each recipient's channels; the defaults when no preferences node answers (in-app still goes out). */
+		async channelsOf(this: any, ctx: Ctx<any>, userIds: string[], type: string): Promise<{ userId: string; inApp: boolean; email: EmailMode; push: boolean }[]> {
+			try {
+				const res = (await ctx.call("preferences.resolve", { userIds, type })) as { recipients: { userId: string; inApp: boolean; email: EmailMode; push: boolean }[] };
+				return res.recipients;
+			} catch (err) {
+				if (!(err instanceof Errors.ServiceNotFoundError) && !(err instanceof Errors.ServiceNotAvailableError)) throw err;
+				this.logger.warn("Notification preferences unavailable: default channels, in-app only");
+				const defaults = DEFAULT_CHANNELS[categoryOf(type)];
+				return userIds.map(userId => ({ userId, inApp: defaults.inApp, email: "off" as const, push: false }));
+			}
+		},
+
 		/** The caller's own notifications: their userId in their school (null for staff). */
 		inbox(ctx: Ctx<any>): Filter {
 			const user = currentUser(ctx);

@@ -27,6 +27,25 @@ function sendJson(res: Res, status: number, body: unknown, headers: Record<strin
 	res.end(payload);
 }
 
+/** The request body as text, refused (413) beyond `limit` bytes. */
+function readRawBody(req: IncomingMessage, limit: number): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		req.on("data", (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limit) {
+				reject(Object.assign(new Error("too large"), { type: "entity.too.large" }));
+				req.destroy();
+				return;
+			}
+			chunks.push(chunk);
+		});
+		req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+		req.on("error", reject);
+	});
+}
+
 function onError(this: any, req: Req, res: Res, err: unknown): void {
 	const { status, body, retryAfter } = toErrorBody(err);
 	if (status >= 500) this.logger.error("Request failed", req.method, req.url, err);
@@ -64,6 +83,25 @@ const ApiService: ServiceDef = {
 					"GET ready"(this: any, _req: Req, res: Res) {
 						const report = this.readiness();
 						sendJson(res, report.ready ? 200 : 503, report);
+					},
+				},
+			},
+			{
+				// LiveKit's webhook needs the body exactly as sent (its signature covers a SHA-256 of it) and its
+				// Authorization header is LiveKit's signed JWT, not a user's: no body parser, no authentication.
+				path: "/api/visio/webhooks",
+				authentication: false,
+				mappingPolicy: "restrict",
+				bodyParsers: false,
+				aliases: {
+					async "POST livekit"(this: any, req: Req, res: Res) {
+						try {
+							const body = await readRawBody(req, cfg.maxBodyBytes);
+							const result = await this.broker.call("visio.webhook", { body, authorization: String(req.headers.authorization ?? "") }, { meta: {} });
+							sendJson(res, 200, result);
+						} catch (err) {
+							onError.call(this, req, res, err);
+						}
 					},
 				},
 			},

@@ -145,6 +145,25 @@ const LiveSessionsService: ServiceDef = {
 			},
 		},
 
+		/** For the agenda (communication): the live sessions of the classes a user teaches or attends, in a range. */
+		agenda: {
+			params: { $$strict: "remove", userId: ID, from: { type: "date", convert: true }, to: { type: "date", convert: true } },
+			async handler(this: any, ctx: Ctx<{ userId: string; from: Date; to: Date }>) {
+				const { teaches, attends } = (await ctx.call("classes.membership", { userId: ctx.params.userId })) as { teaches: string[]; attends: string[] };
+				const classIds = [...teaches, ...attends];
+				if (classIds.length === 0) return [];
+				const docs: LiveSessionDoc[] = await this.findScoped(ctx, { classId: { $in: classIds }, createdAt: { $lt: ctx.params.to }, $or: [{ endedAt: null }, { endedAt: { $gt: ctx.params.from } }] }, { createdAt: 1 });
+				return docs.slice(0, 200).map((s: any) => ({
+					id: s.id,
+					classId: s.classId,
+					title: `Live session: ${s.subject}`,
+					status: s.status,
+					start: new Date(s.startedAt ?? s.createdAt).toISOString(),
+					end: new Date(s.endedAt ?? Math.max(Date.now(), new Date(s.startedAt ?? s.createdAt).getTime())).toISOString(),
+				}));
+			},
+		},
+
 		/** Rooms, as the joining user: may they take part, and as what? By id (joinById) or by code. */
 		admit: {
 			params: { $$strict: "remove", id: { ...ID, optional: true }, code: { ...CODE, optional: true } },

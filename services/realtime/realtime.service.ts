@@ -23,6 +23,7 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import { Redis } from "ioredis";
 import { settings } from "../../config/env.js";
 import { presenceKey } from "../../rooms/chat.room.js";
+import { userPresenceKey } from "../../rooms/user.room.js";
 import { openGroupRoom } from "../../rooms/group.room.js";
 import { createRoomContext, setRoomContext, type RoomContext } from "../../rooms/context.js";
 import { ROOMS } from "../../rooms/index.js";
@@ -84,6 +85,15 @@ const RealtimeService: ServiceDef = {
 				const { conversationId, userIds } = ctx.params;
 				const here = await Promise.all(userIds.map(userId => matchMaker.presence.exists(presenceKey(conversationId, userId))));
 				return { present: userIds.filter((_, i) => here[i]) };
+			},
+		},
+
+		/** Which of these users hold their own live channel (the `user` room) open on any realtime node. */
+		connectedUsers: {
+			params: { $$strict: "remove", userIds: { type: "array", max: 1000, items: ID } },
+			async handler(this: any, ctx: Ctx<{ userIds: string[] }>) {
+				const here = await Promise.all(ctx.params.userIds.map(userId => matchMaker.presence.exists(userPresenceKey(userId))));
+				return { connected: ctx.params.userIds.filter((_, i) => here[i]) };
 			},
 		},
 

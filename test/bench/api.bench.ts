@@ -12,6 +12,7 @@ import { MongoClient } from "mongodb";
 import { overrideSettings } from "../../config/env.js";
 import { createPlatformBroker } from "../../services/platform.js";
 import { ALL_SERVICES } from "../../services/index.js";
+import { latestMail } from "../support/mailpit.js";
 import { freePort, spawnNode, until } from "../support/nodes.js";
 import { startBareServer } from "./api/bare-server.js";
 import { log, median, runLoad, type LoadResult } from "./load.js";
@@ -45,8 +46,8 @@ async function signupAndLogin(base: string): Promise<string> {
 		school: { name: "Bench School", timezone: "Europe/Paris" },
 		admin: { email, password, firstName: "Bench", lastName: "Admin" },
 	});
-	const mails = await json("GET", `${base}/api/dev/mails?to=${encodeURIComponent(email)}&tag=verify-email`);
-	await json("POST", `${base}/api/auth/verify-email`, { token: /token=([A-Za-z0-9_-]+)/.exec(mails.rows[0].text)![1] });
+	const mail = await latestMail(email, "verify-email");
+	await json("POST", `${base}/api/auth/verify-email`, { token: /token=([A-Za-z0-9_-]+)/.exec(mail.text)![1] });
 	return (await json("POST", `${base}/api/auth/login`, { email, password })).accessToken;
 }
 
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
 	const jwtSecret = randomBytes(32).toString("hex");
 	log(`connections=${CONNECTIONS} duration=${DURATION_S}s rounds=${ROUNDS} database=${mongo.pathname}`);
 
-	overrideSettings({ mongoUrl: mongo.toString(), natsUrl: undefined, port: 0, logLevel: "none", jwtSecret, nodeEnv: "test" });
+	overrideSettings({ mongoUrl: mongo.toString(), natsUrl: undefined, port: 0, logLevel: "none", jwtSecret, nodeEnv: "test", smtpUrl: need("MAILPIT_SMTP_URL") });
 	const broker = await createPlatformBroker(ALL_SERVICES.filter(s => s !== "realtime"), { nodeID: "bench-local" });
 	await broker.start();
 	const gatewayBase = `http://127.0.0.1:${((broker.getLocalService("api") as any).server.address() as AddressInfo).port}`;

@@ -3,14 +3,12 @@ import { OneTimeToken } from "../../models/one-time-token.model.js";
 import { openFailSafeRedisStore } from "../../services/users/failsafe-throttle-store.js";
 import { LoginThrottle } from "../../services/users/login-throttle.js";
 import { hashToken } from "../../services/users/opaque-token.js";
-import { createUsernameStudent, latestMail, login, PASSWORD, signupSchool, tokenFrom, type SchoolFixture } from "../support/accounts.js";
+import { createUsernameStudent, latestMail, login, mailsTo, PASSWORD, signupSchool, tokenFrom, type SchoolFixture } from "../support/accounts.js";
 import { bootPlatform, http, settings, unique } from "../support/platform.js";
 import { withSettings } from "../support/settings-override.js";
 
 async function noMail(to: string, tag: string): Promise<void> {
-	const res = await http("GET", `/api/dev/mails?${new URLSearchParams({ to, tag })}`);
-	expect(res.status).to.equal(200);
-	expect(res.body.rows).to.have.length(0);
+	expect(await mailsTo(to, tag)).to.have.length(0);
 }
 
 async function signupUnverified(): Promise<{ email: string; body: any }> {

@@ -259,7 +259,7 @@ const CASES: Record<string, RouteCase> = {
 		],
 	},
 	"GET /api/dev/mails": {
-		irrelevant: "development outbox, anonymous by design and answered only when mail is kept in memory (never in production); it holds every school's mail",
+		irrelevant: "development outbox: platform admins only and only with DEV_MAIL_OUTBOX=on (never in production; test/integration/dev-mails.test.ts); it holds every school's mail",
 		async check() {
 			expect(settings().nodeEnv, "the outbox must only be reachable outside production").to.not.equal("production");
 		},

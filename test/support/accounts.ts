@@ -1,9 +1,10 @@
 /**
- * Account fixtures built the way a client builds them: through HTTP (signup, mailed tokens,
+ * Account fixtures built the way a client builds them: through HTTP (signup, tokens mailed to Mailpit,
  * invitations, login). Only the first platform admin is made by a broker call, as the
  * `create-admin` command does, since no endpoint may create one.
  */
 import { expect } from "chai";
+import { latestMail, type Mail } from "./mailpit.js";
 import { bootPlatform, http, systemMeta, unique } from "./platform.js";
 
 export const PASSWORD = "correct horse battery staple";
@@ -24,28 +25,7 @@ export interface SchoolFixture {
 	admin: Account;
 }
 
-export interface Mail {
-	id: string;
-	to: string;
-	subject: string;
-	text: string;
-	tag?: string;
-	sentAt: string;
-}
-
-/** The newest mail to an address (with a tag), waiting briefly since some mail leaves after the response. */
-export async function latestMail(to: string, tag?: string, timeoutMs = 5000): Promise<Mail> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const query = new URLSearchParams({ to, ...(tag ? { tag } : {}) });
-		const res = await http("GET", `/api/dev/mails?${query}`);
-		expect(res.status, JSON.stringify(res.body)).to.equal(200);
-		const mails: Mail[] = res.body.rows;
-		if (mails.length > 0) return mails[0];
-		if (Date.now() > deadline) throw new Error(`no mail to ${to}${tag ? ` tagged ${tag}` : ""}`);
-		await new Promise(r => setTimeout(r, 25));
-	}
-}
+export { latestMail, mailsTo, type Mail } from "./mailpit.js";
 
 export function tokenFrom(mail: Mail): string {
 	const match = /token=([A-Za-z0-9_-]+)/.exec(mail.text);

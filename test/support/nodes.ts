@@ -26,7 +26,8 @@ export async function freePort(): Promise<number> {
 
 export function spawnNode(name: string, env: Record<string, string>): NodeProcess {
 	const proc = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-		env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "warn", ...env },
+		// Mail goes to Mailpit like the in-process platform's, so tests read it the same way.
+		env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "warn", ...(process.env.MAILPIT_SMTP_URL ? { SMTP_URL: process.env.MAILPIT_SMTP_URL } : {}), ...env },
 		stdio: ["ignore", "pipe", "pipe"],
 	});
 	let out = "";

@@ -18,7 +18,7 @@ export interface Platform {
 
 let booting: Promise<Platform> | undefined;
 
-export function requireEnv(name: "MONGO_URL" | "NATS_URL" | "REDIS_URL"): string {
+export function requireEnv(name: "MONGO_URL" | "NATS_URL" | "REDIS_URL" | "MAILPIT_SMTP_URL" | "MAILPIT_API_URL"): string {
 	const value = process.env[name];
 	if (!value) throw new Error(`${name} is not set: run \`bash .ci/services.sh start\` and export what it prints`);
 	return value;
@@ -40,6 +40,10 @@ export function bootPlatform(): Promise<Platform> {
 			port: 0,
 			realtimePort: 0,
 			logLevel: (process.env.LOG_LEVEL as any) ?? "none",
+			// Mail really leaves, to Mailpit; tests read it back through Mailpit's API (support/mailpit.ts).
+			smtpUrl: requireEnv("MAILPIT_SMTP_URL"),
+			// Tests run the communication tick themselves (reminders.tick), at the times they choose.
+			communicationTickCron: "off",
 		});
 		const broker = await createPlatformBroker(undefined, { nodeID: `test-${process.pid}` });
 		await broker.start();

@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { MongoClient } from "mongodb";
 import { callJson, freePort, spawnNode, until, type JsonResponse, type NodeProcess } from "./nodes.js";
+import { latestMail } from "./mailpit.js";
 import { requireEnv } from "./platform.js";
 
 export const PASSWORD = "correct horse battery staple";
@@ -76,10 +77,9 @@ export class RealtimeCluster {
 		return res.body;
 	}
 
-	/** The token of the latest mail tagged `tag` to `to` (the dev mailbox). */
+	/** The token of the latest mail tagged `tag` to `to` (in Mailpit). */
 	async mailToken(to: string, tag: string): Promise<string> {
-		const mails = await this.call("GET", `/api/dev/mails?to=${encodeURIComponent(to)}&tag=${tag}`);
-		return /token=([A-Za-z0-9_-]+)/.exec(mails.body.rows[0].text)![1];
+		return /token=([A-Za-z0-9_-]+)/.exec((await latestMail(to, tag)).text)![1];
 	}
 
 	async login(email: string): Promise<Member> {

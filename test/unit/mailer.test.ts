@@ -58,7 +58,7 @@ describe("mailer service", () => {
 		saved = settings();
 	});
 	afterEach(async () => {
-		overrideSettings({ smtpUrl: saved.smtpUrl, nodeEnv: saved.nodeEnv });
+		overrideSettings({ smtpUrl: saved.smtpUrl, nodeEnv: saved.nodeEnv, devMailOutbox: saved.devMailOutbox });
 		await Promise.all(brokers.splice(0).map(b => b.stop()));
 	});
 
@@ -71,8 +71,8 @@ describe("mailer service", () => {
 		return broker;
 	}
 
-	it("keeps sent mail in the outbox without SMTP", async () => {
-		const broker = await startMailer({ smtpUrl: undefined, nodeEnv: "test" });
+	it("keeps a copy of sent mail in the outbox when DEV_MAIL_OUTBOX is on", async () => {
+		const broker = await startMailer({ smtpUrl: undefined, nodeEnv: "test", devMailOutbox: true });
 		const sent: any = await broker.call("mailer.send", { to: "a@example.test", subject: "Hi", text: "token=abc", tag: "invitation" });
 		expect(sent.id).to.be.a("string");
 		const page: any = await broker.call("mailer.outbox", { to: "a@example.test" });
@@ -82,15 +82,15 @@ describe("mailer service", () => {
 	});
 
 	it("rejects a recipient that is not an email address", async () => {
-		const broker = await startMailer({ smtpUrl: undefined, nodeEnv: "test" });
+		const broker = await startMailer({ smtpUrl: undefined, nodeEnv: "test", devMailOutbox: true });
 		const err = await broker.call("mailer.send", { to: "not-an-email", subject: "Hi", text: "x" }).catch(e => e);
 		expect(err).to.be.instanceOf(Errors.ValidationError);
 		expect(((await broker.call("mailer.outbox", {})) as any).total).to.equal(0);
 	});
 
 	for (const [label, patch] of [
-		["an SMTP server is configured", { smtpUrl: "smtp://127.0.0.1:1", nodeEnv: "development" }],
-		["in production", { smtpUrl: undefined, nodeEnv: "production" }],
+		["DEV_MAIL_OUTBOX is off (the default), even without SMTP", { smtpUrl: undefined, nodeEnv: "development", devMailOutbox: false }],
+		["in production, whatever the setting says", { smtpUrl: undefined, nodeEnv: "production", devMailOutbox: true }],
 	] as const) {
 		it(`has no outbox when ${label}`, async () => {
 			const broker = await startMailer(patch);
