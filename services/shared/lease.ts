@@ -6,7 +6,9 @@
  * - users: at least one active school admin stays (`admins:<school>`, around demotions and suspensions of
  *   admins: two admins demoting each other at once would each count the other);
  * - paths: the plan's limit on active paths (`active:<school>`, a count across path documents);
- * - scheduling: the nightly optimisation runs on one node at a time (`optimize-due`, waitMs 0).
+ * - scheduling: the nightly optimisation runs on one node at a time (`optimize-due`, waitMs 0);
+ * - visio: nobody is booked into two calls at once (`busy:<school>:<user>` for every participant, taken
+ *   together with withLeases: an overlap is a rule across visio documents).
  * A change of one document is one conditional update (the condition in the filter), and a read-modify-write
  * of one document is guarded optimistically (services/shared/optimistic.ts); neither takes a lease.
  *
@@ -14,7 +16,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Model } from "mongoose";
-import { ClientError, ERR, isDuplicateKey } from "./errors.js";
+import { ClientError, duplicateKeyIndexes, ERR, isDuplicateKey } from "./errors.js";
 
 export interface LeaseOptions {
 	/** How long a holder may keep the lease before others may take it over. */
@@ -52,5 +54,43 @@ export async function withLease<T>(locks: Model<any>, key: string, fn: () => Pro
 	} finally {
 		// A lease that cannot be deleted expires on its own; the work it guarded is done either way.
 		await locks.deleteOne({ key, owner }).catch(() => undefined);
+	}
+}
+
+/**
+ * Many leases of one owner at once, for a batch: one insertMany takes every free key, only the keys held by
+ * someone else are retried (expired ones taken over) until `waitMs`. `fn` gets the keys obtained, which may
+ * be fewer than asked for; the caller answers 409 for the work it could not guard.
+ */
+export async function withLeases<T>(locks: Model<any>, keys: string[], fn: (held: Set<string>) => Promise<T>, opts: LeaseOptions = {}): Promise<T> {
+	const leaseMs = opts.leaseMs ?? 10_000;
+	const deadline = Date.now() + (opts.waitMs ?? 8_000);
+	const owner = randomUUID();
+	const held = new Set<string>();
+	let wanted = [...new Set(keys)];
+	try {
+		for (let attempt = 0; wanted.length > 0; attempt++) {
+			const docs = wanted.map(key => ({ key, owner, expiresAt: new Date(Date.now() + leaseMs) }));
+			let busy = new Set<string>();
+			try {
+				await locks.insertMany(docs, { ordered: false });
+			} catch (err) {
+				busy = new Set(duplicateKeyIndexes(err).map(i => docs[i].key));
+			}
+			for (const key of wanted) if (!busy.has(key)) held.add(key);
+			wanted = [...busy];
+			if (wanted.length === 0) break;
+			// Take over expired leases; the owner in the filter makes sure only those stale leases go.
+			const stale = await locks.find({ key: { $in: wanted }, expiresAt: { $lt: new Date() } }, { owner: 1, key: 1 });
+			if (stale.length > 0) {
+				await Promise.all(stale.map((s: any) => locks.deleteOne({ _id: s._id, owner: s.owner })));
+				continue;
+			}
+			if (Date.now() > deadline) break;
+			await sleep(Math.min(50, 2 + attempt * 2) * (0.5 + Math.random()));
+		}
+		return await fn(held);
+	} finally {
+		if (held.size > 0) await locks.deleteMany({ key: { $in: [...held] }, owner }).catch(() => undefined);
 	}
 }
