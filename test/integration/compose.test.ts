@@ -149,6 +149,18 @@ describe("docker compose", () => {
 		}
 	});
 
+	it("hands the app nodes the settings production requires (mail, links, visio, push), refusing to start without them", () => {
+		for (const name of APP_NODES) {
+			const env = environmentOf(compose.services[name]);
+			expect(env.LIVEKIT_URL, `${name} LIVEKIT_URL`).to.equal("http://livekit:7880");
+			for (const variable of ["PUBLIC_URL", "SMTP_URL", "LIVEKIT_API_SECRET", "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY"]) {
+				expect(() => interpolate(env[variable] ?? "", {}), `${name} starts without ${variable}`).to.throw(new RegExp(variable));
+			}
+		}
+		const livekit = environmentOf(compose.services.livekit);
+		expect(interpolate(livekit.LIVEKIT_KEYS, { LIVEKIT_API_SECRET: "s".repeat(32) })).to.equal(`lp-livekit: ${"s".repeat(32)}`);
+	});
+
 	it("runs every service but realtime on the api nodes, and realtime on its own node", () => {
 		const expected = ALL_SERVICES.filter(name => name !== "realtime");
 		for (const name of API_NODES) {

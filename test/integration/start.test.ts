@@ -130,7 +130,13 @@ describe("npm start (scripts/start.ts)", function () {
 	});
 
 	it("refuses to start in production without MONGO_URL (the embedded database is for development)", async () => {
-		const run = start({ NODE_ENV: "production", JWT_SECRET: "a-production-secret-of-at-least-32-chars", DATA_DIR: dataDir, PORT: "0", REALTIME_PORT: "0" });
+		const run = start({
+			NODE_ENV: "production",
+			JWT_SECRET: "a-production-secret-of-at-least-32-chars",
+			DATA_DIR: dataDir,
+			PORT: "0",
+			REALTIME_PORT: "0",
+		});
 		running.push(run);
 		expect(await within(run.exited, 30_000, "exit", run.output), run.output()).to.equal(1);
 		expect(run.output()).to.include("MONGO_URL is required when NODE_ENV=production");
