@@ -152,8 +152,9 @@ export async function parsePdf(data: Uint8Array): Promise<Section[]> {
 	const { extractText, getDocumentProxy } = await import("unpdf");
 	let pages: string[];
 	try {
-		// A copy: PDF.js transfers (detaches) the buffer it is given.
-		const pdf = await getDocumentProxy(new Uint8Array(data), { isEvalSupported: false, useSystemFonts: false } as any);
+		// A copy: PDF.js transfers (detaches) the buffer it is given. Text extraction needs no font files, so
+		// PDF.js's warnings about the standard fonts are silenced (verbosity 0: errors only).
+		const pdf = await getDocumentProxy(new Uint8Array(data), { isEvalSupported: false, verbosity: 0 } as any);
 		pages = (await extractText(pdf, { mergePages: false })).text as string[];
 		await (pdf as any).destroy?.();
 	} catch (err) {
