@@ -180,7 +180,7 @@ export function loadSettings(env: Env = process.env): Settings {
 		chunkTokens: int(env, "AI_CHUNK_TOKENS", 200, 32, 500),
 		chunkOverlapTokens: int(env, "AI_CHUNK_OVERLAP_TOKENS", 40, 0, 200),
 		retrievalTopK: int(env, "AI_TOP_K", 5, 1, 20),
-		minCosine: fraction(env, "AI_MIN_COSINE", 0.84),
+		minCosine: fraction(env, "AI_MIN_COSINE", 0.81),
 		minTermCoverage: fraction(env, "AI_MIN_TERM_COVERAGE", 0.6),
 	};
 }

@@ -325,13 +325,14 @@ const TutorService: ServiceDef = {
 			};
 		},
 
-		/** The step's items the student recalls worst (titles and statements only, never answers). */
+		/** The step's items the student recalls worst, weakest first (titles and statements only, never answers). */
 		async struggles(this: any, ctx: Ctx<any>, studentId: string, path: PathView, step: { itemIds: string[] }, items: any[]): Promise<string[]> {
 			if (step.itemIds.length === 0) return [];
 			const states = (await ctx.call("memory.states", { studentId, itemIds: step.itemIds, teacherId: path.ownerId })) as { itemId: string; retrievability: number }[];
 			const byId = new Map(items.map(i => [i.id, i]));
-			return states
-				.filter(s => s.retrievability < 0.9)
+			// Weak: likely forgotten by now, or barely learnt (stability under a day, e.g. just failed).
+			return (states as { itemId: string; retrievability: number; stability?: number }[])
+				.filter(s => s.retrievability < 0.9 || (s.stability ?? Infinity) < 1)
 				.sort((a, b) => a.retrievability - b.retrievability)
 				.slice(0, 3)
 				.map(s => byId.get(s.itemId))

@@ -14,6 +14,8 @@ export interface FakeLlm {
 	requests: any[];
 	/** Replies used in order; when none is left, `fallback` answers. */
 	script(...replies: Script[]): void;
+	/** Forgets the replies not used yet. */
+	reset(): void;
 	fallback: (request: any) => string;
 	close(): Promise<void>;
 }
@@ -40,6 +42,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
 		url: "",
 		requests,
 		script: (...replies) => queue.push(...replies),
+		reset: () => void queue.splice(0),
 		fallback: () => "I can only answer from your course [S1].",
 		close: () => new Promise(resolve => server.close(() => resolve())),
 	};
