@@ -13,6 +13,7 @@ import type { ServiceDef } from "../shared/service.js";
 import { assertManages, managedFilter } from "./access.js";
 import { AI_LIMITS, PEDAGOGY_MODES, type PedagogyMode } from "./ai-types.js";
 import { assertManagedPaths } from "./paths-access.js";
+import { assertAiModule } from "./plan-module.js";
 
 const TEXT = (max: number) => ({ type: "string", trim: true, min: 1, max }) as const;
 const IDS = { type: "array", items: ID, max: AI_LIMITS.links, unique: true, optional: true } as const;
@@ -70,6 +71,7 @@ const AgentsService: ServiceDef = {
 			params: { $$strict: "remove", ...EDITABLE },
 			async handler(this: any, ctx: Ctx<AgentInput>) {
 				const user = currentUser(ctx);
+				await assertAiModule(ctx);
 				await this.assertLinks(ctx, ctx.params);
 				const created = await this.insertScoped(ctx, { ...ctx.params, ownerId: user.id });
 				await this.announce(ctx, created, [], created.sourceIds);

@@ -17,6 +17,7 @@ import type { ServiceDef } from "../shared/service.js";
 import { managedFilter } from "./access.js";
 import { AI_LIMITS } from "./ai-types.js";
 import { clozeItems, GENERATED_ITEM_KINDS, itemsPrompt, pathPrompt, readItems, readPlan, type DraftItem, type GeneratedItemKind } from "./generation/drafts.js";
+import { assertAiModule } from "./plan-module.js";
 import { llm } from "./runtime.js";
 import type { RetrievedChunk } from "./sources.service.js";
 import { complete } from "./tutor/llm-call.js";
@@ -231,9 +232,7 @@ const GenerationService: ServiceDef = {
 		},
 
 		async assertModuleAndQuota(this: any, ctx: Ctx<any>): Promise<void> {
-			const limits = (await ctx.call("subscriptions.limits", {})) as { status: string; modules: string[] };
-			if (limits.status !== "active") throw forbidden("The school's subscription is not active", ERR.SUBSCRIPTION_INACTIVE);
-			if (!limits.modules.includes("ai")) throw forbidden("The school's plan does not include the AI tools", ERR.PLAN_FORBIDS);
+			await assertAiModule(ctx);
 			await ctx.call("aiTutor.checkQuota", {});
 		},
 

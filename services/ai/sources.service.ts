@@ -30,6 +30,7 @@ import { parseSource, SourceParseError } from "./ingestion/parse.js";
 import { assertManagedPaths } from "./paths-access.js";
 import { HybridIndex, type IndexedChunk } from "./retrieval/hybrid-index.js";
 import { IndexCache } from "./retrieval/index-cache.js";
+import { assertAiModule } from "./plan-module.js";
 import { embedder } from "./runtime.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true }) as const;
@@ -100,6 +101,7 @@ const SourcesService: ServiceDef & { channels: Record<string, unknown>; merged(s
 			async handler(this: any, ctx: Ctx<ContentInput & { title: string; pathIds?: string[] }>) {
 				const user = currentUser(ctx);
 				const content = storedContent(ctx.params);
+				await assertAiModule(ctx);
 				if (ctx.params.pathIds?.length) await assertManagedPaths(ctx, ctx.params.pathIds);
 				const created = await this.insertScoped(ctx, {
 					ownerId: user.id,
@@ -167,6 +169,7 @@ const SourcesService: ServiceDef & { channels: Record<string, unknown>; merged(s
 			async handler(this: any, ctx: Ctx<ContentInput & { id: string }>) {
 				const source = await this.managed(ctx, ctx.params.id);
 				const content = storedContent(ctx.params);
+				await assertAiModule(ctx);
 				if (content.checksum === source.checksum && ctx.params.format === source.format) return { ...source, unchanged: true };
 				const version = source.version + 1;
 				const updated = await this.updateScoped(
@@ -190,6 +193,7 @@ const SourcesService: ServiceDef & { channels: Record<string, unknown>; merged(s
 			params: { $$strict: "remove", id: ID },
 			async handler(this: any, ctx: Ctx<{ id: string }>) {
 				const source = await this.managed(ctx, ctx.params.id);
+				await assertAiModule(ctx);
 				if (source.status === "ingesting") return source;
 				const updated = await this.updateScoped(ctx, source.id, { $set: { status: "ingesting", failureReason: null, progress: { chunksDone: 0, chunksTotal: 0, stage: "queued" } } }, { version: source.version });
 				await this.enqueue(ctx, source.id, source.version, true);

@@ -28,6 +28,7 @@ import type { ServiceDef } from "../shared/service.js";
 import { isAdmin } from "./access.js";
 import { AI_LIMITS, type Flag, type PedagogyMode } from "./ai-types.js";
 import type { AgentDoc } from "./agents.service.js";
+import { assertAiModule } from "./plan-module.js";
 import { llm, monthKey } from "./runtime.js";
 import type { RetrievedChunk } from "./sources.service.js";
 import { checkCitations, CitationFilter } from "./tutor/citations.js";
@@ -518,10 +519,8 @@ const TutorService: ServiceDef = {
 			return chunk.headingPath ?? [];
 		},
 
-		async assertModule(this: any, ctx: Ctx<any>): Promise<void> {
-			const limits = (await ctx.call("subscriptions.limits", {})) as { status: string; modules: string[] };
-			if (limits.status !== "active") throw forbidden("The school's subscription is not active", ERR.SUBSCRIPTION_INACTIVE);
-			if (!limits.modules.includes("ai")) throw forbidden("The school's plan does not include the AI tutors", ERR.PLAN_FORBIDS);
+		assertModule(this: any, ctx: Ctx<any>): Promise<void> {
+			return assertAiModule(ctx);
 		},
 
 		async quotaState(this: any, ctx: Ctx<any>): Promise<{ quota: number; used: number; requests: number }> {

@@ -5,7 +5,7 @@
  * through the scenario-1 route, which selects the sources for the path (ingestion prepared asynchronously).
  */
 import { expect } from "chai";
-import { aiSchool, BIOLOGY_MD, FRENCH_MD, readySource, requireModel, uploadSource, waitForSource, type AiSchool } from "../support/ai.js";
+import { aiSchool, givePlan, BIOLOGY_MD, FRENCH_MD, readySource, requireModel, uploadSource, waitForSource, type AiSchool } from "../support/ai.js";
 import { promptText, startFakeLlm, type FakeLlm } from "../support/fake-llm.js";
 import { bootPlatform, http } from "../support/platform.js";
 import { withSettings } from "../support/settings-override.js";
@@ -170,8 +170,11 @@ describe("generated content", function () {
 		await waitForSource(s.teacher, pending.id, "failed");
 		const notReady = await http("POST", "/api/ai/generate/items", { token: s.teacher.token, body: { sourceIds: [pending.id], subject: "Biology" } });
 		expect([notReady.status, notReady.body.error.type]).to.deep.equal([409, "SOURCE_NOT_READY"]);
-		const trial = await aiSchool({ plan: "trial", students: 0 });
+		const trial = await aiSchool({ students: 0 });
 		const src = await readySource(trial.teacher, { format: "text", text: "Enzymes speed up reactions without being consumed." });
+		await givePlan(trial.school.id, "trial");
+		const upload = await http("POST", "/api/ai/sources", { token: trial.teacher.token, body: { title: "t", format: "text", text: "More enzymes." } });
+		expect([upload.status, upload.body.error.type]).to.deep.equal([403, "PLAN_FORBIDS"]);
 		const noModule = await http("POST", "/api/ai/generate/items", { token: trial.teacher.token, body: { sourceIds: [src.id], subject: "Biology" } });
 		expect([noModule.status, noModule.body.error.type]).to.deep.equal([403, "PLAN_FORBIDS"]);
 	});
