@@ -51,10 +51,15 @@ export class CitationFilter {
 		return rest;
 	}
 
+	private lastChar = "";
+
 	private clean(text: string): string {
 		const checked = checkCitations(text, this.allowed);
 		checked.cited.forEach(l => this.cited.add(l));
 		checked.dropped.forEach(l => this.dropped.add(l));
-		return checked.text;
+		// A marker dropped at a piece boundary leaves two spaces across pieces: keep one.
+		const out = this.lastChar === " " && checked.text.startsWith(" ") && checked.dropped.length > 0 ? checked.text.slice(1) : checked.text;
+		if (out) this.lastChar = out.at(-1)!;
+		return out;
 	}
 }
