@@ -61,8 +61,9 @@ export function chunkSections(sections: readonly Section[], opts: ChunkOptions):
 		let size = 0;
 		const emit = () => {
 			if (current.length === 0) return;
-			const text = current.map(u => u.text).join(" ");
-			chunks.push({ position: chunks.length, headingPath: [...section.headingPath], text, tokens: opts.countTokens(text) });
+			// The sum of the sentences' counts: each sentence was counted as it stands after a space (the
+			// tokenizer's prefix space), so the joined text has the same tokens; no second pass over it.
+			chunks.push({ position: chunks.length, headingPath: [...section.headingPath], text: current.map(u => u.text).join(" "), tokens: size });
 		};
 		for (const unit of units) {
 			if (size + unit.tokens > opts.maxTokens && current.length > 0) {
