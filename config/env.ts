@@ -127,6 +127,8 @@ export interface Settings {
 	retrievalTopK: number;
 	minCosine: number;
 	minTermCoverage: number;
+	/** Questions one student may ask the tutor per minute (a runaway client must not spend the school's quota). */
+	askPerMinute: number;
 }
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -182,6 +184,7 @@ export function loadSettings(env: Env = process.env): Settings {
 		retrievalTopK: int(env, "AI_TOP_K", 5, 1, 20),
 		minCosine: fraction(env, "AI_MIN_COSINE", 0.81),
 		minTermCoverage: fraction(env, "AI_MIN_TERM_COVERAGE", 0.6),
+		askPerMinute: int(env, "AI_ASK_PER_MINUTE", 10, 1, 1000),
 	};
 }
 

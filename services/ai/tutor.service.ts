@@ -21,7 +21,7 @@ import { AiUsage } from "../../models/ai-usage.model.js";
 import { aiTokensLeft } from "../billing/entitlements.js";
 import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db.mixin.js";
 import { publishDurable } from "../shared/durable.js";
-import { ClientError, ERR, forbidden, invalid, notFound } from "../shared/errors.js";
+import { ClientError, ERR, forbidden, invalid, notFound, tooManyRequests } from "../shared/errors.js";
 import { callerSchoolId, currentUser, hasRole, type AuthUser, type Ctx } from "../shared/identity.js";
 import { ID } from "../shared/params.js";
 import type { ServiceDef } from "../shared/service.js";
@@ -294,6 +294,7 @@ const TutorService: ServiceDef = {
 				if (!item) throw invalid("itemId", "is not an exercise of this step");
 			}
 			await this.assertQuota(ctx);
+			await this.assertPace(ctx, student.id);
 			const [[me], membership] = (await Promise.all([
 				ctx.call("users.resolveMany", { ids: [student.id] }),
 				ctx.call("classes.membership", { userId: student.id }),
@@ -530,6 +531,13 @@ const TutorService: ServiceDef = {
 			const plan = planById(limits.plan);
 			const quota = plan ? aiTokensLeft(plan, 0) : 0;
 			return { quota, used, requests: usage?.requests ?? 0 };
+		},
+
+		/** At most AI_ASK_PER_MINUTE questions per student per minute (counted from the archive). */
+		async assertPace(this: any, ctx: Ctx<any>, studentId: string): Promise<void> {
+			const since = Types.ObjectId.createFromTime(Math.floor(Date.now() / 1000) - 60);
+			const recent = await this.model.countDocuments(this.tenantFilter(ctx, { studentId, _id: { $gte: since } }));
+			if (recent >= settings().askPerMinute) throw tooManyRequests(60);
 		},
 
 		async assertQuota(this: any, ctx: Ctx<any>): Promise<void> {

@@ -6,7 +6,7 @@
  * school changes.
  */
 import { expect } from "chai";
-import { aiSchool, BIOLOGY_MD, createAgent, activePath, questionItem, readySource, requireModel, type AiSchool } from "../support/ai.js";
+import { aiSchool, BIOLOGY_MD, createAgent, activePath, questionItem, readySource, requireModel, type AiSchool, generousPace } from "../support/ai.js";
 import { describeChanges, diff, schoolFilter, settledSnapshot } from "../support/db-snapshot.js";
 import { http, unique } from "../support/platform.js";
 import { badInput } from "../support/route-claims/ai.js";
@@ -45,8 +45,12 @@ describe("ai bad input", function () {
 	let w: Record<string, string>;
 	let bases: Record<string, { path: Record<string, string>; body: Record<string, unknown> }>;
 
+	let restorePace: () => void = () => undefined;
+	after(() => restorePace());
+
 	before(async function () {
 		requireModel(this);
+		restorePace = generousPace();
 		s = await aiSchool({ students: 1 });
 		const item = await questionItem(s.teacher, { kind: "flashcard", title: "Cell", front: "What makes ATP?", back: "Mitochondrion" });
 		const path = await activePath(s.teacher, s.students, [item]);

@@ -5,7 +5,7 @@
  * through the scenario-1 route, which selects the sources for the path (ingestion prepared asynchronously).
  */
 import { expect } from "chai";
-import { aiSchool, givePlan, BIOLOGY_MD, FRENCH_MD, readySource, requireModel, uploadSource, waitForSource, type AiSchool } from "../support/ai.js";
+import { aiSchool, givePlan, BIOLOGY_MD, FRENCH_MD, readySource, requireModel, uploadSource, waitForSource, type AiSchool, generousPace } from "../support/ai.js";
 import { promptText, startFakeLlm, type FakeLlm } from "../support/fake-llm.js";
 import { bootPlatform, http } from "../support/platform.js";
 import { withSettings } from "../support/settings-override.js";
@@ -18,8 +18,12 @@ describe("generated content", function () {
 	let history: any;
 	const llmOn = <T>(run: () => Promise<T>) => withSettings({ openaiBaseUrl: llm.url, openaiApiKey: "k", openaiModel: "gen-model" }, run);
 
+	let restorePace: () => void = () => undefined;
+	after(() => restorePace());
+
 	before(async function () {
 		requireModel(this);
+		restorePace = generousPace();
 		llm = await startFakeLlm();
 		s = await aiSchool({ students: 1 });
 		bio = await readySource(s.teacher, { format: "markdown", text: BIOLOGY_MD });

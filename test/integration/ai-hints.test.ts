@@ -4,7 +4,7 @@
  * word of it: a leaking reply is regenerated once, then redacted. Full-explanation mode is not guarded.
  */
 import { expect } from "chai";
-import { activePath, aiSchool, askStreaming, BIOLOGY_MD, createAgent, questionItem, readySource, requireModel, type AiSchool } from "../support/ai.js";
+import { activePath, aiSchool, askStreaming, BIOLOGY_MD, createAgent, questionItem, readySource, requireModel, type AiSchool, generousPace } from "../support/ai.js";
 import { promptText, startFakeLlm, type FakeLlm } from "../support/fake-llm.js";
 import { http } from "../support/platform.js";
 import { withSettings } from "../support/settings-override.js";
@@ -19,8 +19,12 @@ describe("hints only", function () {
 	const llmOn = <T>(run: () => Promise<T>) => withSettings({ openaiBaseUrl: llm.url, openaiApiKey: "k", openaiModel: "m" }, run);
 	const ask = (itemId: string, question: string) => llmOn(() => askStreaming(s.students[0], { pathId: path.id, stepId: path.steps[0].id, itemId, question }));
 
+	let restorePace: () => void = () => undefined;
+	after(() => restorePace());
+
 	before(async function () {
 		requireModel(this);
+		restorePace = generousPace();
 		llm = await startFakeLlm();
 		s = await aiSchool({ students: 1 });
 		items = {

@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { invite, type Account } from "../support/accounts.js";
-import { activePath, aiSchool, createAgent, questionItem, readySource, requireModel, type AiSchool } from "../support/ai.js";
+import { activePath, aiSchool, createAgent, questionItem, readySource, requireModel, type AiSchool, generousPace } from "../support/ai.js";
 import { callInSchool } from "../support/learning-content.js";
 import { describeChanges, diff, schoolFilter, settledSnapshot } from "../support/db-snapshot.js";
 import { promptText, startFakeLlm, type FakeLlm } from "../support/fake-llm.js";
@@ -30,8 +30,12 @@ describe("rag tenancy", function () {
 	const llmOn = <T>(run: () => Promise<T>) => withSettings({ openaiBaseUrl: llm.url, openaiApiKey: "k", openaiModel: "m" }, run);
 	const foreign = [NEEDLES.p2, NEEDLES.unselected, NEEDLES.otherSchool];
 
+	let restorePace: () => void = () => undefined;
+	after(() => restorePace());
+
 	before(async function () {
 		requireModel(this);
+		restorePace = generousPace();
 		llm = await startFakeLlm();
 		llm.fallback = () => "From your course [S1] [S2] [S3].";
 		[a, b] = await Promise.all([aiSchool({ students: 1 }), aiSchool({ students: 1 })]);

@@ -10,7 +10,7 @@ import { AiUsage } from "../../models/ai-usage.model.js";
 import { monthKey } from "../../services/ai/runtime.js";
 import { EXTRACTIVE_LABEL, NOT_COVERED } from "../../services/ai/tutor/extractive.js";
 import { invite } from "../support/accounts.js";
-import { activePath, aiSchool, askStreaming, BIOLOGY_MD, createAgent, givePlan, questionItem, readySource, requireModel, type AiSchool } from "../support/ai.js";
+import { activePath, aiSchool, askStreaming, BIOLOGY_MD, createAgent, givePlan, questionItem, readySource, requireModel, type AiSchool, generousPace } from "../support/ai.js";
 import { promptText, startFakeLlm, type FakeLlm } from "../support/fake-llm.js";
 import { durableProbe, waitForNotification } from "../support/learning-sessions.js";
 import { http, unique } from "../support/platform.js";
@@ -26,8 +26,12 @@ describe("ai tutor", function () {
 	let source: any;
 	const llmOn = <T>(run: () => Promise<T>) => withSettings({ openaiBaseUrl: llm.url, openaiApiKey: "test-key", openaiModel: "tutor-model" }, run);
 
+	let restorePace: () => void = () => undefined;
+	after(() => restorePace());
+
 	before(async function () {
 		requireModel(this);
+		restorePace = generousPace();
 		llm = await startFakeLlm();
 		s = await aiSchool({ students: 2 });
 		item = await questionItem(s.teacher, { kind: "short_answer", title: "Energy organelle", prompt: "Which organelle makes most of the ATP?", accepted: ["mitochondrion"] });
@@ -207,6 +211,25 @@ describe("ai tutor", function () {
 		} finally {
 			await probe.stop();
 		}
+	});
+
+	it("limits how many questions one student asks per minute (429 with Retry-After)", async () => {
+		const pupil = await invite(s.admin, "student");
+		await http("POST", `/api/learning-paths/${path.id}/students`, { token: s.teacher.token, body: { studentIds: [pupil.id] } });
+		await withSettings({ askPerMinute: 2 }, async () => {
+			for (let i = 0; i < 2; i++) {
+				const ok = await http("POST", "/api/ai/tutor/ask", { token: pupil.token, body: { pathId: path.id, question: "Who won the football world cup in 1998?" } });
+				expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
+			}
+			const third = await http("POST", "/api/ai/tutor/ask", { token: pupil.token, body: { pathId: path.id, question: "Who won the football world cup in 1998?" } });
+			expect([third.status, third.body.error.type]).to.deep.equal([429, "TOO_MANY_REQUESTS"]);
+			expect(third.headers.get("retry-after")).to.equal("60");
+			// Another student is not slowed down by this one.
+			const fresh = await invite(s.admin, "student");
+			await http("POST", `/api/learning-paths/${path.id}/students`, { token: s.teacher.token, body: { studentIds: [fresh.id] } });
+			const other = await http("POST", "/api/ai/tutor/ask", { token: fresh.token, body: { pathId: path.id, question: "Who won the football world cup in 1998?" } });
+			expect(other.status).to.equal(200);
+		});
 	});
 
 	it("flags distress and cheating attempts and notifies the teacher; distress gets a caring reply, not the model", async () => {

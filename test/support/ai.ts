@@ -5,13 +5,23 @@
  */
 import { expect } from "chai";
 import type { Context } from "mocha";
-import { settings } from "../../config/env.js";
+import { overrideSettings, settings } from "../../config/env.js";
 import { modelInstalled } from "../../services/ai/embedding/embedder.js";
 import { parseSse } from "../../services/ai/tutor/sse.js";
 import { invite, signupSchool, type Account, type SchoolFixture } from "./accounts.js";
 import { classOf, validatedItem } from "./learning-content.js";
 import { bootPlatform, http, unique } from "./platform.js";
 import { createStaff } from "./two-schools.js";
+
+/**
+ * Test files ask many questions in a few seconds: the per-student pace limit is raised for them, and put
+ * back by the returned function (its own test sets it low on purpose).
+ */
+export function generousPace(): () => void {
+	const saved = settings().askPerMinute;
+	overrideSettings({ askPerMinute: 1000 });
+	return () => void overrideSettings({ askPerMinute: saved });
+}
 
 export function requireModel(ctx: Context): void {
 	const cfg = settings();
