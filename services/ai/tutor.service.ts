@@ -353,7 +353,14 @@ const TutorService: ServiceDef = {
 			let complexity = prep.complexity;
 			let cited = new Set<string>();
 			let usage: Completion | null = null;
-			sink.start({ pathId: prep.path.id, stepId: prep.stepId, passages: prep.passages.map(p => ({ label: p.label, sourceId: p.hit.sourceId, sourceTitle: p.sourceTitle, headingPath: p.headingPath })) });
+			// Titles and headings reach the student too: in a guarded mode they are checked like the reply
+			// (a heading "Mitochondria" would answer "which organelle makes ATP?").
+			const shown = (text: string) => (guardLeaks ? redact(text, findLeaks(text, prep.item!)) : text);
+			sink.start({
+				pathId: prep.path.id,
+				stepId: prep.stepId,
+				passages: prep.passages.map(p => ({ label: p.label, sourceId: p.hit.sourceId, sourceTitle: shown(p.sourceTitle), headingPath: p.headingPath.map(shown) })),
+			});
 
 			if (prep.flags.includes("distress")) {
 				mode = "refused";

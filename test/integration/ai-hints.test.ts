@@ -76,8 +76,9 @@ describe("hints only", function () {
 		expect(res.text).to.contain("[…]");
 		expect(res.done.guards).to.include.members(["regenerated", "redacted"]);
 		expect(res.done.flags).to.include("cheating");
-		// Not one streamed piece held it either.
-		for (const e of res.events.filter(e => e.event === "delta")) expect(e.data.text.toLowerCase()).not.to.match(/mitochondri/);
+		// Not one streamed event held it either: pieces, passage headings ("Mitochondria"), the final answer.
+		expect(res.raw.toLowerCase()).not.to.match(/mitochondri/);
+		expect(res.events[0].data.passages.some((p: any) => p.headingPath.includes("[…]"))).to.equal(true);
 	});
 
 	it("guards numbers within tolerance, the right choice, and a true/false verdict", async () => {
