@@ -47,7 +47,9 @@ describe("rag tenancy: index invalidation reaches every node", function () {
 			broker.createService(SourcesService as any);
 			brokers.push(broker);
 		}
-		await Promise.all(brokers.map(b => b.start()));
+		// One after the other: two nodes creating the same JetStream consumer group (ai-ingestion) at the same
+		// instant race in @moleculer/channels 0.1.8 ("consumer name already in use"); a deployment starts them apart.
+		for (const b of brokers) await b.start();
 		await Promise.all(brokers.map(b => b.waitForServices(["aiSources"])));
 		const meta = schoolSystemMeta(s.school.id) as any;
 		const indexesOf = (b: ServiceBroker) => (b.getLocalService("aiSources") as any).indexes;
