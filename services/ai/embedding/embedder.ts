@@ -41,6 +41,8 @@ export class ModelMissingError extends Error {
 
 const PREFIX: Record<EmbedKind, string> = { query: "query: ", passage: "passage: " };
 const loaded = new Map<string, Promise<Embedder>>();
+/** transformers.js keeps the model folder in a global (`env.localModelPath`): loads run one at a time. */
+let loading: Promise<unknown> = Promise.resolve();
 
 export function modelFolder(opts: Pick<EmbedderOptions, "modelsDir" | "modelId">): string {
 	return join(opts.modelsDir, opts.modelId);
@@ -57,7 +59,9 @@ export function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
 	const key = `${modelFolder(opts)}|${opts.quantized !== false}`;
 	let pending = loaded.get(key);
 	if (!pending) {
-		pending = open(opts);
+		const run = loading.then(() => open(opts));
+		loading = run.catch(() => undefined);
+		pending = run;
 		loaded.set(key, pending);
 		// A failed load (missing folder) may succeed after an install: do not keep the failure.
 		pending.catch(() => loaded.delete(key));
