@@ -57,6 +57,23 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], f
 	return raw as T;
 }
 
+function fraction(env: Env, name: string, fallback: number): number {
+	const raw = str(env, name);
+	if (raw === undefined) return fallback;
+	const value = Number(raw);
+	if (!/^\d*\.?\d+$/.test(raw) || value < 0 || value > 1) throw new ConfigError(name, `must be a number from 0 to 1, got "${raw}"`);
+	return value;
+}
+
+/** A model id as a folder name under MODELS_DIR: letters, digits, `._-`, one optional `owner/` part. */
+function modelId(env: Env, name: string, fallback: string): string {
+	const raw = str(env, name, fallback)!;
+	if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/.test(raw) || raw.split("/").some(p => p === ".." || p === ".")) {
+		throw new ConfigError(name, `must be a model id like "multilingual-e5-small" or "owner/name", got "${raw}"`);
+	}
+	return raw;
+}
+
 export const NODE_ENVS = ["development", "test", "production"] as const;
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export const SWITCH = ["on", "off"] as const;
@@ -123,6 +140,22 @@ export interface Settings {
 	vapidPublicKey?: string;
 	vapidPrivateKey?: string;
 	vapidSubject: string;
+	// Block 3, AI (services/ai, docs/AI.md)
+	/** Folder holding local models: `<modelsDir>/<embeddingModel>/` (npm run models:install). */
+	modelsDir: string;
+	embeddingModel: string;
+	/** An OpenAI-compatible endpoint (OpenAI, Ollama, vLLM); with neither URL nor key the tutor is extractive. */
+	openaiBaseUrl?: string;
+	openaiApiKey?: string;
+	openaiModel: string;
+	llmTimeoutMs: number;
+	chunkTokens: number;
+	chunkOverlapTokens: number;
+	retrievalTopK: number;
+	minCosine: number;
+	minTermCoverage: number;
+	/** Questions one student may ask the tutor per minute (a runaway client must not spend the school's quota). */
+	askPerMinute: number;
 }
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -166,6 +199,19 @@ export function loadSettings(env: Env = process.env): Settings {
 		ipMaxFailures: int(env, "LOGIN_IP_MAX_FAILURES", 50, 1, 100000),
 		defaultPlan: str(env, "DEFAULT_PLAN", "trial")!,
 		requestTimeoutMs: int(env, "REQUEST_TIMEOUT_MS", 10000, 100, 600000),
+		// Block 3, AI
+		modelsDir: str(env, "MODELS_DIR", `${str(env, "LP_TOOLS_DIR", `${str(env, "XDG_CACHE_HOME", `${env.HOME ?? "."}/.cache`)}/learning-platform`)}/models`)!,
+		embeddingModel: modelId(env, "EMBEDDING_MODEL", "multilingual-e5-small"),
+		openaiBaseUrl: url(env, "OPENAI_BASE_URL", ["http:", "https:"]),
+		openaiApiKey: str(env, "OPENAI_API_KEY"),
+		openaiModel: str(env, "OPENAI_MODEL", "gpt-4o-mini")!,
+		llmTimeoutMs: int(env, "AI_LLM_TIMEOUT_MS", 60000, 1000, 600000),
+		chunkTokens: int(env, "AI_CHUNK_TOKENS", 200, 32, 500),
+		chunkOverlapTokens: int(env, "AI_CHUNK_OVERLAP_TOKENS", 40, 0, 200),
+		retrievalTopK: int(env, "AI_TOP_K", 5, 1, 20),
+		minCosine: fraction(env, "AI_MIN_COSINE", 0.81),
+		minTermCoverage: fraction(env, "AI_MIN_TERM_COVERAGE", 0.6),
+		askPerMinute: int(env, "AI_ASK_PER_MINUTE", 10, 1, 1000),
 		...communicationSettings(env, nodeEnv),
 	};
 }

@@ -15,10 +15,12 @@ export interface Plan {
 	monthlyPriceCents: number;
 	/** Limits a plan puts on a school's content. */
 	maxActivePaths: number;
+	/** Tokens (prompt + completion) the school's AI tutors and generators may use per calendar month (UTC). */
+	aiMonthlyTokens: number;
 }
 
 export const PLANS: Readonly<Record<string, Plan>> = {
-	trial: { id: "trial", name: "Trial", seats: 30, modules: ["import"], monthlyPriceCents: 0, maxActivePaths: 5 },
+	trial: { id: "trial", name: "Trial", seats: 30, modules: ["import"], monthlyPriceCents: 0, maxActivePaths: 5, aiMonthlyTokens: 0 },
 	essential: {
 		id: "essential",
 		name: "Essential",
@@ -26,6 +28,7 @@ export const PLANS: Readonly<Record<string, Plan>> = {
 		modules: ["import", "reporting", "live_sessions"],
 		monthlyPriceCents: 29900,
 		maxActivePaths: 200,
+		aiMonthlyTokens: 0,
 	},
 	campus: {
 		id: "campus",
@@ -34,6 +37,7 @@ export const PLANS: Readonly<Record<string, Plan>> = {
 		modules: ["import", "reporting", "live_sessions", "ai", "visio"],
 		monthlyPriceCents: 149900,
 		maxActivePaths: 5000,
+		aiMonthlyTokens: 5_000_000,
 	},
 };
 

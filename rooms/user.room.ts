@@ -30,7 +30,8 @@ export class UserRoom extends PlatformRoom {
 		this.userId = options.userId;
 		// Nothing is synced as state: every notification is a one-off message.
 		this.patchRate = null;
-		this.relay("user", this.userId, event => this.broadcast("notification", event.notification));
+		// Notifications, and other one-off pushes of the user's own (an AI source's ingestion progress).
+		this.relay("user", this.userId, event => (event.kind === "notification" ? this.broadcast("notification", event.notification) : this.broadcast(event.kind, event.payload)));
 		this.clock.setInterval(() => this.markPresent(), PRESENCE_REFRESH_MS);
 	}
 

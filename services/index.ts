@@ -38,7 +38,11 @@ export const SERVICE_LOADERS: Readonly<Record<string, Loader>> = {
 	scheduling: () => load(import("./learning/scheduling.service.js")),
 	memory: () => load(import("./learning/memory.service.js")),
 	liveSessions: () => load(import("./learning/live-sessions.service.js")),
-	// (services are added here by the learning work)
+	// Block 3: AI tutors and RAG (services/ai)
+	aiAgents: () => load(import("./ai/agents.service.js")),
+	aiSources: () => load(import("./ai/sources.service.js")),
+	aiTutor: () => load(import("./ai/tutor.service.js")),
+	aiGeneration: () => load(import("./ai/generation.service.js")),
 };
 
 export const ALL_SERVICES = Object.keys(SERVICE_LOADERS);

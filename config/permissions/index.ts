@@ -1,3 +1,4 @@
+import { aiPermissions } from "./ai.js";
 import { billingPermissions } from "./billing.js";
 import { communicationPermissions } from "./communication.js";
 import { learningContentPermissions } from "./learning-content.js";
@@ -18,6 +19,7 @@ export const PERMISSIONS: PermissionTable = {
 	...communicationPermissions,
 	...learningContentPermissions,
 	...learningSessionsPermissions,
+	...aiPermissions,
 };
 
 export function principalsFor(action: string): readonly Principal[] | undefined {

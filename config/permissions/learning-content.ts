@@ -16,6 +16,7 @@ export const learningContentPermissions: PermissionTable = {
 	"content.remove": AUTHORS,
 	"content.import": AUTHORS,
 	"content.resolveMany": INTERNAL,
+	"content.createGenerated": INTERNAL,
 
 	"scheduling.getLayer": SCHOOL_MEMBERS,
 	"scheduling.setLayer": SCHOOL_MEMBERS,

@@ -52,6 +52,7 @@ export const learningSessionsPermissions: PermissionTable = {
 	"evaluations.submit": ["student"],
 	"evaluations.get": SCHOOL_MEMBERS,
 	"evaluations.list": SCHOOL_MEMBERS,
+	"evaluations.inProgress": INTERNAL,
 
 	"progress.recordSession": INTERNAL,
 	"progress.recordSessions": INTERNAL,

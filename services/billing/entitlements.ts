@@ -54,3 +54,9 @@ export function resizeSeats(seatsUsed: number, newLimit: number): { seatLimit: n
 export function releasable(seatsUsed: number, count: number): number {
 	return Math.max(0, Math.min(seatsUsed, count));
 }
+
+/** Tokens the school's AI may still use this month under its plan (0 when the plan has no `ai` module). */
+export function aiTokensLeft(plan: Pick<Plan, "modules" | "aiMonthlyTokens">, usedThisMonth: number): number {
+	if (!plan.modules.includes("ai")) return 0;
+	return Math.max(0, plan.aiMonthlyTokens - usedThisMonth);
+}

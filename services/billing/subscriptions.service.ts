@@ -94,6 +94,7 @@ const SubscriptionsService: ServiceDef = {
 					modules: plan ? [...plan.modules] : [],
 					seatLimit: sub.seatLimit,
 					maxActivePaths: plan ? plan.maxActivePaths : 0,
+					aiMonthlyTokens: plan ? plan.aiMonthlyTokens : 0,
 				};
 			},
 		},

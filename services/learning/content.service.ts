@@ -168,6 +168,15 @@ const ContentService: ServiceDef = {
 			},
 		},
 
+		/** A draft written by the AI block for the calling teacher (origin ai_generated): checked like any item. */
+		createGenerated: {
+			params: CREATE_ITEM_PARAMS,
+			async handler(this: any, ctx: Ctx<ContentInput>) {
+				const item = checkItem(ctx.params, { origin: "ai_generated", status: "draft" });
+				return this.insertScoped(ctx, { ...item, ownerId: currentUser(ctx).id });
+			},
+		},
+
 		resolveMany: {
 			params: { $$strict: "remove", ids: { type: "array", max: 2000, items: ID } },
 			async handler(this: any, ctx: Ctx<{ ids: string[] }>) {

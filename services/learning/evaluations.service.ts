@@ -199,6 +199,17 @@ const EvaluationsService: ServiceDef = {
 				return { ...page, rows: page.rows.map((a: AttemptDoc) => ({ ...a, answers: undefined })) };
 			},
 		},
+
+		/** Whether the student is sitting an evaluation of this path right now (the AI tutor is off then). */
+		inProgress: {
+			params: { $$strict: "remove", studentId: ID, pathId: ID },
+			async handler(this: any, ctx: Ctx<{ studentId: string; pathId: string }>) {
+				const open: AttemptDoc[] = await this.findScoped(ctx, { studentId: ctx.params.studentId, pathId: ctx.params.pathId, status: "in_progress" });
+				const now = this.clock.now();
+				const current = open.find(a => !this.isLate(a, now));
+				return current ? { inProgress: true, attemptId: current.id, stepId: current.stepId, deadline: current.deadline } : { inProgress: false };
+			},
+		},
 	},
 
 	methods: {

@@ -60,6 +60,7 @@ interface CreateParams {
 	steps?: StepInput[];
 	activate?: boolean;
 	settings?: { practiceAllowed?: boolean };
+	sourceIds?: string[];
 }
 
 const isAdmin = (user: AuthUser) => hasRole(user, "school_admin");
@@ -82,6 +83,8 @@ const PathsService: ServiceDef = {
 				steps: { ...STEPS_RULE, optional: true },
 				activate: { type: "boolean", optional: true },
 				settings: SETTINGS,
+				// Scenario 1, "préparation du contexte IA": the AI block selects and ingests these (services/ai).
+				sourceIds: IDS(100),
 			},
 			async handler(this: any, ctx: Ctx<CreateParams>) {
 				const user = currentUser(ctx);
@@ -93,6 +96,7 @@ const PathsService: ServiceDef = {
 				await this.assertStudents(ctx, studentIds);
 				const steps = buildSteps(p.steps ?? []);
 				await this.assertItems(ctx, steps, p.activate === true);
+				await this.assertSources(ctx, p.sourceIds ?? []);
 				const doc = {
 					ownerId: user.id,
 					name: p.name,
@@ -107,7 +111,7 @@ const PathsService: ServiceDef = {
 					? await this.withActiveSlot(ctx, () => this.insertScoped(ctx, { ...doc, status: "active", activatedAt: this.clock.now() }))
 					: await this.insertScoped(ctx, { ...doc, status: "draft" });
 				const students = await this.assignedStudents(ctx, created);
-				await this.announceCreated(ctx, created, students);
+				await this.announceCreated(ctx, created, students, p.sourceIds ?? []);
 				ctx.meta.$statusCode = 201;
 				return { id: created.id, status: created.status, students };
 			},
@@ -355,6 +359,13 @@ const PathsService: ServiceDef = {
 			}
 		},
 
+		/** AI sources for the path: each must be one the caller may select (422 naming the first that is not). */
+		async assertSources(this: any, ctx: Ctx<any>, sourceIds: string[]): Promise<void> {
+			if (sourceIds.length === 0) return;
+			const { unknown } = (await ctx.call("aiSources.checkSelectable", { sourceIds })) as { unknown: number[] };
+			if (unknown.length > 0) throw invalid(`sourceIds[${unknown[0]}]`, "is not an AI source you may use");
+		},
+
 		/** Every student must be a student of the caller's school (422 naming the first that is not). */
 		async assertStudents(this: any, ctx: Ctx<any>, studentIds: string[]): Promise<void> {
 			if (studentIds.length === 0) return;
@@ -467,7 +478,7 @@ const PathsService: ServiceDef = {
 		},
 
 		/** Step 6 of the seed's scenario: the students are told, and the AI block gets the path to prepare. */
-		async announceCreated(this: any, ctx: Ctx<any>, path: PathDoc, students: { id: string }[]): Promise<void> {
+		async announceCreated(this: any, ctx: Ctx<any>, path: PathDoc, students: { id: string }[], sourceIds: string[] = []): Promise<void> {
 			if (path.status === "active") await this.notifyStudents(ctx, path, students.map(s => s.id), `paths:${path.id}:created`);
 			await publishDurable(this.broker, "learning.path.created", {
 				id: `learning.path.created:${path.id}`,
@@ -481,6 +492,7 @@ const PathsService: ServiceDef = {
 				itemIds: allItemIds(path.steps),
 				studentIds: students.map(s => s.id),
 				classIds: path.classIds,
+				sourceIds,
 			});
 		},
 

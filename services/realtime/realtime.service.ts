@@ -118,6 +118,9 @@ const RealtimeService: ServiceDef = {
 		"communication.notification.created"(this: any, ctx: Ctx<{ userId: string; notification: unknown }>) {
 			this.relay("user", ctx.params.userId, { kind: "notification", notification: ctx.params.notification });
 		},
+		"ai.source.progressed"(this: any, ctx: Ctx<{ userId: string; source: unknown }>) {
+			this.relay("user", ctx.params.userId, { kind: "ai.source.progress", payload: ctx.params.source });
+		},
 		"users.user.suspended"(this: any, ctx: Ctx<{ userId: string }>) {
 			this.relay("account", ctx.params.userId, { reason: "suspended" });
 		},

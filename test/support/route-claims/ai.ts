@@ -1,0 +1,45 @@
+/** Block 3 (AI): routes attacked in test/integration/ai-tenancy.test.ts and probed in ai-bad-input.test.ts. */
+export const suite = "rag tenancy / ai bad input";
+
+export const tenancy = [
+	"POST /api/ai/agents",
+	"GET /api/ai/agents",
+	"GET /api/ai/agents/{id}",
+	"PATCH /api/ai/agents/{id}",
+	"DELETE /api/ai/agents/{id}",
+	"POST /api/ai/sources",
+	"GET /api/ai/sources",
+	"GET /api/ai/sources/{id}",
+	"PATCH /api/ai/sources/{id}",
+	"PUT /api/ai/sources/{id}/content",
+	"POST /api/ai/sources/{id}/reingest",
+	"DELETE /api/ai/sources/{id}",
+	"GET /api/ai/sources/{id}/chunks",
+	"POST /api/ai/search",
+	"POST /api/ai/tutor/ask",
+	"GET /api/ai/interactions",
+	"GET /api/ai/interactions/{id}",
+	"GET /api/ai/recommendations",
+	"GET /api/ai/usage",
+	"POST /api/ai/generate/items",
+	"POST /api/ai/generate/path",
+	"GET /api/ai/generated",
+	"GET /api/ai/generated/{id}",
+	"POST /api/ai/generated/{id}/items/{itemId}/reject",
+];
+
+export const badInput = [
+	"POST /api/ai/agents",
+	"PATCH /api/ai/agents/{id}",
+	"DELETE /api/ai/agents/{id}",
+	"POST /api/ai/sources",
+	"PATCH /api/ai/sources/{id}",
+	"PUT /api/ai/sources/{id}/content",
+	"POST /api/ai/sources/{id}/reingest",
+	"DELETE /api/ai/sources/{id}",
+	"POST /api/ai/search",
+	"POST /api/ai/tutor/ask",
+	"POST /api/ai/generate/items",
+	"POST /api/ai/generate/path",
+	"POST /api/ai/generated/{id}/items/{itemId}/reject",
+];
