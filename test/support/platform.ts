@@ -40,6 +40,10 @@ export function bootPlatform(): Promise<Platform> {
 			port: 0,
 			realtimePort: 0,
 			logLevel: (process.env.LOG_LEVEL as any) ?? "none",
+			// Every test file signs schools up and invites from 127.0.0.1: the `abuse limits` tests lower these themselves.
+			signupMaxPerAddress: 1_000_000,
+			resetMaxPerAddress: 1_000_000,
+			inviteMaxPerAddress: 1_000_000,
 		});
 		const broker = await createPlatformBroker(undefined, { nodeID: `test-${process.pid}` });
 		await broker.start();
