@@ -79,6 +79,9 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 	/** Connections one user may hold in this room; one more replaces the oldest. */
 	protected seatsPerUser = 1;
 	private identitySweep: { clear(): void } | undefined;
+	/** Join order: of one user's connections joining at once, only the newest keeps its seat. */
+	private joins = 0;
+	private readonly joinedAs = new Map<string, number>();
 	private readonly buckets = new Map<string, TokenBucket>();
 	private readonly roomLinks: (() => void)[] = [];
 	private readonly clientLinks = new Map<string, (() => void)[]>();
@@ -147,6 +150,7 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 	// --- Colyseus lifecycle: final here, subclasses use the hooks below ---
 
 	async onJoin(client: Client, options: any): Promise<void> {
+		this.joinedAs.set(client.sessionId, ++this.joins);
 		await this.admit(client as RoomClient, options ?? {});
 		const user = this.userOf(client);
 		const links = [this.context.relay.subscribe("account", user.id, () => void this.recheck(client))];
@@ -163,6 +167,7 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 		for (const unlink of this.clientLinks.get(client.sessionId) ?? []) unlink();
 		this.clientLinks.delete(client.sessionId);
 		this.buckets.delete(client.sessionId);
+		this.joinedAs.delete(client.sessionId);
 		await this.left?.(client as RoomClient, code);
 	}
 
@@ -171,6 +176,7 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 		for (const links of this.clientLinks.values()) for (const unlink of links) unlink();
 		this.clientLinks.clear();
 		this.buckets.clear();
+		this.joinedAs.clear();
 		await this.disposed?.();
 	}
 
@@ -225,10 +231,14 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 		}
 	}
 
-	/** The user's older connections beyond `seatsPerUser` give their seats to this one. */
+	/**
+	 * The user's older connections beyond `seatsPerUser` give their seats to this one. Only older ones: of
+	 * connections joining at the same time (each admitted asynchronously), the newest is the one that stays.
+	 */
 	private replaceOlderSeats(client: Client): void {
 		const userId = this.userOf(client).id;
-		const mine = this.clients.filter(c => c !== client && (c as RoomClient).auth?.id === userId);
+		const order = (c: Client) => this.joinedAs.get(c.sessionId) ?? 0;
+		const mine = this.clients.filter(c => c !== client && (c as RoomClient).auth?.id === userId && order(c) < order(client)).sort((a, b) => order(a) - order(b));
 		const surplus = mine.length - (this.seatsPerUser - 1);
 		for (const older of mine.slice(0, Math.max(0, surplus))) this.evict(older, ROOM_CLOSE.REPLACED, "You joined this room from another connection");
 		this.replacedSeats?.(userId, client as RoomClient);

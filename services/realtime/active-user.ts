@@ -27,12 +27,15 @@ export interface ActiveUser {
  * a valid token of an account or school that is not active is a 403. Any other failure (users service
  * unreachable) is thrown as is: never an admission.
  */
-export async function verifyActiveUser(broker: ServiceBroker, token: string | undefined): Promise<ActiveUser> {
+export async function verifyActiveUser(broker: ServiceBroker, token: string | undefined, opts: { fresh?: boolean } = {}): Promise<ActiveUser> {
 	if (!token) throw unauthorized("Authentication required");
 	const claimed = await verifyAccessToken(token);
 	// Only people hold seats and sessions; the system principal never comes through an edge.
 	if (!isId(claimed.id)) throw forbidden("This token does not name a user account");
-	const verdict = await identityCacheOf(broker).evaluate(claimed);
-	if (!verdict.ok) throw refusalError(verdict.reason);
+	const cache = identityCacheOf(broker);
+	// A rare and powerful entrance (the monitor) reads the account afresh rather than trust the cache.
+	if (opts.fresh) cache.invalidate({ userId: claimed.id });
+	const verdict = await cache.evaluate(claimed);
+	if (!verdict.ok) throw verdict.reason === "suspended" ? forbidden("This account is not active") : refusalError(verdict.reason);
 	return { user: verdict.user, account: { status: "active", roles: [...verdict.user.roles] } };
 }
