@@ -4,7 +4,7 @@
  * PTTL); memory otherwise (one process).
  *
  * Redis down: a limit never turns into failed requests (500s). Each limiter has a memory limiter as its
- * insurance: while Redis is unreachable (not connected, or a command failing or taking over 500 ms) that
+ * insurance: while Redis is unreachable (not connected, or a command failing or taking over 2 s) that
  * node counts alone, with a warning at most every 30 s. The limits then hold per node instead of per
  * platform, and what was counted in memory is forgotten once Redis answers again.
  *
@@ -22,7 +22,9 @@ const WARN_EVERY_MS = 30_000;
 /** Bounds on how long a request may wait for Redis before the memory insurance answers instead. */
 const REDIS_OPTIONS = {
 	connectTimeout: 1000,
-	commandTimeout: 500,
+	// Long enough that a loaded but working Redis keeps answering (a timed-out count falls back to memory,
+	// which counts apart); a Redis that is down is not waited for at all (rejectIfRedisNotReady).
+	commandTimeout: 2000,
 	maxRetriesPerRequest: 1,
 	enableOfflineQueue: true,
 	// Reconnects in the background for ever, but no request waits for it (rejectIfRedisNotReady).

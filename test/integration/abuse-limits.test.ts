@@ -27,6 +27,12 @@ async function clearAddresses(...ips: string[]): Promise<void> {
 	for (const ip of [...LOOPBACK, ...ips]) await (broker.getLocalService("auth") as any).throttle.clearAddress(ip);
 }
 
+/** How many counts the auth service's limiter had to take in memory because Redis did not answer. */
+async function fallbacks(): Promise<number> {
+	const { broker } = await bootPlatform();
+	return (broker.getLocalService("auth") as any).limits.fallbackCount;
+}
+
 async function signupBody(email: string) {
 	return { school: { name: unique("School "), timezone: "Europe/Paris" }, admin: { email, password: PASSWORD, firstName: "Ada", lastName: "Admin" } };
 }
@@ -39,9 +45,11 @@ describe("abuse limits", () => {
 		beforeEach(() => clearAddresses());
 		it("gives 25 parallel wrong passwords no more verdicts than configured", async () => {
 			const fx = await signupSchool();
+			const before = await fallbacks();
 			await withSettings({ loginMaxFailures: 5 }, async () => {
 				const results = await Promise.all(Array.from({ length: 25 }, () => http("POST", "/api/auth/login", { body: { email: fx.admin.email, password: "wrong password 123" } })));
 				const codes = statuses(results);
+				expect(await fallbacks(), "every count taken in Redis").to.equal(before);
 				expect(count(codes, 401), "verdicts").to.equal(5);
 				expect(count(codes, 429), "refused before any password check").to.equal(20);
 				const refused = results.find(r => r.status === 429)!;
@@ -51,11 +59,13 @@ describe("abuse limits", () => {
 
 		it("lets none of 40 parallel tries in when the right password comes last", async () => {
 			const fx = await signupSchool();
+			const before = await fallbacks();
 			await withSettings({ loginMaxFailures: 5 }, async () => {
 				const wrong = Array.from({ length: 39 }, () => http("POST", "/api/auth/login", { body: { email: fx.admin.email, password: "wrong password 123" } }));
 				await new Promise(r => setImmediate(r));
 				const right = http("POST", "/api/auth/login", { body: { email: fx.admin.email, password: PASSWORD } });
 				const codes = statuses(await Promise.all([...wrong, right]));
+				expect(await fallbacks(), "every count taken in Redis").to.equal(before);
 				expect(codes[39], "the right password, last").to.equal(429);
 				expect(count(codes, 200)).to.equal(0);
 				expect(count(codes, 401)).to.be.at.most(5);

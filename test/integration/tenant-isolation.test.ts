@@ -150,7 +150,7 @@ const CASES: Record<string, RouteCase> = {
 		},
 	},
 	"POST /api/auth/logout": {
-		irrelevant: "logs its caller out only; a logout ends every access token of the caller (live identity), so each attacker logs in again after its attempts",
+		irrelevant: "logs its caller out only; a logout ends every access token of the caller, so each attacker logs in again after each attempt",
 		async check(w) {
 			const attackers: [string, Account][] = [...A_MEMBERS.map(label => [label, w.a.members[label as MemberLabel]] as [string, Account]), ["support", w.support]];
 			for (const [label, me] of attackers) {
