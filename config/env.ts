@@ -156,6 +156,24 @@ export interface Settings {
 	minTermCoverage: number;
 	/** Questions one student may ask the tutor per minute (a runaway client must not spend the school's quota). */
 	askPerMinute: number;
+	// --- security: live identity and abuse limits (issue 9 §1-2; README "Security") ---
+	/** How long an edge node trusts what it last read of an account or school (the events invalidate it sooner). */
+	identityCacheSeconds: number;
+	/** Failed logins of one account from all addresses together per window before 429 (distributed guessing). */
+	loginAccountMaxFailures: number;
+	loginAccountWindowSeconds: number;
+	/** The longest a (account, address) pair stays blocked as its lockouts double. */
+	loginMaxBlockSeconds: number;
+	/** Requests that send mail, per window, per client address and per email. */
+	requestLimitWindowSeconds: number;
+	signupMaxPerAddress: number;
+	signupMaxPerEmail: number;
+	resetMaxPerAddress: number;
+	resetMaxPerEmail: number;
+	inviteMaxPerAddress: number;
+	inviteMaxPerEmail: number;
+	/** Unused password-reset links an account may hold; a new one beyond it retires the oldest. */
+	resetMaxOutstanding: number;
 }
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -199,6 +217,19 @@ export function loadSettings(env: Env = process.env): Settings {
 		ipMaxFailures: int(env, "LOGIN_IP_MAX_FAILURES", 50, 1, 100000),
 		defaultPlan: str(env, "DEFAULT_PLAN", "trial")!,
 		requestTimeoutMs: int(env, "REQUEST_TIMEOUT_MS", 10000, 100, 600000),
+		// --- security: live identity and abuse limits (issue 9 §1-2) ---
+		identityCacheSeconds: int(env, "IDENTITY_CACHE_SECONDS", 5, 0, 60),
+		loginAccountMaxFailures: int(env, "LOGIN_ACCOUNT_MAX_FAILURES", 100, 1, 100000),
+		loginAccountWindowSeconds: int(env, "LOGIN_ACCOUNT_WINDOW_SECONDS", 3600, 1, 86400),
+		loginMaxBlockSeconds: int(env, "LOGIN_MAX_BLOCK_SECONDS", 86400, 1, 7 * 86400),
+		requestLimitWindowSeconds: int(env, "REQUEST_LIMIT_WINDOW_SECONDS", 3600, 1, 86400),
+		signupMaxPerAddress: int(env, "SIGNUP_MAX_PER_ADDRESS", 10, 1, 1_000_000),
+		signupMaxPerEmail: int(env, "SIGNUP_MAX_PER_EMAIL", 3, 1, 1000),
+		resetMaxPerAddress: int(env, "RESET_MAX_PER_ADDRESS", 20, 1, 1_000_000),
+		resetMaxPerEmail: int(env, "RESET_MAX_PER_EMAIL", 3, 1, 1000),
+		inviteMaxPerAddress: int(env, "INVITE_MAX_PER_ADDRESS", 200, 1, 1_000_000),
+		inviteMaxPerEmail: int(env, "INVITE_MAX_PER_EMAIL", 3, 1, 1000),
+		resetMaxOutstanding: int(env, "RESET_MAX_OUTSTANDING", 3, 1, 20),
 		// Block 3, AI
 		modelsDir: str(env, "MODELS_DIR", `${str(env, "LP_TOOLS_DIR", `${str(env, "XDG_CACHE_HOME", `${env.HOME ?? "."}/.cache`)}/learning-platform`)}/models`)!,
 		embeddingModel: modelId(env, "EMBEDDING_MODEL", "multilingual-e5-small"),

@@ -22,6 +22,13 @@ export const SchoolSchema = defineSchema({
 			/** Who a student may start a conversation with (see services/communication/chat-rules.ts). */
 			studentsMayContact: { type: String, enum: ["own_teachers", "all_teachers", "none"], default: "own_teachers" },
 		},
+		classes: {
+			/**
+			 * Who puts students into classes: `school_admins` only (the default), or also `class_teachers`,
+			 * into the classes they teach. Enrolment gives a teacher the student's data and chat.
+			 */
+			enrolment: { type: String, enum: ["school_admins", "class_teachers"], default: "school_admins" },
+		},
 	},
 });
 // The platform staff's list of schools, by name.

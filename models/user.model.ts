@@ -45,6 +45,12 @@ export const UserSchema = defineSchema({
 	teacherProfile: { type: part({ subjects: { type: [String], default: [] } }), default: undefined },
 	suspendedAt: { type: Date, default: null },
 	lastLoginAt: { type: Date, default: null },
+	/**
+	 * Bumped by every change that must end the account's access tokens at once (status, roles, logout,
+	 * password): a token carries the version it was signed at, and the edges refuse an older one
+	 * (services/shared/live-identity.ts).
+	 */
+	sessionVersion: { type: Number, default: 0 },
 });
 UserSchema.index({ schoolId: 1, roles: 1 });
 

@@ -44,6 +44,8 @@ import { authenticate, callAs, PlatformRoom, type RoomClient } from "./platform.
 import { GroupPlayer, GroupState } from "./schema/group-state.js";
 
 const PATCH_RATE_MS = 200;
+/** Seats beyond the class's members, for a user's new connection arriving before the old one has left. */
+export const SEAT_HEADROOM = 5;
 /** An answer that left the client just before the deadline may arrive a little after it. */
 const LATE_GRACE_MS = 500;
 const CLIENT_ID = { type: "string", min: 1, max: 100, pattern: /^[A-Za-z0-9_.:-]+$/ } as const;
@@ -125,6 +127,8 @@ interface Loaded {
 	subject: string;
 	timeLimitSeconds: number;
 	items: SessionItem[];
+	/** Teachers and students of the session's class: the room's seats. */
+	seats: number;
 }
 
 /**
@@ -135,14 +139,15 @@ interface Loaded {
 const FINISH_TIMEOUT_MS = 120_000;
 
 export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
-	maxClients = 300;
+	/** Until the session is loaded; then the class's size (onCreate). */
+	maxClients = 1;
 	liveSessionId = "";
 	private schoolId = "";
 	private session!: Loaded;
 	private question: Question | undefined;
 	private readonly participants = new Map<string, Participant>();
 	private readonly teacherConnections = new Set<string>();
-	private readonly reconnections = new Map<string, { reject: Function }>();
+	private readonly reconnections = new Map<string, { reject: Function; userId: string }>();
 	private readonly evicted = new Set<string>();
 	private absenceTimer: Delayed | undefined;
 	private pausedFrom: string | undefined;
@@ -166,6 +171,9 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		this.liveSessionId = options.liveSessionId;
 		this.schoolId = options.schoolId;
 		this.session = await this.systemCall<Loaded>("liveSessions.load", { id: this.liveSessionId });
+		// Seats follow the class: one per teacher and student of it (one connection each), plus a few for
+		// joins in flight while an older connection of the same user is being replaced.
+		this.maxClients = this.session.seats + SEAT_HEADROOM;
 		// The room lives as long as the session, not as long as someone is connected.
 		this.autoDispose = false;
 		this.patchRate = PATCH_RATE_MS;
@@ -254,7 +262,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		}
 		const seconds = teacher ? teacherGraceSeconds() : reconnectSeconds();
 		const reconnection = this.allowReconnection(client, seconds);
-		this.reconnections.set(client.sessionId, reconnection);
+		this.reconnections.set(client.sessionId, Object.assign(reconnection, { userId: this.userOf(client).id }));
 		reconnection.then(
 			() => this.reconnections.delete(client.sessionId),
 			() => this.reconnections.delete(client.sessionId),
@@ -273,10 +281,17 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		this.sendCurrent(client);
 	}
 
-	protected evict(client: Client): void {
+	protected evict(client: Client, code?: number, reason?: string): void {
 		this.evicted.add(client.sessionId);
 		this.reconnections.get(client.sessionId)?.reject(new Error("account changed"));
-		super.evict(client);
+		super.evict(client, code, reason);
+	}
+
+	/** A fresh join of a user who had dropped takes the place of their pending reconnection (one seat each). */
+	protected replacedSeats(userId: string, current: RoomClient): void {
+		for (const [sessionId, pending] of this.reconnections) {
+			if (pending.userId === userId && sessionId !== current.sessionId) pending.reject(new Error("replaced by a new connection"));
+		}
 	}
 
 	protected async disposed() {

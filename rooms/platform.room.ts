@@ -7,7 +7,13 @@
  *   bucket and typed error answers, so a bad message never crashes the room nor drops the client;
  * - `relay(topic, key, listener)` subscribes to broker events relayed by the realtime service, and every
  *   subscription is removed on dispose (per-client ones on leave);
- * - a user whose account is suspended or whose roles change is disconnected from every room.
+ * - live identity: a change of the account or its school (suspension, roles, logout, password, school
+ *   suspended) re-checks the user's connections at once (services/shared/live-identity.ts) and closes those
+ *   no longer valid with a typed code (ROOM_CLOSE); every IDENTITY_SWEEP_MS all clients are re-checked too,
+ *   the safety net for a lost event;
+ * - one seat per user (`seatsPerUser`): a user joining again replaces their older connection (closed with
+ *   ROOM_CLOSE.REPLACED, as a reconnect would), and holds at most one pending seat reservation at a time, so
+ *   one account cannot fill a room.
  *
  * Subclasses implement the hooks `admit` (refuse a join by throwing), `joined`, `left`, `disposed`,
  * and must not override onJoin / onLeave / onDispose / onUncaughtException themselves.
@@ -18,6 +24,7 @@ import type { MessageContext } from "@colyseus/shared-types";
 import { verifyActiveUser } from "../services/realtime/active-user.js";
 import { ClientError } from "../services/shared/errors.js";
 import type { AuthUser } from "../services/shared/identity.js";
+import { identityCacheOf, type Refusal } from "../services/shared/live-identity.js";
 import { roomContext, type RoomContext } from "./context.js";
 import { ROOM_CLOSE, ROOM_ERR, RoomError, toRoomError } from "./protocol.js";
 import type { RelayListener, RelayTopic } from "./relay.js";
@@ -38,6 +45,18 @@ export interface CommandOptions {
 /** Default budget: bursts of 10 messages, 5 per second sustained. */
 export const DEFAULT_RATE: BucketRule = { capacity: 10, perSecond: 5 };
 
+/** How often a room re-checks all its clients' accounts, whatever events said. */
+export const IDENTITY_SWEEP_MS = 30_000;
+
+/** The close code of each reason a connection's token no longer stands. */
+const CLOSE_FOR: Record<Refusal, { code: number; reason: string }> = {
+	gone: { code: ROOM_CLOSE.SESSION_ENDED, reason: "This account no longer exists" },
+	session_ended: { code: ROOM_CLOSE.SESSION_ENDED, reason: "Your session ended: sign in again" },
+	roles_changed: { code: ROOM_CLOSE.ACCOUNT_CHANGED, reason: "Your account changed: sign in again" },
+	suspended: { code: ROOM_CLOSE.ACCOUNT_CHANGED, reason: "Your account was suspended" },
+	school_suspended: { code: ROOM_CLOSE.SCHOOL_SUSPENDED, reason: "Your school's space is suspended" },
+};
+
 /** Verifies the access token and that the account is still active; refuses the join otherwise. */
 export async function authenticate(token: string | undefined): Promise<AuthUser> {
 	try {
@@ -57,6 +76,12 @@ export function callAs<R = unknown>(user: AuthUser, action: string, params: Reco
 export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends Room<T> {
 	/** Overridable per room type, before any client joins. */
 	protected rate: BucketRule = DEFAULT_RATE;
+	/** Connections one user may hold in this room; one more replaces the oldest. */
+	protected seatsPerUser = 1;
+	private identitySweep: { clear(): void } | undefined;
+	/** Join order: of one user's connections joining at once, only the newest keeps its seat. */
+	private joins = 0;
+	private readonly joinedAs = new Map<string, number>();
 	private readonly buckets = new Map<string, TokenBucket>();
 	private readonly roomLinks: (() => void)[] = [];
 	private readonly clientLinks = new Map<string, (() => void)[]>();
@@ -69,6 +94,7 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 		});
 		// A flood far beyond any bucket is not a client worth answering.
 		this.maxMessagesPerSecond = 50;
+		this.limitPendingSeats();
 	}
 
 	static async onAuth(token: string, _options: unknown, _context: AuthContext): Promise<unknown> {
@@ -124,9 +150,16 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 	// --- Colyseus lifecycle: final here, subclasses use the hooks below ---
 
 	async onJoin(client: Client, options: any): Promise<void> {
+		this.joinedAs.set(client.sessionId, ++this.joins);
 		await this.admit(client as RoomClient, options ?? {});
 		const user = this.userOf(client);
-		this.clientLinks.set(client.sessionId, [this.context.relay.subscribe("account", user.id, () => this.evict(client))]);
+		const links = [this.context.relay.subscribe("account", user.id, () => void this.recheck(client))];
+		if (user.schoolId) links.push(this.context.relay.subscribe("school", user.schoolId, () => void this.recheck(client)));
+		this.clientLinks.set(client.sessionId, links);
+		this.replaceOlderSeats(client);
+		this.identitySweep ??= this.clock.setInterval(() => {
+			for (const c of this.clients) void this.recheck(c);
+		}, IDENTITY_SWEEP_MS);
 		await this.joined?.(client as RoomClient, options ?? {});
 	}
 
@@ -134,6 +167,7 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 		for (const unlink of this.clientLinks.get(client.sessionId) ?? []) unlink();
 		this.clientLinks.delete(client.sessionId);
 		this.buckets.delete(client.sessionId);
+		this.joinedAs.delete(client.sessionId);
 		await this.left?.(client as RoomClient, code);
 	}
 
@@ -142,6 +176,7 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 		for (const links of this.clientLinks.values()) for (const unlink of links) unlink();
 		this.clientLinks.clear();
 		this.buckets.clear();
+		this.joinedAs.clear();
 		await this.disposed?.();
 	}
 
@@ -165,15 +200,66 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 	protected abstract admit(client: RoomClient, options: Record<string, unknown>): Promise<void>;
 	protected joined?(client: RoomClient, options: Record<string, unknown>): void | Promise<void>;
 	protected left?(client: RoomClient, code?: number): void | Promise<void>;
+	/** After a user's join replaced their older connections: a room ends the user's other reconnection windows here. */
+	protected replacedSeats?(userId: string, current: RoomClient): void;
 	protected disposed?(): void | Promise<void>;
 
-	/** Disconnects a client whose account changed; a room may override to also end reconnection windows. */
-	protected evict(client: Client): void {
+	/**
+	 * Disconnects a client whose token no longer stands, or whose seat a newer connection of the same user
+	 * took; a room may override to also end reconnection windows.
+	 */
+	protected evict(client: Client, code: number = ROOM_CLOSE.ACCOUNT_CHANGED, reason = "Your account changed: sign in again"): void {
 		try {
-			client.leave(ROOM_CLOSE.ACCOUNT_CHANGED, "Your account changed: sign in again");
+			client.leave(code, reason);
 		} catch {
 			/* already gone */
 		}
+	}
+
+	/** Whether the client's token still stands against its account and school now; closes it otherwise. */
+	private async recheck(client: Client): Promise<void> {
+		const auth = this.userOf(client);
+		if (!auth) return;
+		try {
+			const verdict = await identityCacheOf(this.context.broker).evaluate(auth);
+			if (verdict.ok) return;
+			const { code, reason } = CLOSE_FOR[verdict.reason];
+			this.evict(client, code, reason);
+		} catch (err) {
+			// The users service unreachable: the socket stays until a check can be made (joins are refused meanwhile).
+			this.context.logger.warn(`Room ${this.roomName} (${this.roomId}): identity of ${auth.id} not checked`, err instanceof Error ? err.message : err);
+		}
+	}
+
+	/**
+	 * The user's older connections beyond `seatsPerUser` give their seats to this one. Only older ones: of
+	 * connections joining at the same time (each admitted asynchronously), the newest is the one that stays.
+	 */
+	private replaceOlderSeats(client: Client): void {
+		const userId = this.userOf(client).id;
+		const order = (c: Client) => this.joinedAs.get(c.sessionId) ?? 0;
+		const mine = this.clients.filter(c => c !== client && (c as RoomClient).auth?.id === userId && order(c) < order(client)).sort((a, b) => order(a) - order(b));
+		const surplus = mine.length - (this.seatsPerUser - 1);
+		for (const older of mine.slice(0, Math.max(0, surplus))) this.evict(older, ROOM_CLOSE.REPLACED, "You joined this room from another connection");
+		this.replacedSeats?.(userId, client as RoomClient);
+	}
+
+	/**
+	 * A user holds at most one pending seat reservation in the room (a join matched but not yet connected),
+	 * so repeated matchmaking cannot hold every seat. Colyseus reserves seats in `_reserveSeat`, which its
+	 * typings keep private: wrapped here, with the reconnection reservations (allowReconnection) left alone.
+	 */
+	private limitPendingSeats(): void {
+		const room = this as unknown as { _reserveSeat: (...args: any[]) => Promise<boolean>; _reservedSeats: Record<string, [unknown, { id?: string } | undefined, boolean, boolean]> };
+		const reserve = room._reserveSeat.bind(this);
+		room._reserveSeat = async (sessionId: string, joinOptions?: unknown, authData?: { id?: string }, seconds?: number, allowReconnection = false, ...rest: unknown[]) => {
+			if (!allowReconnection && authData?.id) {
+				// Consumed seats are made non-enumerable by Colyseus: only pending reservations are counted here.
+				const pending = Object.values(room._reservedSeats).filter(([, auth, consumed, reconnecting]) => !consumed && !reconnecting && auth?.id === authData.id);
+				if (pending.length > 0) return false;
+			}
+			return reserve(sessionId, joinOptions, authData, seconds, allowReconnection, ...rest);
+		};
 	}
 
 	private bucketOf(client: Client): TokenBucket {

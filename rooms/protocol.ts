@@ -15,10 +15,19 @@ export const ROOM_ERR = {
 	UNAVAILABLE: ERR.UNAVAILABLE,
 } as const;
 
-/** WebSocket close codes the platform uses (4000-4999 are the application's). */
+/**
+ * WebSocket close codes the platform uses (4000-4999 are the application's). A live identity change
+ * (services/shared/live-identity.ts) closes the account's sockets on every node with one of the first four.
+ */
 export const ROOM_CLOSE = {
-	/** The account was suspended or its roles changed: log in again. */
+	/** The session ended (logout, password changed or reset): refresh the access token or sign in again, then rejoin. */
+	SESSION_ENDED: 4401,
+	/** The account was suspended, or its roles changed: sign in again (a suspended account cannot). */
 	ACCOUNT_CHANGED: 4403,
+	/** The same user joined this room again (another tab, a reconnect): this older connection gave its seat up. */
+	REPLACED: 4409,
+	/** The school's space was suspended by the platform. */
+	SCHOOL_SUSPENDED: 4423,
 } as const;
 
 export interface RoomErrorBody {

@@ -17,6 +17,8 @@ export const userPresenceKey = (userId: string) => `user:here:${userId}`;
 
 export class UserRoom extends PlatformRoom {
 	maxClients = 10;
+	/** The user's own channel, open in every tab: nobody else's seat to take. */
+	protected seatsPerUser = 10;
 	userId = "";
 
 	static async onAuth(token: string, options: any): Promise<AuthUser> {

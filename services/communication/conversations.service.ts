@@ -152,6 +152,13 @@ const ConversationsService: ServiceDef = {
 				const conversation: ConversationDoc = await this.memberOf(ctx, ctx.params.id);
 				const verdict = checkMessageText(ctx.params.text);
 				if (!verdict.ok) throw invalid("text", verdict.message);
+				// The school's chat policy and the class ties it rests on are checked on every message (REST and
+				// room alike), not only when the conversation opened: a policy closed or a class left since ends it.
+				if (conversation.kind === "student_teacher") {
+					const mine = conversation.members.find(m => String(m.userId) === me.id)!;
+					const other = conversation.members.find(m => String(m.userId) !== me.id)!;
+					await this.assertStudentTeacherAllowed(ctx, me, { id: String(other.userId), schoolId: me.schoolId, roles: [other.role] }, mine.role === "student");
+				}
 
 				const { message, duplicate } = await this.storeOnce(conversation, me.id, ctx.params.clientId, verdict.text);
 				if (duplicate) return { message, duplicate: true };

@@ -10,6 +10,7 @@ import ApiGateway from "moleculer-web";
 import { settings } from "../../config/env.js";
 import { ERR, unauthorized } from "../shared/errors.js";
 import type { Ctx } from "../shared/identity.js";
+import { identityCacheOf, LiveIdentityMixin } from "../shared/live-identity.js";
 import { isConnected } from "../shared/mongo-connection.js";
 import { verifyAccessToken } from "../shared/tokens.js";
 import { accountPagesRoute } from "./account-pages.js";
@@ -57,7 +58,7 @@ const cfg = settings();
 
 const ApiService: ServiceDef = {
 	name: "api",
-	mixins: [ApiGateway as unknown as ServiceSchema],
+	mixins: [ApiGateway as unknown as ServiceSchema, LiveIdentityMixin as unknown as ServiceSchema],
 
 	settings: {
 		port: cfg.port,
@@ -119,7 +120,7 @@ const ApiService: ServiceDef = {
 				onBeforeCall(this: any, ctx: Ctx<unknown>, _route: unknown, req: Req) {
 					// Nothing a client sends becomes meta: start from a clean slate on every request.
 					for (const key of Object.keys(ctx.meta)) delete ctx.meta[key];
-					ctx.meta.clientIp = clientIp(req, cfg.trustedProxies);
+					ctx.meta.clientIp = clientIp(req, settings().trustedProxies);
 					assertSafeRequest(req);
 				},
 				aliases: {
@@ -156,12 +157,13 @@ const ApiService: ServiceDef = {
 	},
 
 	methods: {
-		async authenticate(ctx: Ctx<unknown>, _route: unknown, req: Req) {
+		async authenticate(this: any, _ctx: Ctx<unknown>, _route: unknown, req: Req) {
 			const header = req.headers.authorization;
 			if (!header) return null;
 			const match = /^Bearer\s+(\S+)$/i.exec(header);
 			if (!match) throw unauthorized("Authorization header must be 'Bearer <token>'", ERR.INVALID_TOKEN);
-			return verifyAccessToken(match[1]);
+			// The token, then the account and school as they are now (suspended, roles, logout…): live-identity.ts.
+			return identityCacheOf(this.broker).check(await verifyAccessToken(match[1]));
 		},
 
 		/** Ready when the broker runs, the database (if this node uses one) is connected and every REST action has its route. */

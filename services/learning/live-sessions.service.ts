@@ -179,8 +179,16 @@ const LiveSessionsService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<{ id: string }>) {
 				const session: LiveSessionDoc = await this.getScoped(ctx, ctx.params.id);
 				if (session.status === "ended") throw conflict("This live session has ended", ERR.SESSION_CLOSED);
-				const items = (await ctx.call("content.resolveMany", { ids: session.itemIds })) as SessionItem[];
-				return { ...session, items };
+				const [items, roster] = (await Promise.all([
+					ctx.call("content.resolveMany", { ids: session.itemIds }),
+					ctx.call("classes.roster", { id: session.classId }).catch((err: { code?: number }) => {
+						// A class removed since the session opened: its teacher alone may still end it.
+						if (err?.code === 404) return { teacherIds: [session.teacherId], studentIds: [] };
+						throw err;
+					}),
+				])) as [SessionItem[], { teacherIds: string[]; studentIds: string[] }];
+				const teachers = new Set([...roster.teacherIds, session.teacherId]);
+				return { ...session, items, seats: teachers.size + roster.studentIds.length };
 			},
 		},
 
@@ -297,7 +305,8 @@ const LiveSessionsService: ServiceDef = {
 
 		/**
 		 * The session (of the caller's school: another school's id or code is not found) and the caller's
-		 * part in it: its teacher, or a student of its class or assigned to its path.
+		 * part in it: its teacher or a teacher of its class, or a student of its class. Nobody else: the
+		 * room has one seat per member of the class.
 		 */
 		async admission(this: any, ctx: Ctx<any>, by: { id?: string; code?: string }): Promise<{ session: LiveSessionDoc; role: "teacher" | "student" }> {
 			const user = currentUser(ctx);
@@ -310,12 +319,10 @@ const LiveSessionsService: ServiceDef = {
 			if (!session) throw notFound("LiveSession", by.id ?? by.code);
 			if (session.status === "ended") throw conflict("This live session has ended", ERR.SESSION_CLOSED);
 			if (hasRole(user, "teacher") && session.teacherId === user.id) return { session, role: "teacher" };
-			if (hasRole(user, "student")) {
-				const [membership, paths] = (await Promise.all([
-					ctx.call("classes.membership", { userId: user.id }),
-					ctx.call("paths.ofStudent", { studentId: user.id }),
-				])) as [{ attends: string[] }, { id: string }[]];
-				if (membership.attends.includes(session.classId) || paths.some(p => p.id === session!.pathId)) return { session, role: "student" };
+			if (hasRole(user, "teacher", "student")) {
+				const membership = (await ctx.call("classes.membership", { userId: user.id })) as { teaches: string[]; attends: string[] };
+				if (hasRole(user, "teacher") && membership.teaches.includes(session.classId)) return { session, role: "teacher" };
+				if (hasRole(user, "student") && membership.attends.includes(session.classId)) return { session, role: "student" };
 			}
 			throw forbidden("You do not take part in this live session");
 		},

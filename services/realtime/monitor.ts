@@ -19,7 +19,7 @@ export async function monitorOptions(broker: ServiceBroker, logger: Logger): Pro
 	// Imported only when served: loading it adds inspection methods to every Room's prototype.
 	const { monitor } = await import("@colyseus/monitor");
 	const gated = gateMonitor(monitor({ prefix: MONITOR_PATH }), {
-		verify: token => verifyActiveUser(broker, token),
+		verify: token => verifyActiveUser(broker, token, { fresh: true }),
 		cookieMaxAgeSeconds: cfg.accessTokenTtlSeconds,
 		logger,
 	});

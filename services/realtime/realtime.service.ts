@@ -29,6 +29,7 @@ import { createRoomContext, setRoomContext, type RoomContext } from "../../rooms
 import { ROOMS } from "../../rooms/index.js";
 import { ClientError, ERR } from "../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../shared/identity.js";
+import { IDENTITY_CHANGED, identityCacheOf, LiveIdentityMixin, type IdentityChange } from "../shared/live-identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { ID } from "../shared/params.js";
 import { monitorOptions } from "./monitor.js";
@@ -76,6 +77,7 @@ function scaleOutOptions(port: number): Pick<ServerOptions, "presence" | "driver
 const RealtimeService: ServiceDef = {
 	name: "realtime",
 	settings: { rest: "/" },
+	mixins: [LiveIdentityMixin],
 
 	actions: {
 		/** Which of these users are in the conversation's chat room, on any realtime node (shared presence). */
@@ -121,11 +123,13 @@ const RealtimeService: ServiceDef = {
 		"ai.source.progressed"(this: any, ctx: Ctx<{ userId: string; source: unknown }>) {
 			this.relay("user", ctx.params.userId, { kind: "ai.source.progress", payload: ctx.params.source });
 		},
-		"users.user.suspended"(this: any, ctx: Ctx<{ userId: string }>) {
-			this.relay("account", ctx.params.userId, { reason: "suspended" });
-		},
-		"users.user.roleChanged"(this: any, ctx: Ctx<{ userId: string }>) {
-			this.relay("account", ctx.params.userId, { reason: "roles_changed" });
+		/** Re-checks the open sockets of the account (or of the whole school) the change names; rooms close those no longer valid. */
+		[IDENTITY_CHANGED](this: any, ctx: Ctx<IdentityChange>) {
+			const change = ctx.params ?? {};
+			// Before the rooms look: their re-check must read the account as it is now.
+			identityCacheOf(this.broker).invalidate(change);
+			if (change.userId) this.relay("account", change.userId, change);
+			if (change.schoolId) this.relay("school", change.schoolId, change);
 		},
 	},
 

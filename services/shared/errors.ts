@@ -15,6 +15,8 @@ export const ERR = {
 	EMAIL_NOT_VERIFIED: "EMAIL_NOT_VERIFIED",
 	ACCOUNT_SUSPENDED: "ACCOUNT_SUSPENDED",
 	SCHOOL_SUSPENDED: "SCHOOL_SUSPENDED",
+	/** The access token predates a logout, a password or role change: refresh it or sign in again. */
+	SESSION_ENDED: "SESSION_ENDED",
 	FORBIDDEN: "FORBIDDEN",
 	FORBIDDEN_ROLE: "FORBIDDEN_ROLE",
 	NOT_FOUND: "NOT_FOUND",

@@ -12,6 +12,8 @@ export interface AuthUser {
 	/** null for platform staff (platform_admin, support) and the system principal. */
 	schoolId: string | null;
 	roles: (Role | typeof SYSTEM_ROLE)[];
+	/** The account's session version the access token was signed at (live-identity.ts); absent for the system principal. */
+	sv?: number;
 }
 
 export interface Meta {

@@ -1,5 +1,6 @@
 /**
- * Access tokens: short-lived HS256 JWTs carrying `{ sub, sch, roles }`. Signed by the auth service,
+ * Access tokens: short-lived HS256 JWTs carrying `{ sub, sch, roles, sv }` (`sv`: the account's session
+ * version when it was signed, checked live on every call by services/shared/live-identity.ts). Signed by the auth service,
  * verified by the gateway and the realtime service, so both edges trust exactly the same thing.
  */
 import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
@@ -19,7 +20,7 @@ function key(): Uint8Array {
 
 export async function signAccessToken(user: AuthUser): Promise<{ token: string; expiresIn: number }> {
 	const expiresIn = settings().accessTokenTtlSeconds;
-	const token = await new SignJWT({ sch: user.schoolId, roles: user.roles })
+	const token = await new SignJWT({ sch: user.schoolId, roles: user.roles, sv: user.sv ?? 0 })
 		.setProtectedHeader({ alg: "HS256", typ: "JWT" })
 		.setSubject(user.id)
 		.setIssuer(ISSUER)
@@ -39,7 +40,9 @@ export async function verifyAccessToken(token: string): Promise<AuthUser> {
 			throw unauthorized("Malformed access token", ERR.INVALID_TOKEN);
 		}
 		const schoolId = typeof payload.sch === "string" ? payload.sch : null;
-		return { id: payload.sub, schoolId, roles: roles as AuthUser["roles"] };
+		// Tokens signed before session versions existed count as version 0, the version every account starts at.
+		const sv = Number.isInteger(payload.sv) ? (payload.sv as number) : 0;
+		return { id: payload.sub, schoolId, roles: roles as AuthUser["roles"], sv };
 	} catch (err) {
 		if (err instanceof joseErrors.JWTExpired) throw unauthorized("Access token expired", ERR.INVALID_TOKEN);
 		if (err instanceof joseErrors.JOSEError) throw unauthorized("Invalid access token", ERR.INVALID_TOKEN);

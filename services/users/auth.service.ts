@@ -1,8 +1,12 @@
 /**
  * Authentication: login (email, or school code + username), rotating refresh tokens, logout, email
  * verification, password reset and change. Access tokens are short JWTs (services/shared/tokens.ts);
- * refresh tokens are opaque, stored hashed, and rotate on every use. Login failures are throttled
- * per account and per client address (login-throttle.ts).
+ * refresh tokens are opaque, stored hashed, and rotate on every use. Logins are throttled before any
+ * password is checked (login-throttle.ts); reset requests per address and per email (request-throttle.ts).
+ *
+ * Password-reset links: each stays valid until used or expired, so a second request does not kill the
+ * link mailed a minute earlier; an account holds at most RESET_MAX_OUTSTANDING unused ones (a new one
+ * beyond that retires the oldest), and using one retires all the others.
  */
 import { randomUUID } from "node:crypto";
 import { settings } from "../../config/env.js";
@@ -15,8 +19,9 @@ import { currentUser, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { signAccessToken } from "../shared/tokens.js";
 import { attemptKey } from "./account-keys.js";
-import { openFailSafeRedisStore } from "./failsafe-throttle-store.js";
-import { LoginThrottle, MemoryThrottleStore, type ThrottleStore } from "./login-throttle.js";
+import { configuredLoginLimits, LoginThrottle } from "./login-throttle.js";
+import { openRateLimits, type RateLimits } from "./rate-limits.js";
+import { takeMailRequest } from "./request-throttle.js";
 import { expiresIn, hashToken, newOpaqueToken, TOKEN_RULE } from "./opaque-token.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_RULE } from "./password.js";
 import { ID } from "./rules.js";
@@ -37,6 +42,8 @@ interface SessionUser {
 	lastName: string;
 	status: string;
 	emailVerified: boolean;
+	/** The account's session version: the access token carries it (services/shared/live-identity.ts). */
+	sv?: number;
 }
 
 interface LoginParams {
@@ -48,17 +55,6 @@ interface LoginParams {
 
 const invalidLink = () => new ClientError("This link is not valid", 400, ERR.INVALID_TOKEN);
 const invalidRefreshToken = () => unauthorized("Invalid refresh token", ERR.INVALID_TOKEN);
-
-/** Throttle counters belong to one deployment's data: the database name keeps test runs and stagings apart. */
-function throttlePrefix(): string {
-	let db = "default";
-	try {
-		db = new URL(settings().mongoUrl ?? "mongodb://x/default").pathname.slice(1) || "default";
-	} catch {
-		/* keep the default */
-	}
-	return `lp:${db}:login:`;
-}
 
 const AuthService: ServiceDef = {
 	name: "auth",
@@ -82,8 +78,9 @@ const AuthService: ServiceDef = {
 				const key = attemptKey(email ? { email } : { schoolCode, username });
 				const ip = ctx.meta.clientIp;
 
-				// Refused before any password is checked, so a blocked guesser learns nothing and costs little.
-				const verdict = await this.throttle.check(key, ip);
+				// Refused before any password is checked, so a blocked guesser learns nothing and costs little;
+				// the attempt is counted in the same atomic step, so parallel guesses cannot all slip through.
+				const verdict = await this.throttle.attempt(key, ip);
 				if (!verdict.allowed) throw tooManyRequests(verdict.retryAfter);
 
 				let schoolId: string | null = null;
@@ -97,7 +94,6 @@ const AuthService: ServiceDef = {
 					}
 				} catch (err) {
 					if ((err as ClientError).type === ERR.INVALID_CREDENTIALS) {
-						await this.throttle.recordFailure(key, ip);
 						await recordAudit(ctx, { schoolId, actorId: null, action: "auth.login.failed", data: { account: key } });
 					}
 					throw err;
@@ -105,7 +101,7 @@ const AuthService: ServiceDef = {
 
 				if (email && !user.emailVerified) throw forbidden("Confirm your email address first", ERR.EMAIL_NOT_VERIFIED);
 				await this.assertMayHaveSession(ctx, user);
-				await this.throttle.recordSuccess(key);
+				await this.throttle.succeeded(key, ip);
 				const session = await this.issueSession(user);
 				this.noteLogin(ctx, user);
 				await recordAudit(ctx, { schoolId: user.schoolId, actorId: user.id, action: "auth.login", targetType: "user", targetId: user.id });
@@ -127,6 +123,8 @@ const AuthService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<{ refreshToken?: string; all?: boolean }>) {
 				const me = currentUser(ctx);
 				const now = new Date();
+				// Every access token of the account stops working at once, on every node; other devices refresh.
+				await ctx.call("users.endSessions", { userId: me.id, reason: "logout" });
 				if (ctx.params.all) {
 					await this.model.updateMany({ userId: me.id, revokedAt: null }, { $set: { revokedAt: now } });
 				} else if (ctx.params.refreshToken) {
@@ -141,7 +139,8 @@ const AuthService: ServiceDef = {
 		requestPasswordReset: {
 			rest: "POST /auth/password-reset/request",
 			params: { $$strict: "remove", email: { type: "string", trim: true, min: 3, max: 254 } },
-			handler(this: any, ctx: Ctx<{ email: string }>) {
+			async handler(this: any, ctx: Ctx<{ email: string }>) {
+				await takeMailRequest(this.limits, "reset", ctx.meta.clientIp, ctx.params.email);
 				// The work happens after the answer, so neither the answer nor its timing says whether the account exists.
 				this.sendPasswordReset(ctx, ctx.params.email).catch((err: unknown) => this.logger.error("Password reset mail failed", err));
 				ctx.meta.$statusCode = 202;
@@ -161,6 +160,8 @@ const AuthService: ServiceDef = {
 					await OneTimeToken.updateOne({ _id: token._id }, { $set: { usedAt: null } });
 					throw err;
 				}
+				// The password is chosen: the account's other reset links lying in the mailbox are spent too.
+				await OneTimeToken.updateMany({ userId: token.userId, purpose: "password-reset", usedAt: null }, { $set: { usedAt: new Date() } });
 				await this.revokeUser(userId);
 				await recordAudit(ctx, { schoolId: token.schoolId ? String(token.schoolId) : null, actorId: userId, action: "auth.password.reset", targetType: "user", targetId: userId });
 				return { ok: true };
@@ -174,15 +175,10 @@ const AuthService: ServiceDef = {
 				const me = currentUser(ctx);
 				// A stolen access token must not become a way to guess the password it lacks.
 				const key = `id:${me.id}`;
-				const verdict = await this.throttle.check(key, ctx.meta.clientIp);
+				const verdict = await this.throttle.attempt(key, ctx.meta.clientIp);
 				if (!verdict.allowed) throw tooManyRequests(verdict.retryAfter);
-				try {
-					await ctx.call("users.verifyCredentials", { userId: me.id, password: ctx.params.currentPassword });
-				} catch (err) {
-					if ((err as ClientError).type === ERR.INVALID_CREDENTIALS) await this.throttle.recordFailure(key, ctx.meta.clientIp);
-					throw err;
-				}
-				await this.throttle.recordSuccess(key);
+				await ctx.call("users.verifyCredentials", { userId: me.id, password: ctx.params.currentPassword });
+				await this.throttle.succeeded(key, ctx.meta.clientIp);
 				await ctx.call("users.setPassword", { userId: me.id, password: ctx.params.newPassword });
 				await this.revokeUser(me.id);
 				const user: SessionUser = await ctx.call("users.sessionUser", { userId: me.id });
@@ -333,7 +329,7 @@ const AuthService: ServiceDef = {
 		},
 
 		async sessionOf(this: any, user: SessionUser, refreshToken: string) {
-			const access = await signAccessToken({ id: user.id, schoolId: user.schoolId ?? null, roles: user.roles as any });
+			const access = await signAccessToken({ id: user.id, schoolId: user.schoolId ?? null, roles: user.roles as any, sv: user.sv ?? 0 });
 			return {
 				accessToken: access.token,
 				refreshToken,
@@ -362,8 +358,12 @@ const AuthService: ServiceDef = {
 
 		async createOneTime(this: any, userId: string, schoolId: string | null, purpose: OneTimePurpose, ttlMs: number) {
 			const now = new Date();
-			// Only the newest link of a kind works: an older one lying in a mailbox is dead.
-			await OneTimeToken.updateMany({ userId, purpose, usedAt: null }, { $set: { usedAt: now } });
+			// Earlier links stay valid (a second request must not kill the mail of a minute ago), up to a cap:
+			// beyond it the oldest unused ones are retired.
+			const keep = settings().resetMaxOutstanding - 1;
+			const live = await OneTimeToken.find({ userId, purpose, usedAt: null, expiresAt: { $gt: now } }, { _id: 1 }).sort({ _id: -1 });
+			const retire = live.slice(keep).map(d => d._id);
+			if (retire.length > 0) await OneTimeToken.updateMany({ _id: { $in: retire }, usedAt: null }, { $set: { usedAt: now } });
 			const token = newOpaqueToken();
 			const doc = await OneTimeToken.create({ userId, schoolId, purpose, tokenHash: hashToken(token), expiresAt: expiresIn(ttlMs, now) });
 			return { token, doc };
@@ -402,24 +402,19 @@ const AuthService: ServiceDef = {
 	},
 
 	created(this: any) {
-		this.throttleStore = undefined as ThrottleStore | undefined;
+		this.limits = undefined as RateLimits | undefined;
 		this.throttle = undefined as LoginThrottle | undefined;
 	},
 
 	async started(this: any) {
 		// Single use rests on the tokens' unique hash: wait for its index.
 		await OneTimeToken.init();
-		const { redisUrl } = settings();
-		const warn = (message: string, detail?: unknown) => this.logger.warn(message, detail);
-		this.throttleStore = redisUrl ? await openFailSafeRedisStore(redisUrl, throttlePrefix(), warn) : new MemoryThrottleStore();
-		this.throttle = new LoginThrottle(this.throttleStore, () => {
-			const s = settings();
-			return { maxFailures: s.loginMaxFailures, windowSeconds: s.loginWindowSeconds, ipMaxFailures: s.ipMaxFailures };
-		});
+		this.limits = await openRateLimits((message, detail) => this.logger.warn(message, detail));
+		this.throttle = new LoginThrottle(this.limits, () => configuredLoginLimits(settings()));
 	},
 
 	async stopped(this: any) {
-		await this.throttleStore?.close();
+		await this.limits?.close();
 	},
 };
 

@@ -6,8 +6,8 @@ import { Class } from "../../models/class.model.js";
 import { parseCsv } from "../shared/csv.js";
 import { dbMixin, PAGE_PARAMS, type PageParams } from "../shared/db.mixin.js";
 import { publishDurable } from "../shared/durable.js";
-import { ClientError, conflict, ERR, forbidden, invalid, isDuplicateKey } from "../shared/errors.js";
-import { callerSchoolId, currentUser, type Ctx } from "../shared/identity.js";
+import { ClientError, conflict, ERR, forbidden, invalid, isDuplicateKey, notFound } from "../shared/errors.js";
+import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { canManageClass, canSeeClass, manageGuard, visibleClassesFilter } from "./class-access.js";
 import { classKey, headerProblems, readClassRows, type ClassRow, type LoginRef, type RowError } from "./class-import.js";
@@ -67,6 +67,7 @@ const ClassesService: ServiceDef = {
 				// A teacher creating a class teaches it.
 				if (user.roles.includes("teacher") && !teacherIds.includes(user.id)) teacherIds.push(user.id);
 				const studentIds = ctx.params.studentIds ?? [];
+				if (studentIds.length > 0) await this.assertMayEnrol(ctx);
 				await this.assertMembers(ctx, teacherIds, "teacher", "teacherIds");
 				await this.assertMembers(ctx, studentIds, "student", "studentIds");
 				let created;
@@ -154,6 +155,7 @@ const ClassesService: ServiceDef = {
 			params: { $$strict: "remove", id: ID, studentIds: { ...IDS(1000), min: 1 } },
 			async handler(this: any, ctx: Ctx<{ id: string; studentIds: string[] }>) {
 				await this.managedClass(ctx, ctx.params.id);
+				await this.assertMayEnrol(ctx);
 				await this.assertMembers(ctx, ctx.params.studentIds, "student", "studentIds");
 				return this.updateScoped(
 					ctx,
@@ -214,6 +216,18 @@ const ClassesService: ServiceDef = {
 			},
 		},
 
+		/** A class's members (live rooms size themselves by it). */
+		roster: {
+			params: { $$strict: "remove", id: ID, schoolId: { ...ID, optional: true } },
+			async handler(this: any, ctx: Ctx<{ id: string; schoolId?: string }>) {
+				const schoolId = currentUser(ctx).schoolId ?? ctx.params.schoolId;
+				if (!schoolId) throw invalid("schoolId", "is required for a caller without a school");
+				const cls = await this.model.findOne({ _id: ctx.params.id, schoolId }, { teacherIds: 1, studentIds: 1 });
+				if (!cls) throw notFound("Class", ctx.params.id);
+				return { teacherIds: cls.teacherIds.map(String), studentIds: cls.studentIds.map(String) };
+			},
+		},
+
 		teachesStudent: {
 			params: { $$strict: "remove", teacherId: ID, studentId: ID, schoolId: { ...ID, optional: true } },
 			async handler(this: any, ctx: Ctx<{ teacherId: string; studentId: string; schoolId?: string }>) {
@@ -261,6 +275,17 @@ const ClassesService: ServiceDef = {
 			const cls = await this.getScoped(ctx, id);
 			if (!canManageClass(currentUser(ctx), cls)) throw forbidden("You do not teach this class");
 			return cls;
+		},
+
+		/**
+		 * Enrolling a student gives the class's teachers their data and chat, so who may do it is the school's
+		 * choice (settings.classes.enrolment): its admins only (default), or also the class's own teachers.
+		 */
+		async assertMayEnrol(this: any, ctx: Ctx<any>) {
+			if (hasRole(ctx.meta.user, "school_admin")) return;
+			const school: { settings?: { classes?: { enrolment?: string } } } = await ctx.call("schools.mine");
+			if (school.settings?.classes?.enrolment === "class_teachers") return;
+			throw forbidden("Only school admins enrol students in classes in this school (school setting classes.enrolment)");
 		},
 
 		/** Every id must be a user of the caller's school holding `role`, else 422 naming the others. */

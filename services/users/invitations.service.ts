@@ -13,6 +13,8 @@ import type { ServiceDef } from "../shared/service.js";
 import { EMAIL_RULE, normalizeEmail } from "./account-keys.js";
 import { closedSlot, invitationLink, invitationMail, pendingSlot, redeemRefusal, seatsFor } from "./invitation-rules.js";
 import { expiresIn, hashToken, newOpaqueToken, TOKEN_RULE } from "./opaque-token.js";
+import { openRateLimits } from "./rate-limits.js";
+import { takeMailRequest } from "./request-throttle.js";
 import { ID } from "../shared/params.js";
 
 const NAME = { type: "string", trim: true, min: 1, max: 100 } as const;
@@ -61,6 +63,8 @@ const InvitationsService: ServiceDef = {
 				const classIds = ctx.params.classIds ?? [];
 				if (role === "school_admin" && classIds.length > 0) throw invalid("classIds", "school admins are not class members");
 				await this.assertClasses(ctx, classIds);
+				// An invitation mails the address it names: throttled per client address and per email.
+				await takeMailRequest(this.limits, "invite", ctx.meta.clientIp, email);
 
 				const { available } = await ctx.call<{ available: boolean }, { email: string }>("users.emailAvailable", { email });
 				if (!available) throw conflict("An account already uses this email", ERR.EMAIL_TAKEN);
@@ -317,6 +321,7 @@ const InvitationsService: ServiceDef = {
 	},
 
 	async started(this: any) {
+		this.limits = await openRateLimits((message, detail) => this.logger.warn(message, detail));
 		this.purgeTimer = setInterval(() => {
 			this.broker
 				.call("invitations.purgeExpired", {}, { meta: systemMeta() })
@@ -325,8 +330,9 @@ const InvitationsService: ServiceDef = {
 		this.purgeTimer.unref?.();
 	},
 
-	stopped(this: any) {
+	async stopped(this: any) {
 		clearInterval(this.purgeTimer);
+		await this.limits?.close();
 	},
 };
 

@@ -1,160 +1,133 @@
 /**
- * Login throttling: failed attempts counted per account and per client address over a fixed window.
- * When either count reaches its limit, further attempts are refused before any password is checked,
- * with the seconds left in the window. A successful login clears the account's count (not the
- * address's: one good password must not unlock guessing at other accounts from the same place).
+ * Login throttling, decided atomically BEFORE any password is checked: every attempt first takes a point
+ * from three limiters (rate-limits.ts; one atomic Redis operation each), and is refused (429, Retry-After)
+ * as soon as one has none left, so N parallel guesses get at most the configured number of verdicts.
  *
- * Counters live in a store: Redis when the deployment has one (every node sees the same counts),
- * memory otherwise (one process). Redis being down never fails a login: see failsafe-throttle-store.ts.
+ * - per (account, client address), LOGIN_MAX_FAILURES per LOGIN_WINDOW_SECONDS, with backoff: each time
+ *   the pair runs out it is blocked, for the window the first time, then twice as long each time within a
+ *   day (at most LOGIN_MAX_BLOCK_SECONDS). Someone guessing a student's (guessable) username from their
+ *   address blocks only themselves: the student, elsewhere, still gets in.
+ * - per client address, LOGIN_IP_MAX_FAILURES per window: one address spraying many accounts.
+ * - per account from all addresses together, LOGIN_ACCOUNT_MAX_FAILURES per LOGIN_ACCOUNT_WINDOW_SECONDS:
+ *   a generous ceiling against guessing spread over many addresses. It is the one limit that does lock
+ *   the account for everyone (until the window ends); set high enough that only a distributed attack
+ *   reaches it.
+ *
+ * A successful login gives its points back to the address and account limiters and clears the pair
+ * (its lockout count stays for the day), so only failures are counted in the end: a school behind one
+ * address where hundreds of students log in each morning is not throttled for their successes.
  */
-import type { Redis } from "ioredis";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
+import { retryAfterOf, type RateLimits } from "./rate-limits.js";
 
-export interface Counter {
-	count: number;
-	/** Seconds until the window ends; 0 when there is no count. */
-	ttlSeconds: number;
-}
-
-export interface ThrottleStore {
-	/** False when the store is known to be unreachable right now (callers then need not wait for it to fail). */
-	available?(): boolean;
-	increment(key: string, windowSeconds: number): Promise<Counter>;
-	get(key: string): Promise<Counter>;
-	reset(key: string): Promise<void>;
-	close(): Promise<void>;
-}
-
-export interface ThrottleLimits {
+export interface LoginLimits {
+	/** Failures per (account, address) per window. */
 	maxFailures: number;
 	windowSeconds: number;
+	/** Failures per address per window. */
 	ipMaxFailures: number;
+	/** Failures per account from all addresses per account window. */
+	accountMaxFailures: number;
+	accountWindowSeconds: number;
+	/** The longest block of a pair as its lockouts double. */
+	maxBlockSeconds: number;
 }
 
 export type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfter: number };
 
-export class MemoryThrottleStore implements ThrottleStore {
-	private readonly counters = new Map<string, { count: number; expiresAt: number }>();
-
-	constructor(private readonly now: () => number = Date.now, private readonly maxKeys = 100_000) {}
-
-	private live(key: string) {
-		const entry = this.counters.get(key);
-		if (entry && entry.expiresAt <= this.now()) {
-			this.counters.delete(key);
-			return undefined;
-		}
-		return entry;
-	}
-
-	private sweep(): void {
-		const now = this.now();
-		for (const [key, entry] of this.counters) if (entry.expiresAt <= now) this.counters.delete(key);
-		// Still full of live keys (someone spraying addresses): drop the oldest rather than grow without bound.
-		for (const key of this.counters.keys()) {
-			if (this.counters.size < this.maxKeys) break;
-			this.counters.delete(key);
-		}
-	}
-
-	private view(entry: { count: number; expiresAt: number } | undefined): Counter {
-		if (!entry) return { count: 0, ttlSeconds: 0 };
-		return { count: entry.count, ttlSeconds: Math.max(1, Math.ceil((entry.expiresAt - this.now()) / 1000)) };
-	}
-
-	async increment(key: string, windowSeconds: number): Promise<Counter> {
-		let entry = this.live(key);
-		if (!entry) {
-			if (this.counters.size >= this.maxKeys) this.sweep();
-			entry = { count: 0, expiresAt: this.now() + windowSeconds * 1000 };
-			this.counters.set(key, entry);
-		}
-		entry.count++;
-		return this.view(entry);
-	}
-
-	async get(key: string): Promise<Counter> {
-		return this.view(this.live(key));
-	}
-
-	async reset(key: string): Promise<void> {
-		this.counters.delete(key);
-	}
-
-	async close(): Promise<void> {
-		this.counters.clear();
-	}
-}
-
-export class RedisThrottleStore implements ThrottleStore {
-	constructor(private readonly redis: Redis, private readonly prefix: string) {}
-
-	available(): boolean {
-		return this.redis.status === "ready";
-	}
-
-	async increment(key: string, windowSeconds: number): Promise<Counter> {
-		const k = this.prefix + key;
-		// SET NX EX starts the window once; INCR keeps the TTL, so the window is fixed, not sliding.
-		const replies = await this.redis.multi().set(k, "0", "EX", windowSeconds, "NX").incr(k).ttl(k).exec();
-		if (!replies) throw new Error("login throttle: Redis transaction aborted");
-		for (const [err] of replies) if (err) throw err;
-		return { count: Number(replies[1][1]), ttlSeconds: Math.max(1, Number(replies[2][1])) };
-	}
-
-	async get(key: string): Promise<Counter> {
-		const k = this.prefix + key;
-		const replies = await this.redis.multi().get(k).ttl(k).exec();
-		if (!replies) throw new Error("login throttle: Redis transaction aborted");
-		const count = Number(replies[0][1] ?? 0);
-		const ttl = Number(replies[1][1]);
-		return count > 0 ? { count, ttlSeconds: ttl > 0 ? ttl : 1 } : { count: 0, ttlSeconds: 0 };
-	}
-
-	async reset(key: string): Promise<void> {
-		await this.redis.del(this.prefix + key);
-	}
-
-	async close(): Promise<void> {
-		// QUIT would wait in the offline queue of a client that is not connected.
-		if (this.redis.status !== "ready") return this.redis.disconnect();
-		await this.redis.quit().catch(() => this.redis.disconnect());
-	}
-}
-
-const accountCounter = (accountKey: string) => `acct:${accountKey}`;
-const ipCounter = (ip: string) => `ip:${ip}`;
+/** Lockouts of a pair are counted over a day. */
+const LOCKOUT_MEMORY_SECONDS = 86_400;
+const NO_ADDRESS = "unknown";
 
 export class LoginThrottle {
-	constructor(readonly store: ThrottleStore, private readonly limits: () => ThrottleLimits) {}
+	constructor(readonly limits: RateLimits, private readonly settings: () => LoginLimits) {}
 
-	async check(accountKey: string, ip?: string): Promise<ThrottleVerdict> {
-		const { maxFailures, ipMaxFailures } = this.limits();
-		const [account, address] = await Promise.all([
-			this.store.get(accountCounter(accountKey)),
-			ip ? this.store.get(ipCounter(ip)) : Promise.resolve({ count: 0, ttlSeconds: 0 }),
-		]);
-		const waits = [
-			account.count >= maxFailures ? account.ttlSeconds : 0,
-			address.count >= ipMaxFailures ? address.ttlSeconds : 0,
-		];
-		const retryAfter = Math.max(...waits);
-		return retryAfter > 0 ? { allowed: false, retryAfter } : { allowed: true };
+	private get address(): RateLimiterAbstract {
+		const s = this.settings();
+		return this.limits.limiter("login-ip", s.ipMaxFailures, s.windowSeconds);
+	}
+	private get pair(): RateLimiterAbstract {
+		const s = this.settings();
+		return this.limits.limiter("login-pair", s.maxFailures, s.windowSeconds);
+	}
+	private get account(): RateLimiterAbstract {
+		const s = this.settings();
+		return this.limits.limiter("login-account", s.accountMaxFailures, s.accountWindowSeconds);
+	}
+	private get lockouts(): RateLimiterAbstract {
+		return this.limits.limiter("login-lockouts", 1_000_000, LOCKOUT_MEMORY_SECONDS);
 	}
 
-	async recordFailure(accountKey: string, ip?: string): Promise<void> {
-		const { windowSeconds } = this.limits();
-		await Promise.all([
-			this.store.increment(accountCounter(accountKey), windowSeconds),
-			ip ? this.store.increment(ipCounter(ip), windowSeconds) : undefined,
-		]);
+	/**
+	 * Takes one attempt for `accountKey` from `ip`, before its password is checked, pair first. A refusal by
+	 * one limiter leaves the later ones untouched: someone hammering one account from a shared address (a
+	 * school's) uses up their pair only, not the address; an address blocked for spraying does not eat into
+	 * its victims' account ceilings.
+	 */
+	async attempt(accountKey: string, ip?: string): Promise<ThrottleVerdict> {
+		const address = ip || NO_ADDRESS;
+		const pairKey = `${accountKey}|${address}`;
+		try {
+			await this.pair.consume(pairKey);
+		} catch (refusal) {
+			return { allowed: false, retryAfter: await this.backOff(pairKey, refusal) };
+		}
+		try {
+			await this.address.consume(address);
+		} catch (refusal) {
+			return { allowed: false, retryAfter: retryAfterOf(refusal) };
+		}
+		try {
+			await this.account.consume(accountKey);
+		} catch (refusal) {
+			return { allowed: false, retryAfter: retryAfterOf(refusal) };
+		}
+		return { allowed: true };
 	}
 
-	async recordSuccess(accountKey: string): Promise<void> {
-		await this.store.reset(accountCounter(accountKey));
+	/** The password was right: the attempt is given back, and the pair starts afresh. */
+	async succeeded(accountKey: string, ip?: string): Promise<void> {
+		const address = ip || NO_ADDRESS;
+		await Promise.all([this.address.reward(address), this.account.reward(accountKey), this.pair.delete(`${accountKey}|${address}`)]);
 	}
 
 	/** Forgets an address's failures (operators, and tests that share one address). */
 	async clearAddress(ip: string): Promise<void> {
-		await this.store.reset(ipCounter(ip));
+		await this.address.delete(ip);
 	}
+
+	/**
+	 * The attempt that first finds the pair exhausted (exactly one: the counts are atomic) blocks it for the
+	 * window × 2^(lockouts today − 1); later ones just wait for that block to end.
+	 */
+	private async backOff(pairKey: string, refusal: unknown): Promise<number> {
+		const retryAfter = retryAfterOf(refusal);
+		const { consumedPoints } = refusal as { consumedPoints: number };
+		const pair = this.pair;
+		if (consumedPoints !== pair.points + 1) return retryAfter;
+		const s = this.settings();
+		const lockout = await this.lockouts.consume(pairKey);
+		const seconds = Math.min(s.maxBlockSeconds, s.windowSeconds * 2 ** Math.min(20, lockout.consumedPoints - 1));
+		await pair.block(pairKey, seconds);
+		return seconds;
+	}
+}
+
+/** The limits as configured (config/env.ts). */
+export function configuredLoginLimits(s: {
+	loginMaxFailures: number;
+	loginWindowSeconds: number;
+	ipMaxFailures: number;
+	loginAccountMaxFailures: number;
+	loginAccountWindowSeconds: number;
+	loginMaxBlockSeconds: number;
+}): LoginLimits {
+	return {
+		maxFailures: s.loginMaxFailures,
+		windowSeconds: s.loginWindowSeconds,
+		ipMaxFailures: s.ipMaxFailures,
+		accountMaxFailures: s.loginAccountMaxFailures,
+		accountWindowSeconds: s.loginAccountWindowSeconds,
+		maxBlockSeconds: s.loginMaxBlockSeconds,
+	};
 }

@@ -9,10 +9,13 @@ import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db
 import { publishDurable } from "../shared/durable.js";
 import { conflict, ERR, invalid, isDuplicateKey, notFound } from "../shared/errors.js";
 import { callerSchoolId, currentUser, type Ctx } from "../shared/identity.js";
+import { announceIdentityChange } from "../shared/live-identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { EMAIL_RULE } from "./account-keys.js";
 import { PASSWORD_RULE } from "./password.js";
 import { containsRegex, ID, LOCALE, PERSON_NAME, SEARCH } from "./rules.js";
+import { openRateLimits } from "./rate-limits.js";
+import { takeMailRequest } from "./request-throttle.js";
 import { generateSchoolCode, normalizeSchoolCode } from "./school-code.js";
 import { isValidTimezone } from "./timezone.js";
 
@@ -29,6 +32,12 @@ const SETTINGS_RULE = {
 			strict: true,
 			optional: true,
 			props: { studentsMayContact: { type: "enum", values: ["own_teachers", "all_teachers", "none"] } },
+		},
+		classes: {
+			type: "object",
+			strict: true,
+			optional: true,
+			props: { enrolment: { type: "enum", values: ["school_admins", "class_teachers"] } },
 		},
 	},
 } as const;
@@ -69,6 +78,8 @@ const SchoolsService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<SignupParams>) {
 				const { school: input, admin: adminInput } = ctx.params;
 				assertTimezone("school.timezone", input.timezone);
+				// A signup mails the address it names: throttled per client address and per email.
+				await takeMailRequest(this.limits, "signup", ctx.meta.clientIp, adminInput.email);
 				const { available } = await ctx.call<{ available: boolean }, { email: string }>("users.emailAvailable", { email: adminInput.email });
 				if (!available) throw conflict("This email already has an account", ERR.EMAIL_TAKEN, { field: "admin.email" });
 
@@ -163,17 +174,25 @@ const SchoolsService: ServiceDef = {
 			params: { $$strict: "remove", id: ID, reason: { type: "string", trim: true, max: 500, optional: true } },
 			async handler(this: any, ctx: Ctx<{ id: string; reason?: string }>) {
 				const { id, reason } = ctx.params;
-				await this.byId(id);
+				const before = await this.byId(id);
 				const updated = await this.model.findOneAndUpdate(
 					{ _id: id },
 					{ $set: { status: "suspended", suspendedAt: new Date(), suspendedReason: reason ?? null } },
 					{ new: true },
 				);
 				if (!updated) throw notFound("School", id);
+				// Every member's token, REST call and open socket on every node feels it at once.
+				await announceIdentityChange(ctx, { schoolId: id, reason: "school_suspended" });
 				// Idempotent steps: a retry after a failure here finishes the job.
 				await ctx.call("auth.revokeSchoolSessions", { schoolId: id });
 				await ctx.call("subscriptions.setStatus", { schoolId: id, status: "suspended" });
-				await recordAudit(ctx, { schoolId: id, action: "school.suspended", targetType: "school", targetId: id, data: reason ? { reason } : undefined });
+				await recordAudit(ctx, {
+					schoolId: id,
+					action: "school.suspended",
+					targetType: "school",
+					targetId: id,
+					data: { ...(reason ? { reason } : {}), before: { status: before.status }, after: { status: updated.status } },
+				});
 				await publishDurable(this.broker, "users.school.suspended", {
 					id: `users.school.suspended:${id}:${updated.suspendedAt.getTime()}`,
 					schoolId: id,
@@ -194,7 +213,14 @@ const SchoolsService: ServiceDef = {
 				await ctx.call("subscriptions.setStatus", { schoolId: id, status: "active" });
 				const updated = await this.model.findOneAndUpdate({ _id: id }, { $set: { status: "active", suspendedAt: null, suspendedReason: null } }, { new: true });
 				if (!updated) throw notFound("School", id);
-				await recordAudit(ctx, { schoolId: id, action: "school.reactivated", targetType: "school", targetId: id });
+				await announceIdentityChange(ctx, { schoolId: id, reason: "school_reactivated" });
+				await recordAudit(ctx, {
+					schoolId: id,
+					action: "school.reactivated",
+					targetType: "school",
+					targetId: id,
+					data: { before: { status: current.status }, after: { status: updated.status } },
+				});
 				await publishDurable(this.broker, "users.school.reactivated", { schoolId: id, by: currentUser(ctx).id });
 				return this.changed(ctx, updated);
 			},
@@ -249,6 +275,14 @@ const SchoolsService: ServiceDef = {
 			if (adminId) await step("remove the admin", () => ctx.call("users.removeAccount", { userId: adminId, schoolId }));
 			await step("remove the school", () => this.model.deleteOne({ _id: schoolId }));
 		},
+	},
+
+	async started(this: any) {
+		this.limits = await openRateLimits((message, detail) => this.logger.warn(message, detail));
+	},
+
+	async stopped(this: any) {
+		await this.limits?.close();
 	},
 };
 

@@ -13,6 +13,7 @@ import { dbMixin, PAGE_PARAMS, type Filter, type PageParams } from "../shared/db
 import { publishDurable } from "../shared/durable.js";
 import { ClientError, conflict, ERR, forbidden, invalid, isDuplicateKey, notFound, unauthorized } from "../shared/errors.js";
 import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identity.js";
+import { announceIdentityChange } from "../shared/live-identity.js";
 import { withLease } from "../shared/lease.js";
 import type { ServiceDef } from "../shared/service.js";
 import { accountKeys, emailKey, EMAIL_RULE, normalizeEmail, usernameKey, USERNAME_RULE } from "./account-keys.js";
@@ -57,6 +58,10 @@ interface NewAccount {
 type CredentialParams = { password: string; email?: string; schoolId?: string; username?: string; userId?: string };
 
 const ROLES_RULE = { type: "array", min: 1, max: 3, unique: true, items: { type: "enum", values: [...ASSIGNABLE_ROLES] } } as const;
+/** Platform staff name the school of the member they act on; a school admin's own school always wins. */
+const STAFF_SCHOOL = { ...ID, optional: true } as const;
+/** What the audit log keeps of an account before and after a change of roles or status. */
+const accountFacts = (doc: { roles: string[]; status: string }) => ({ roles: [...doc.roles].sort(), status: doc.status });
 
 const UsersService: ServiceDef = {
 	name: "users",
@@ -213,23 +218,25 @@ const UsersService: ServiceDef = {
 
 		setRoles: {
 			rest: "PATCH /users/:id/roles",
-			params: { $$strict: "remove", id: ID, roles: ROLES_RULE },
-			async handler(this: any, ctx: Ctx<{ id: string; roles: Role[] }>) {
-				const schoolId = callerSchoolId(ctx);
+			params: { $$strict: "remove", id: ID, roles: ROLES_RULE, schoolId: STAFF_SCHOOL },
+			async handler(this: any, ctx: Ctx<{ id: string; roles: Role[]; schoolId?: string }>) {
+				const schoolId = this.actedOnSchool(ctx);
+				this.assertNotSelf(ctx, "roles");
 				const after = [...ctx.params.roles].sort();
-				const target = await this.schoolDocument(ctx, ctx.params.id);
+				const target = await this.schoolDocument(ctx, ctx.params.id, schoolId);
 				const before: string[] = [...target.roles];
 				const demotesAdmin = before.includes("school_admin") && !after.includes("school_admin");
 				const change = await this.guardingAdmins(schoolId, demotesAdmin, async () => {
 					if (before.length === after.length && [...before].sort().every((r, i) => r === after[i])) return { unchanged: target };
-					if (demotesAdmin) await this.assertAnotherAdmin(ctx, target);
+					if (demotesAdmin) await this.assertAnotherAdmin(ctx, schoolId, target);
 
 					const delta = target.status === "active" ? seatDelta(before, after) : 0;
 					if (delta > 0) await ctx.call("subscriptions.reserveSeats", { schoolId, count: 1 });
 					// `roles` and `status` as read in the filter: a concurrent change makes this one fail instead of overwriting it.
 					const updated = await this.model.findOneAndUpdate(
 						{ _id: target._id, schoolId, roles: before, status: target.status },
-						{ $set: { roles: after } },
+						// A new session version ends the access tokens that carry the old roles (live-identity.ts).
+						{ $set: { roles: after }, $inc: { sessionVersion: 1 } },
 						{ new: true, runValidators: true },
 					);
 					if (!updated) {
@@ -241,33 +248,39 @@ const UsersService: ServiceDef = {
 				});
 				if (change.unchanged) return this.toJSON(ctx, change.unchanged);
 				const { updated } = change;
+				await announceIdentityChange(ctx, { userId: String(updated._id), reason: "roles" });
 				await this.revokeSessions(ctx, String(updated._id));
-				await recordAudit(ctx, { action: "user.roles.changed", targetType: "user", targetId: String(updated._id), data: { from: before, to: after } });
+				await recordAudit(ctx, {
+					schoolId,
+					action: "user.roles.changed",
+					targetType: "user",
+					targetId: String(updated._id),
+					data: { from: before, to: after, before: accountFacts(target), after: accountFacts(updated) },
+				});
 				await publishDurable(this.broker, "users.user.roleChanged", { schoolId, userId: String(updated._id), from: before, to: after, by: currentUser(ctx).id });
-				ctx.broadcast("users.user.roleChanged", { schoolId, userId: String(updated._id), from: before, to: after });
 				return this.changed(ctx, updated);
 			},
 		},
 
 		suspend: {
 			rest: "POST /users/:id/suspend",
-			params: { $$strict: "remove", id: ID },
-			async handler(this: any, ctx: Ctx<{ id: string }>) {
-				const schoolId = callerSchoolId(ctx);
-				if (ctx.params.id === currentUser(ctx).id) throw forbidden("You cannot suspend yourself");
-				const target = await this.schoolDocument(ctx, ctx.params.id);
+			params: { $$strict: "remove", id: ID, schoolId: STAFF_SCHOOL },
+			async handler(this: any, ctx: Ctx<{ id: string; schoolId?: string }>) {
+				const schoolId = this.actedOnSchool(ctx);
+				this.assertNotSelf(ctx, "status");
+				const target = await this.schoolDocument(ctx, ctx.params.id, schoolId);
 				const suspendsAdmin = target.roles.includes("school_admin");
 				const change = await this.guardingAdmins(schoolId, suspendsAdmin, async () => {
 					if (target.status === "suspended") return { unchanged: target };
-					if (suspendsAdmin) await this.assertAnotherAdmin(ctx, target);
+					if (suspendsAdmin) await this.assertAnotherAdmin(ctx, schoolId, target);
 					// `status: "active"` and `roles` as read in the filter: a concurrent change makes this one miss.
 					const updated = await this.model.findOneAndUpdate(
 						{ _id: target._id, schoolId, status: "active", roles: target.roles },
-						{ $set: { status: "suspended", suspendedAt: new Date() } },
+						{ $set: { status: "suspended", suspendedAt: new Date() }, $inc: { sessionVersion: 1 } },
 						{ new: true },
 					);
 					if (!updated) {
-						const now = await this.schoolDocument(ctx, ctx.params.id);
+						const now = await this.schoolDocument(ctx, ctx.params.id, schoolId);
 						// Someone else suspended them meanwhile and did the rest.
 						if (now.status === "suspended") return { unchanged: now };
 						throw conflict("The user's roles changed meanwhile, reload and try again");
@@ -277,39 +290,53 @@ const UsersService: ServiceDef = {
 				});
 				if (change.unchanged) return this.toJSON(ctx, change.unchanged);
 				const { updated } = change;
+				await announceIdentityChange(ctx, { userId: String(updated._id), reason: "suspended" });
 				await this.revokeSessions(ctx, String(updated._id));
-				await recordAudit(ctx, { action: "user.suspended", targetType: "user", targetId: String(updated._id) });
+				await recordAudit(ctx, {
+					schoolId,
+					action: "user.suspended",
+					targetType: "user",
+					targetId: String(updated._id),
+					data: { before: accountFacts(target), after: accountFacts(updated) },
+				});
 				await publishDurable(this.broker, "users.user.suspended", { id: `users.user.suspended:${updated._id}:${updated.suspendedAt.getTime()}`, schoolId, userId: String(updated._id), by: currentUser(ctx).id });
-				// Live push (not durable): realtime nodes disconnect the user's open rooms at once.
-				ctx.broadcast("users.user.suspended", { schoolId, userId: String(updated._id) });
 				return this.changed(ctx, updated);
 			},
 		},
 
 		reactivate: {
 			rest: "POST /users/:id/reactivate",
-			params: { $$strict: "remove", id: ID },
-			async handler(this: any, ctx: Ctx<{ id: string }>) {
-				const schoolId = callerSchoolId(ctx);
+			params: { $$strict: "remove", id: ID, schoolId: STAFF_SCHOOL },
+			async handler(this: any, ctx: Ctx<{ id: string; schoolId?: string }>) {
+				const schoolId = this.actedOnSchool(ctx);
+				this.assertNotSelf(ctx, "status");
 				// Adds an active member: no admin rule to keep, the seat and one conditional update are the guarantee.
 				const change = await (async () => {
-					const target = await this.schoolDocument(ctx, ctx.params.id);
+					const target = await this.schoolDocument(ctx, ctx.params.id, schoolId);
 					if (target.status === "active") return { unchanged: target };
 					const seat = holdsSeat(target.roles);
 					if (seat) await ctx.call("subscriptions.reserveSeats", { schoolId, count: 1 });
 					const updated = await this.model.findOneAndUpdate(
 						{ _id: target._id, schoolId, status: "suspended", roles: target.roles },
-						{ $set: { status: "active", suspendedAt: null } },
+						{ $set: { status: "active", suspendedAt: null }, $inc: { sessionVersion: 1 } },
 						{ new: true },
 					);
 					if (!updated) {
 						if (seat) await this.releaseSeats(ctx, schoolId, 1);
-						return { unchanged: await this.schoolDocument(ctx, ctx.params.id) };
+						return { unchanged: await this.schoolDocument(ctx, ctx.params.id, schoolId) };
 					}
-					return { updated };
+					return { updated, target };
 				})();
 				if (change.unchanged) return this.toJSON(ctx, change.unchanged);
-				await recordAudit(ctx, { action: "user.reactivated", targetType: "user", targetId: String(change.updated._id) });
+				// Every node forgets the suspension now, so the member's next login works at once everywhere.
+				await announceIdentityChange(ctx, { userId: String(change.updated._id), reason: "reactivated" });
+				await recordAudit(ctx, {
+					schoolId,
+					action: "user.reactivated",
+					targetType: "user",
+					targetId: String(change.updated._id),
+					data: { before: accountFacts(change.target), after: accountFacts(change.updated) },
+				});
 				return this.changed(ctx, change.updated);
 			},
 		},
@@ -358,7 +385,7 @@ const UsersService: ServiceDef = {
 				const doc = filter ? await this.model.findOne(filter) : null;
 				const ok = doc ? await verifyPassword(password, doc.passwordHash) : await verifyAgainstDummy(password);
 				if (!doc || !ok) throw unauthorized("Wrong credentials", ERR.INVALID_CREDENTIALS);
-				return this.toJSON(ctx, doc);
+				return this.withSessionVersion(ctx, doc);
 			},
 		},
 
@@ -420,8 +447,10 @@ const UsersService: ServiceDef = {
 			params: { $$strict: "remove", userId: ID, password: PASSWORD_RULE },
 			async handler(this: any, ctx: Ctx<{ userId: string; password: string }>) {
 				const passwordHash = await hashPassword(ctx.params.password);
-				const updated = await this.model.findOneAndUpdate({ _id: ctx.params.userId }, { $set: { passwordHash } });
+				// A new password ends every access token issued under the old one, on every node.
+				const updated = await this.model.findOneAndUpdate({ _id: ctx.params.userId }, { $set: { passwordHash }, $inc: { sessionVersion: 1 } });
 				if (!updated) throw notFound("User", ctx.params.userId);
+				await announceIdentityChange(ctx, { userId: ctx.params.userId, reason: "password" });
 				return { ok: true };
 			},
 		},
@@ -481,7 +510,28 @@ const UsersService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<{ userId: string }>) {
 				const doc = await this.model.findById(ctx.params.userId);
 				if (!doc) throw notFound("User", ctx.params.userId);
-				return this.toJSON(ctx, doc);
+				return this.withSessionVersion(ctx, doc);
+			},
+		},
+
+		/** What the edges check a token against on every call (services/shared/live-identity.ts). */
+		identity: {
+			params: { $$strict: "remove", userId: ID },
+			async handler(this: any, ctx: Ctx<{ userId: string }>) {
+				const doc = await this.model.findById(ctx.params.userId, { schoolId: 1, roles: 1, status: 1, sessionVersion: 1 });
+				if (!doc) throw notFound("User", ctx.params.userId);
+				return { id: String(doc._id), schoolId: doc.schoolId ? String(doc.schoolId) : null, roles: [...doc.roles], status: doc.status, sv: doc.sessionVersion ?? 0 };
+			},
+		},
+
+		/** Ends every access token of the account at once (logout): a new session version, told to every node. */
+		endSessions: {
+			params: { $$strict: "remove", userId: ID, reason: { type: "string", min: 1, max: 40, optional: true } },
+			async handler(this: any, ctx: Ctx<{ userId: string; reason?: string }>) {
+				const updated = await this.model.findOneAndUpdate({ _id: ctx.params.userId }, { $inc: { sessionVersion: 1 } }, { new: true, projection: { sessionVersion: 1 } });
+				if (!updated) throw notFound("User", ctx.params.userId);
+				await announceIdentityChange(ctx, { userId: ctx.params.userId, reason: ctx.params.reason ?? "logout" });
+				return { sv: updated.sessionVersion };
 			},
 		},
 
@@ -523,11 +573,33 @@ const UsersService: ServiceDef = {
 			return doc;
 		},
 
-		/** A raw member of the caller's school, or 404. */
-		async schoolDocument(this: any, ctx: Ctx, id: string) {
-			const doc = await this.model.findOne(this.tenantFilter(ctx, { _id: id }));
+		/** A raw member of the caller's school (or of `schoolId`, which actedOnSchool decided), or 404. */
+		async schoolDocument(this: any, ctx: Ctx, id: string, schoolId?: string) {
+			const doc = await this.model.findOne(schoolId ? { _id: id, schoolId } : this.tenantFilter(ctx, { _id: id }));
 			if (!doc) throw notFound("User", id);
 			return doc;
+		},
+
+		/**
+		 * The school whose member a roles or status change acts on: the caller's own, or for platform staff
+		 * (who have none) the `schoolId` they name. A school member's `schoolId` parameter is ignored.
+		 */
+		actedOnSchool(this: any, ctx: Ctx<{ schoolId?: string }>): string {
+			const me = currentUser(ctx);
+			if (me.schoolId) return me.schoolId;
+			if (!hasRole(me, "platform_admin")) return callerSchoolId(ctx);
+			if (!ctx.params.schoolId) throw invalid("schoolId", "platform staff name the school of the member");
+			return ctx.params.schoolId;
+		},
+
+		/** Nobody changes their own roles or status: another admin (or platform staff) does. */
+		assertNotSelf(this: any, ctx: Ctx<{ id: string }>, what: "roles" | "status") {
+			if (ctx.params.id === currentUser(ctx).id) throw forbidden(what === "roles" ? "You cannot change your own roles" : "You cannot change your own status");
+		},
+
+		/** A user's public JSON plus the session version an access token is signed at (internal actions only). */
+		async withSessionVersion(this: any, ctx: Ctx, doc: any) {
+			return { ...(await this.toJSON(ctx, doc)), sv: doc.sessionVersion ?? 0 };
 		},
 
 		/** Extra filter for what the caller may see: a teacher sees teachers and students only. */
@@ -653,9 +725,10 @@ const UsersService: ServiceDef = {
 			return [...errors].sort((a, b) => a.line - b.line);
 		},
 
-		/** Refuses to leave the school without an active admin. */
-		async assertAnotherAdmin(this: any, ctx: Ctx, target: any) {
-			const others = await this.model.countDocuments(this.tenantFilter(ctx, { _id: { $ne: target._id }, roles: "school_admin", status: "active" }));
+		/** Refuses to leave the school without an active admin, unless platform staff decide so. */
+		async assertAnotherAdmin(this: any, ctx: Ctx, schoolId: string, target: any) {
+			if (hasRole(ctx.meta.user, "platform_admin")) return;
+			const others = await this.model.countDocuments({ schoolId, _id: { $ne: target._id }, roles: "school_admin", status: "active" });
 			if (others === 0) throw conflict("The school must keep at least one active school admin");
 		},
 

@@ -2,7 +2,8 @@
  * `npm run bench:api`: GET /api/me under autocannon
  *   1. through our stack in one process (gateway -> broker -> users service -> mongoose),
  *   2. through a bare node:http server doing the same work by hand (the baseline),
- *   3. through a gateway node with the users service on a second node over NATS.
+ *   3. through a gateway node with the users and schools services (the owners of what the live identity check
+ *      reads) on a second node over NATS.
  * Rounds are interleaved and medians reported, since this machine is noisy.
  * BENCH_SMALL=1 runs a tiny size (CI). Reads MONGO_URL and NATS_URL like the tests.
  */
@@ -67,10 +68,10 @@ async function main(): Promise<void> {
 	const headers = { authorization: `Bearer ${token}` };
 	const bare = await startBareServer();
 
-	log("starting a gateway node and a users node over NATS");
+	log("starting a gateway node and a users + schools node over NATS");
 	const port = await freePort();
 	const env = { NATS_URL: natsUrl, MONGO_URL: mongo.toString(), JWT_SECRET: jwtSecret, NAMESPACE: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: "error" };
-	const nodes = [spawnNode("gateway", { ...env, SERVICES: "api", PORT: String(port) }), spawnNode("users", { ...env, SERVICES: "users" })];
+	const nodes = [spawnNode("gateway", { ...env, SERVICES: "api", PORT: String(port) }), spawnNode("users", { ...env, SERVICES: "users,schools" })];
 	const natsBase = `http://127.0.0.1:${port}`;
 	try {
 		await until(async () => (await fetch(`${natsBase}/api/me`, { headers })).status === 200, "GET /api/me over NATS", 60_000, nodes);

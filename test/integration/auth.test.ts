@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { OneTimeToken } from "../../models/one-time-token.model.js";
-import { openFailSafeRedisStore } from "../../services/users/failsafe-throttle-store.js";
 import { LoginThrottle } from "../../services/users/login-throttle.js";
+import { openRateLimits } from "../../services/users/rate-limits.js";
 import { hashToken } from "../../services/users/opaque-token.js";
 import { createUsernameStudent, latestMail, login, mailsTo, PASSWORD, signupSchool, tokenFrom, type SchoolFixture } from "../support/accounts.js";
 import { bootPlatform, http, settings, unique } from "../support/platform.js";
@@ -134,10 +134,18 @@ describe("auth", () => {
 			expect((await http("POST", "/api/auth/refresh", { body: { refreshToken: a.refreshToken } })).status).to.equal(401);
 			const bRotated = await http("POST", "/api/auth/refresh", { body: { refreshToken: b.refreshToken } });
 			expect(bRotated.status).to.equal(200);
+			// A logout ends every access token of the account at once (live identity): the other sessions
+			// refresh theirs, and their refresh tokens still work.
+			const cStale = await http("GET", "/api/me", { token: c.accessToken });
+			expect(cStale.status).to.equal(401);
+			expect(cStale.body.error.type).to.equal("SESSION_ENDED");
+			const cRotated = await http("POST", "/api/auth/refresh", { body: { refreshToken: c.refreshToken } });
+			expect(cRotated.status).to.equal(200);
 
-			expect((await http("POST", "/api/auth/logout", { token: c.accessToken, body: { all: true } })).status).to.equal(200);
+			expect((await http("POST", "/api/auth/logout", { token: cRotated.body.accessToken, body: { all: true } })).status).to.equal(200);
 			expect((await http("POST", "/api/auth/refresh", { body: { refreshToken: bRotated.body.refreshToken } })).status).to.equal(401);
-			expect((await http("POST", "/api/auth/refresh", { body: { refreshToken: c.refreshToken } })).status).to.equal(401);
+			expect((await http("POST", "/api/auth/refresh", { body: { refreshToken: cRotated.body.refreshToken } })).status).to.equal(401);
+			fx.admin.token = (await login({ email: fx.admin.email!, password: PASSWORD })).accessToken;
 		});
 
 		it("ignores another user's refresh token at logout", async () => {
@@ -145,6 +153,8 @@ describe("auth", () => {
 			const mine = await login({ email: fx.admin.email!, password: PASSWORD });
 			expect((await http("POST", "/api/auth/logout", { token: other.admin.token, body: { refreshToken: mine.refreshToken } })).status).to.equal(200);
 			expect((await http("POST", "/api/auth/refresh", { body: { refreshToken: mine.refreshToken } })).status).to.equal(200);
+			// Nor does it end the other user's access tokens: only the caller's own.
+			expect((await http("GET", "/api/me", { token: mine.accessToken })).status).to.equal(200);
 		});
 	});
 
@@ -239,8 +249,8 @@ describe("auth", () => {
 			const auth = broker.getLocalService("auth") as any;
 			const original = auth.throttle;
 			const warnings: string[] = [];
-			const store = await openFailSafeRedisStore("redis://127.0.0.1:1", "lp:test:", message => warnings.push(message), 100);
-			auth.throttle = new LoginThrottle(store, () => ({ maxFailures: 2, windowSeconds: 60, ipMaxFailures: 100 }));
+			const store = await openRateLimits((message: string) => warnings.push(message), { redisUrl: "redis://127.0.0.1:1", prefix: "lp:test:", waitMs: 100 });
+			auth.throttle = new LoginThrottle(store, () => ({ maxFailures: 2, windowSeconds: 60, ipMaxFailures: 100, accountMaxFailures: 100, accountWindowSeconds: 60, maxBlockSeconds: 60 }));
 			try {
 				const school = await signupSchool();
 				const email = school.admin.email!;

@@ -112,7 +112,9 @@ describe("classes", () => {
 			expect((await http("GET", `/api/classes/${cls.id}`, { token: s.admin.token })).body.name).to.equal(`${cls.name}-b`);
 		});
 
-		it("lets its teacher enroll and unenroll students, not another teacher", async () => {
+		it("lets its teacher enroll (where the school lets teachers enrol) and unenroll students, not another teacher", async () => {
+			const setting = await http("PATCH", "/api/school", { token: s.admin.token, body: { settings: { classes: { enrolment: "class_teachers" } } } });
+			expect(setting.status, JSON.stringify(setting.body)).to.equal(200);
 			const refused = await post(t2, `/api/classes/${cls.id}/students`, { studentIds: [s2.id] });
 			expect(refused.status).to.equal(403);
 			const enrolled = await post(t1, `/api/classes/${cls.id}/students`, { studentIds: [s2.id, s1.id] });

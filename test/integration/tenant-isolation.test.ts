@@ -150,10 +150,22 @@ const CASES: Record<string, RouteCase> = {
 		},
 	},
 	"POST /api/auth/logout": {
-		attacks: [
-			{ expect: "own", path: () => "/api/auth/logout", body: w => ({ refreshToken: bMember(w, "school_admin").refreshToken }), verify: okTrue },
-			{ expect: "own", path: () => "/api/auth/logout", body: w => ({ all: true, userId: bMember(w, "teacher").id, schoolId: B(w).id }), verify: okTrue },
-		],
+		irrelevant: "logs its caller out only; a logout ends every access token of the caller, so each attacker logs in again after each attempt",
+		async check(w) {
+			const attackers: [string, Account][] = [...A_MEMBERS.map(label => [label, w.a.members[label as MemberLabel]] as [string, Account]), ["support", w.support]];
+			for (const [label, me] of attackers) {
+				for (const body of [{ refreshToken: bMember(w, "school_admin").refreshToken }, { all: true, userId: bMember(w, "teacher").id, schoolId: B(w).id }]) {
+					const res = await http("POST", "/api/auth/logout", { token: me.token, body });
+					// Logged out (whatever the body named): the attacker logs in again before anything else.
+					const again = await login(me.username ? { schoolCode: w.a.code, username: me.username, password: me.password } : { email: me.email!, password: me.password });
+					Object.assign(me, { token: again.accessToken, refreshToken: again.refreshToken });
+					expect(res.status, `${label} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`).to.equal(200);
+					expect(res.body).to.deep.equal({ ok: true });
+				}
+			}
+			// B's members were logged out of nothing: their access tokens still work.
+			for (const label of MEMBER_LABELS) expect((await http("GET", "/api/me", { token: bMember(w, label).token })).status, `B's ${label}`).to.equal(200);
+		},
 	},
 	"POST /api/auth/password": {
 		failsPasswords: true,

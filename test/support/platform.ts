@@ -44,6 +44,10 @@ export function bootPlatform(): Promise<Platform> {
 			smtpUrl: requireEnv("MAILPIT_SMTP_URL"),
 			// Tests run the communication tick themselves (reminders.tick), at the times they choose.
 			communicationTickCron: "off",
+			// Every test file signs schools up and invites from 127.0.0.1: the `abuse limits` tests lower these themselves.
+			signupMaxPerAddress: 1_000_000,
+			resetMaxPerAddress: 1_000_000,
+			inviteMaxPerAddress: 1_000_000,
 		});
 		const broker = await createPlatformBroker(undefined, { nodeID: `test-${process.pid}` });
 		await broker.start();

@@ -1,162 +1,149 @@
 import { expect } from "chai";
-import { Redis } from "ioredis";
 import { randomBytes } from "node:crypto";
-import { FailSafeThrottleStore, openFailSafeRedisStore } from "../../services/users/failsafe-throttle-store.js";
-import { LoginThrottle, MemoryThrottleStore, RedisThrottleStore, type Counter, type ThrottleStore } from "../../services/users/login-throttle.js";
+import { LoginThrottle, type LoginLimits } from "../../services/users/login-throttle.js";
+import { openRateLimits, type RateLimits } from "../../services/users/rate-limits.js";
 import { requireEnv } from "../support/platform.js";
 
-const limits = { maxFailures: 3, windowSeconds: 60, ipMaxFailures: 5 };
+const limits: LoginLimits = { maxFailures: 3, windowSeconds: 60, ipMaxFailures: 5, accountMaxFailures: 8, accountWindowSeconds: 120, maxBlockSeconds: 200 };
+const account = () => `email:${randomBytes(6).toString("hex")}@x.test`;
+const address = () => `10.${[...randomBytes(3)].join(".")}`;
+const quiet = () => undefined;
 
-function throttleContract(name: string, makeStore: () => ThrottleStore) {
-	describe(`LoginThrottle over ${name}`, () => {
-		let store: ThrottleStore;
+/** Fails `n` attempts as the auth service does: an attempt taken, then no success. */
+async function fail(throttle: LoginThrottle, who: string, ip: string, n: number) {
+	const verdicts = [];
+	for (let i = 0; i < n; i++) verdicts.push(await throttle.attempt(who, ip));
+	return verdicts;
+}
+
+function throttleContract(name: string, open: () => Promise<RateLimits>) {
+	describe(`LoginThrottle on ${name}`, () => {
+		let store: RateLimits;
 		let throttle: LoginThrottle;
-		const key = () => `email:${randomBytes(6).toString("hex")}@x.test`;
-		const ip = () => `10.${randomBytes(3).join(".")}`;
 
-		beforeEach(() => {
-			store = makeStore();
+		beforeEach(async () => {
+			store = await open();
 			throttle = new LoginThrottle(store, () => limits);
 		});
 		afterEach(() => store.close());
 
-		it("allows attempts below the account limit and blocks at it, with the window left", async () => {
-			const account = key();
-			for (let i = 0; i < limits.maxFailures - 1; i++) await throttle.recordFailure(account, ip());
-			expect(await throttle.check(account, ip())).to.deep.equal({ allowed: true });
-			await throttle.recordFailure(account, ip());
-			const verdict = await throttle.check(account, ip());
-			expect(verdict.allowed).to.equal(false);
-			if (!verdict.allowed) expect(verdict.retryAfter).to.be.within(1, limits.windowSeconds);
+		it("gives an (account, address) pair its attempts, then refuses it with the time to wait", async () => {
+			const who = account();
+			const ip = address();
+			const verdicts = await fail(throttle, who, ip, limits.maxFailures);
+			expect(verdicts.every(v => v.allowed)).to.equal(true);
+			const refused = await throttle.attempt(who, ip);
+			expect(refused.allowed).to.equal(false);
+			if (!refused.allowed) expect(refused.retryAfter).to.be.within(1, limits.windowSeconds);
+			// The same account from another address is still let in: a guesser locks only their own address out.
+			expect((await throttle.attempt(who, address())).allowed).to.equal(true);
 		});
 
-		it("blocks an address that failed on many accounts, whatever account it tries next", async () => {
-			const address = ip();
-			for (let i = 0; i < limits.ipMaxFailures; i++) await throttle.recordFailure(key(), address);
-			expect((await throttle.check(key(), address)).allowed).to.equal(false);
-			expect((await throttle.check(key(), ip())).allowed).to.equal(true);
-			await throttle.clearAddress(address);
-			expect((await throttle.check(key(), address)).allowed).to.equal(true);
+		it("decides concurrent attempts atomically: never more than the limit of them get through", async () => {
+			const who = account();
+			const ip = address();
+			const verdicts = await Promise.all(Array.from({ length: 25 }, () => throttle.attempt(who, ip)));
+			expect(verdicts.filter(v => v.allowed)).to.have.length(limits.maxFailures);
 		});
 
-		it("clears the account count on success but keeps the address count", async () => {
-			const account = key();
-			const address = ip();
-			for (let i = 0; i < limits.maxFailures; i++) await throttle.recordFailure(account, address);
-			await throttle.recordSuccess(account);
-			expect((await throttle.check(account, ip())).allowed).to.equal(true);
-			expect((await store.get(`ip:${address}`)).count).to.equal(limits.maxFailures);
+		it("doubles a pair's block each time it runs out again, up to the ceiling", async () => {
+			throttle = new LoginThrottle(store, () => ({ ...limits, ipMaxFailures: 100, accountMaxFailures: 100 }));
+			const who = account();
+			const ip = address();
+			await fail(throttle, who, ip, limits.maxFailures);
+			const first = await throttle.attempt(who, ip);
+			expect(first).to.deep.equal({ allowed: false, retryAfter: limits.windowSeconds });
+			// The block ends (as time would end it): the next run-out is blocked twice as long.
+			await store.limiter("login-pair", limits.maxFailures, limits.windowSeconds).delete(`${who}|${ip}`);
+			await fail(throttle, who, ip, limits.maxFailures);
+			expect(await throttle.attempt(who, ip)).to.deep.equal({ allowed: false, retryAfter: 2 * limits.windowSeconds });
+			await store.limiter("login-pair", limits.maxFailures, limits.windowSeconds).delete(`${who}|${ip}`);
+			await fail(throttle, who, ip, limits.maxFailures);
+			expect(await throttle.attempt(who, ip)).to.deep.equal({ allowed: false, retryAfter: limits.maxBlockSeconds });
 		});
 
-		it("counts within a fixed window", async () => {
-			const k = `acct:${key()}`;
-			const first = await store.increment(k, 30);
-			const second = await store.increment(k, 30);
-			expect(first.count).to.equal(1);
-			expect(second.count).to.equal(2);
-			expect(second.ttlSeconds).to.be.within(1, 30);
-			expect(await store.get(`acct:${key()}`)).to.deep.equal({ count: 0, ttlSeconds: 0 });
+		it("refuses an address that failed on many accounts, whatever account it tries next, until cleared", async () => {
+			const ip = address();
+			for (let i = 0; i < limits.ipMaxFailures; i++) expect((await throttle.attempt(account(), ip)).allowed).to.equal(true);
+			expect((await throttle.attempt(account(), ip)).allowed).to.equal(false);
+			expect((await throttle.attempt(account(), address())).allowed).to.equal(true);
+			await throttle.clearAddress(ip);
+			expect((await throttle.attempt(account(), ip)).allowed).to.equal(true);
+		});
+
+		it("keeps a ceiling per account over all addresses (distributed guessing)", async () => {
+			const who = account();
+			for (let i = 0; i < limits.accountMaxFailures; i++) expect((await throttle.attempt(who, address())).allowed, `attempt ${i + 1}`).to.equal(true);
+			const refused = await throttle.attempt(who, address());
+			expect(refused.allowed).to.equal(false);
+			if (!refused.allowed) expect(refused.retryAfter).to.be.within(1, limits.accountWindowSeconds);
+		});
+
+		it("counts only failures in the end: a success gives its attempt back and clears the pair", async () => {
+			const who = account();
+			const ip = address();
+			for (let round = 0; round < 2; round++) {
+				await fail(throttle, who, ip, limits.maxFailures - 1);
+				expect((await throttle.attempt(who, ip)).allowed, `round ${round + 1}`).to.equal(true);
+				await throttle.succeeded(who, ip);
+			}
+			// 6 attempts from the address, 2 of them given back by successes: 4 failures, the 5th is let in, the 6th not.
+			expect((await throttle.attempt(account(), ip)).allowed).to.equal(true);
+			expect((await throttle.attempt(account(), ip)).allowed).to.equal(false);
+			// …while a school's morning of successful logins from one address never is.
+			const school = address();
+			for (let i = 0; i < limits.ipMaxFailures * 3; i++) {
+				const student = account();
+				expect((await throttle.attempt(student, school)).allowed).to.equal(true);
+				await throttle.succeeded(student, school);
+			}
 		});
 
 		it("works without a client address", async () => {
-			const account = key();
-			for (let i = 0; i < limits.maxFailures; i++) await throttle.recordFailure(account);
-			expect((await throttle.check(account)).allowed).to.equal(false);
+			const who = account();
+			for (let i = 0; i < limits.maxFailures; i++) await throttle.attempt(who);
+			expect((await throttle.attempt(who)).allowed).to.equal(false);
 		});
 	});
 }
 
-throttleContract("memory", () => new MemoryThrottleStore());
+throttleContract("memory (no REDIS_URL)", () => openRateLimits(quiet, { redisUrl: undefined, prefix: "t:" }));
+throttleContract("Redis", () => openRateLimits(quiet, { redisUrl: requireEnv("REDIS_URL"), prefix: `lp:test:${randomBytes(4).toString("hex")}:` }));
 
-describe("MemoryThrottleStore", () => {
-	it("forgets counts when the window ends", async () => {
-		let now = 1_000_000;
-		const store = new MemoryThrottleStore(() => now);
-		await store.increment("k", 10);
-		now += 9_000;
-		expect(await store.get("k")).to.deep.equal({ count: 1, ttlSeconds: 1 });
-		now += 1_000;
-		expect((await store.get("k")).count).to.equal(0);
-		expect((await store.increment("k", 10)).count).to.equal(1);
-	});
-
-	it("stays bounded when flooded with keys", async () => {
-		const store = new MemoryThrottleStore(Date.now, 100);
-		for (let i = 0; i < 1000; i++) await store.increment(`ip:${i}`, 60);
-		expect((store as any).counters.size).to.be.at.most(100);
-	});
-});
-
-describe("RedisThrottleStore", () => {
-	const clients: Redis[] = [];
-	const prefix = `lp:test:${randomBytes(4).toString("hex")}:`;
-	const make = () => {
-		const client = new Redis(requireEnv("REDIS_URL"), { lazyConnect: false, maxRetriesPerRequest: 2 });
-		clients.push(client);
-		return new RedisThrottleStore(client, prefix);
-	};
-
-	throttleContract("Redis", make);
-
-	it("shares counts between nodes and expires them with the window", async () => {
-		const a = make();
-		const b = make();
+describe("LoginThrottle on Redis, shared by two nodes", () => {
+	it("counts one pair's attempts together, whichever node takes them", async () => {
+		const prefix = `lp:test:${randomBytes(4).toString("hex")}:`;
+		const [a, b] = await Promise.all([openRateLimits(quiet, { redisUrl: requireEnv("REDIS_URL"), prefix }), openRateLimits(quiet, { redisUrl: requireEnv("REDIS_URL"), prefix })]);
 		try {
-			await a.increment("acct:shared", 1);
-			expect((await b.increment("acct:shared", 1)).count).to.equal(2);
-			const ttl = await clients[clients.length - 1].pttl(`${prefix}acct:shared`);
-			expect(ttl).to.be.within(1, 1000);
+			const [ta, tb] = [new LoginThrottle(a, () => limits), new LoginThrottle(b, () => limits)];
+			const who = account();
+			const ip = address();
+			const verdicts = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? ta : tb).attempt(who, ip)));
+			expect(verdicts.filter(v => v.allowed)).to.have.length(limits.maxFailures);
+			expect(a.fallbackCount + b.fallbackCount).to.equal(0);
 		} finally {
-			await a.close();
-			await b.close();
+			await Promise.all([a.close(), b.close()]);
 		}
 	});
 });
 
-describe("FailSafeThrottleStore", () => {
-	const account = () => `email:${randomBytes(6).toString("hex")}@x.test`;
-	/** A shared store that says it is connected but whose every command fails. */
-	const broken = (): ThrottleStore => ({
-		available: () => true,
-		increment: () => Promise.reject(new Error("READONLY")),
-		get: () => Promise.reject(new Error("READONLY")),
-		reset: () => Promise.reject(new Error("READONLY")),
-		close: async () => undefined,
-	});
-
-	it("throttles from memory, without hanging or throwing, when Redis is unreachable", async () => {
+describe("LoginThrottle with Redis down", () => {
+	it("throttles from memory, without hanging or throwing, and warns", async () => {
 		const warnings: string[] = [];
 		const began = Date.now();
-		const store = await openFailSafeRedisStore("redis://127.0.0.1:1", "lp:test:", message => warnings.push(message), 300);
+		const store = await openRateLimits(message => warnings.push(message), { redisUrl: "redis://127.0.0.1:1", prefix: "t:", waitMs: 300 });
 		try {
 			const throttle = new LoginThrottle(store, () => limits);
 			const who = account();
-			for (let i = 0; i < limits.maxFailures; i++) await throttle.recordFailure(who, "10.0.0.1");
-			expect((await throttle.check(who, "10.0.0.1")).allowed).to.equal(false);
-			await throttle.recordSuccess(who);
-			expect((await throttle.check(who)).allowed).to.equal(true);
+			await fail(throttle, who, "10.0.0.1", limits.maxFailures);
+			expect((await throttle.attempt(who, "10.0.0.1")).allowed).to.equal(false);
+			expect((await throttle.attempt(who, "10.0.0.2")).allowed).to.equal(true);
+			await throttle.succeeded(who, "10.0.0.2");
 			expect(Date.now() - began).to.be.below(2000);
 			expect(store.fallbackCount).to.be.above(0);
-			expect(warnings).to.include("Login throttle: shared store unavailable, counting in this process only");
+			expect(warnings).to.include("Rate limits: Redis unavailable, counting in this process only");
 		} finally {
 			await store.close();
 		}
-	});
-
-	it("answers a failing command from memory with one warning, and uses the shared store when it works", async () => {
-		const warnings: string[] = [];
-		const failing = new FailSafeThrottleStore(broken(), message => warnings.push(message));
-		const who = account();
-		expect((await failing.increment(who, 60)).count).to.equal(1);
-		expect((await failing.increment(who, 60)).count).to.equal(2);
-		expect(await failing.get(who)).to.include({ count: 2 });
-		expect(warnings).to.have.length(1);
-
-		const shared = new MemoryThrottleStore();
-		const working = new FailSafeThrottleStore(shared, message => warnings.push(message));
-		const counter: Counter = await working.increment(who, 60);
-		expect(counter.count).to.equal(1);
-		expect((await shared.get(who)).count).to.equal(1);
-		expect(working.fallbackCount).to.equal(0);
 	});
 });
