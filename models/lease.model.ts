@@ -28,3 +28,5 @@ export const InvitationLease = leaseModel("InvitationLease");
 export const AuthLease = leaseModel("AuthLease");
 /** Held while a school's members change role or status (owned by users). */
 export const UserLease = leaseModel("UserLease");
+/** Held by the node running a billing job (monthly invoices, dunning), renewed while it runs (owned by billingRuns). */
+export const BillingLease = leaseModel("BillingLease");

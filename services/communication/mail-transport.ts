@@ -12,6 +12,13 @@ export interface OutgoingMail {
 	text: string;
 	html?: string;
 	tag?: string;
+	attachments?: MailAttachment[];
+}
+
+export interface MailAttachment {
+	filename: string;
+	contentType: string;
+	contentBase64: string;
 }
 
 export interface MailTransport {
@@ -44,10 +51,13 @@ export function createMailTransport(options: MailTransportOptions): MailTranspor
 				subject: mail.subject,
 				text: mail.text,
 				html: mail.html,
+				attachments: mail.attachments?.map(a => ({ filename: a.filename, contentType: a.contentType, content: a.contentBase64, encoding: "base64" })),
 				// Lets a message found in a mailbox be traced back to our logs.
 				headers: { "X-Mail-Id": id, ...(mail.tag ? { "X-Mail-Tag": mail.tag } : {}) },
 			});
-			outbox?.add({ id, ...mail, sentAt: new Date().toISOString() });
+			const { attachments, ...rest } = mail;
+			// The outbox keeps what was attached, not the bytes.
+			outbox?.add({ id, ...rest, ...(attachments ? { attachments: attachments.map(a => ({ filename: a.filename, contentType: a.contentType, size: Buffer.from(a.contentBase64, "base64").length })) } : {}), sentAt: new Date().toISOString() });
 			return { id };
 		},
 		close() {

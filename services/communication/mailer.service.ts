@@ -25,6 +25,21 @@ const MailerService: ServiceDef = {
 				text: { type: "string", min: 1, max: 100_000 },
 				html: { type: "string", max: 500_000, optional: true },
 				tag: { ...TAG, optional: true },
+				// Files sent with the mail (invoices as PDF), base64 so they travel as JSON between nodes.
+				attachments: {
+					type: "array",
+					optional: true,
+					max: 5,
+					items: {
+						type: "object",
+						strict: true,
+						props: {
+							filename: { type: "string", min: 1, max: 200 },
+							contentType: { type: "string", min: 3, max: 100 },
+							contentBase64: { type: "string", min: 1, max: 7_000_000 },
+						},
+					},
+				},
 			},
 			async handler(this: any, ctx: Ctx<OutgoingMail>) {
 				const sent = await (this.transport as MailTransport).send(ctx.params);

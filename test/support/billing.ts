@@ -1,0 +1,192 @@
+/**
+ * Billing fixtures: Stripe pointed at stripe-mock (STRIPE_MOCK_URL; CI runs it), webhook events signed
+ * for real with the `stripe` package, a billing clock a test moves, schools on paid plans, and a PDF's
+ * text for assertions.
+ */
+import { inflateSync } from "node:zlib";
+import { expect } from "chai";
+import Stripe from "stripe";
+import { overrideSettings, settings, type BillingSettings } from "../../config/env.js";
+import { billingClock } from "../../services/billing/billing-clock.js";
+import { signupSchool, type Account, type SchoolFixture } from "./accounts.js";
+import { bootPlatform, http, systemMeta, unique } from "./platform.js";
+
+export const WEBHOOK_SECRET = "whsec_billing_test_suite_secret";
+export const STRIPE_TEST_KEY = "sk_test_123";
+
+/** stripe-mock's address, or undefined (the caller skips, naming the variable). */
+export function stripeMockUrl(): string | undefined {
+	return process.env.STRIPE_MOCK_URL || undefined;
+}
+
+/** Skips the calling suite or test when stripe-mock is not configured. */
+export function requireStripeMock(ctx: Mocha.Context): string {
+	const url = stripeMockUrl();
+	if (!url) {
+		console.log("      (skipped: STRIPE_MOCK_URL is not set: run `bash .ci/services.sh start stripe`)");
+		ctx.skip();
+	}
+	return url!;
+}
+
+/** Billing settings changed for the rest of the process (tests restore what they change). */
+export function setBilling(patch: Partial<BillingSettings>): BillingSettings {
+	const previous = settings().billing;
+	overrideSettings({ billing: { ...previous, ...patch } });
+	return previous;
+}
+
+export function useStripeMock(url: string): BillingSettings {
+	return setBilling({ stripeSecretKey: STRIPE_TEST_KEY, stripeApiUrl: url, stripeWebhookSecret: WEBHOOK_SECRET });
+}
+
+/** Moves the billing services' clock to an instant (ISO string or Date). */
+export function setClock(at: string | Date): void {
+	const date = new Date(at);
+	billingClock.use(() => new Date(date));
+}
+
+export function resetClock(): void {
+	billingClock.reset();
+}
+
+export async function system<T = any>(action: string, params: Record<string, unknown> = {}, opts: Record<string, unknown> = {}): Promise<T> {
+	const { broker } = await bootPlatform();
+	return broker.call(action, params, { meta: systemMeta(), ...opts }) as Promise<T>;
+}
+
+export async function ok<T = any>(res: Promise<{ status: number; body: any }>, status = 200): Promise<T> {
+	const r = await res;
+	expect(r.status, JSON.stringify(r.body)).to.equal(status);
+	return r.body;
+}
+
+/** A school signed up now, moved by a platform admin to a plan (at the billing clock's time). */
+export async function schoolOnPlan(root: Account, plan: string, extra: Record<string, unknown> = {}): Promise<SchoolFixture> {
+	const fx = await signupSchool({ name: unique("Billed School ") });
+	await ok(http("PATCH", `/api/schools/${fx.school.id}/subscription`, { token: root.token, body: { plan, ...extra } }));
+	return fx;
+}
+
+export const FR_ADDRESS = { line1: "12 rue des Écoles", postalCode: "69003", city: "Lyon" };
+
+export async function saveAccount(admin: Account, body: Record<string, unknown>): Promise<any> {
+	return ok(http("PUT", "/api/billing/account", { token: admin.token, body: { legalName: unique("Lycée "), address: FR_ADDRESS, country: "FR", ...body } }));
+}
+
+/** A Stripe event as Stripe would post it, and its signature header made with the webhook secret. */
+export function signedEvent(type: string, object: Record<string, unknown>, opts: { id?: string; created?: number; secret?: string } = {}) {
+	const event = {
+		id: opts.id ?? unique("evt_"),
+		object: "event",
+		api_version: "2026-10-28",
+		created: opts.created ?? Math.floor(Date.now() / 1000),
+		type,
+		livemode: false,
+		pending_webhooks: 1,
+		request: { id: null, idempotency_key: null },
+		data: { object },
+	};
+	const payload = JSON.stringify(event);
+	const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? WEBHOOK_SECRET });
+	return { event, payload, header };
+}
+
+export async function postWebhook(payload: string, header?: string, contentType = "application/json") {
+	const { baseUrl } = await bootPlatform();
+	const res = await fetch(`${baseUrl}/api/billing/webhooks/stripe`, {
+		method: "POST",
+		headers: { "content-type": contentType, ...(header !== undefined ? { "stripe-signature": header } : {}) },
+		body: payload,
+	});
+	const text = await res.text();
+	let body: any = text;
+	try {
+		body = JSON.parse(text);
+	} catch {
+		/* keep the text */
+	}
+	return { status: res.status, body };
+}
+
+/** A PaymentIntent object as a webhook carries it. */
+export function paymentIntent(id: string, status: string, amount: number, extra: Record<string, unknown> = {}) {
+	return { id, object: "payment_intent", status, amount, amount_received: status === "succeeded" ? amount : 0, currency: "eur", ...extra };
+}
+
+/**
+ * The text a PDF shows: its content streams inflated, the strings of its text operators decoded (the
+ * standard fonts' WinAnsi: Latin-1 plus a few signs such as €).
+ */
+export function pdfText(pdf: Buffer): string {
+	const raw = pdf.toString("latin1");
+	const out: string[] = [];
+	const streams = /stream\r?\n/g;
+	let match: RegExpExecArray | null;
+	while ((match = streams.exec(raw))) {
+		const start = match.index + match[0].length;
+		const end = raw.indexOf("endstream", start);
+		if (end < 0) break;
+		const bytes = Buffer.from(raw.slice(start, end), "latin1");
+		let content: string;
+		try {
+			content = inflateSync(bytes).toString("latin1");
+		} catch {
+			content = bytes.toString("latin1");
+		}
+		for (const tj of content.matchAll(/\[(.*?)\]\s*TJ/gs)) {
+			let line = "";
+			for (const part of tj[1].matchAll(/<([0-9a-fA-F]*)>|(-?\d+(?:\.\d+)?)/g)) {
+				if (part[1] !== undefined) line += decodeWinAnsi(Buffer.from(part[1], "hex"));
+				else if (Number(part[2]) < -200) line += " ";
+			}
+			out.push(line);
+		}
+	}
+	return out.join("\n");
+}
+
+const WIN_ANSI_EXTRA: Record<number, string> = { 0x80: "€", 0x92: "'", 0x95: "•", 0x96: "–", 0x97: "—" };
+
+function decodeWinAnsi(bytes: Buffer): string {
+	return [...bytes].map(b => WIN_ANSI_EXTRA[b] ?? String.fromCharCode(b)).join("");
+}
+
+/** Waits for a condition that a durable consumer makes true. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 8000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await probe();
+		if (value) return value;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise(r => setTimeout(r, 40));
+	}
+}
+
+/** Mail in the in-memory outbox to an address with a tag. */
+export async function mailsTo(to: string, tag?: string): Promise<any[]> {
+	const query = new URLSearchParams({ to, pageSize: "100", ...(tag ? { tag } : {}) });
+	const res = await http("GET", `/api/dev/mails?${query}`);
+	expect(res.status).to.equal(200);
+	return res.body.rows;
+}
+
+/** Durable billing messages seen by a probe consumer added to the running broker. */
+export async function billingEventProbe(channels: string[]): Promise<{ messages: { channel: string; message: any }[]; stop: () => Promise<void> }> {
+	const { broker } = await bootPlatform();
+	const messages: { channel: string; message: any }[] = [];
+	const name = unique("billingProbe");
+	const service = broker.createService({
+		name,
+		channels: Object.fromEntries(channels.map(channel => [channel, { group: name, context: true, handler: (ctx: any) => void messages.push({ channel, message: ctx.params }) }])),
+	} as any);
+	await broker.waitForServices(name);
+	return {
+		messages,
+		stop: async () => {
+			await broker.destroyService(service);
+		},
+	};
+}
+
+export { bootPlatform, http, systemMeta, unique };
