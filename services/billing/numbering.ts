@@ -211,8 +211,11 @@ export async function finalizeDrafts(ids: readonly string[], opts: NumberingOpti
 			if (doc.numberYear === year && mine.has(doc.numberSeq)) finalized.push(String(doc._id));
 		}
 	}
-	// A claim of ours still missing numbers (our drafts were finalised elsewhere) is free for the next finaliser.
-	await counters.updateMany({ series, "claim.owner": me }, { $set: { "claim.expiresAt": new Date(0) } });
+	// Our claim goes once whole; one still missing numbers (our drafts were finalised elsewhere) is free for the next finaliser.
+	for (const counter of (await counters.find({ series, "claim.owner": me }).lean()) as any[]) {
+		const whole = (await missingOf(counter.year, counter.claim)).length === 0;
+		await counters.updateOne({ _id: counter._id, "claim.owner": me }, whole ? { $set: { claim: null } } : { $set: { "claim.expiresAt": new Date(0) } });
+	}
 	return { finalized };
 }
 
