@@ -390,7 +390,7 @@ const InvoicesService: ServiceDef = {
 				const due = await this.model.find({ status: { $in: OPEN }, "dunning.nextAt": { $lte: now } }).limit(ctx.params.limit ?? 500);
 				const steps = [];
 				for (const doc of due) {
-					const next = afterStep(doc.dunning, days);
+					const next = afterStep(doc.dunning.toObject(), days);
 					const claimed = await this.model.findOneAndUpdate(
 						{ _id: doc._id, "dunning.step": doc.dunning.step, status: { $in: OPEN } },
 						{ $set: { dunning: { ...next, attempts: doc.autoDebit ? next.attempts + 1 : next.attempts } } },

@@ -190,3 +190,57 @@ export async function billingEventProbe(channels: string[]): Promise<{ messages:
 }
 
 export { bootPlatform, http, systemMeta, unique };
+
+/** Gives a school a card the way Stripe.js would: a SetupIntent, then Stripe's signed setup_intent.succeeded. */
+export async function addCard(admin: Account): Promise<{ customerId: string }> {
+	const intent = await ok(http("POST", "/api/billing/account/setup-intent", { token: admin.token }));
+	const { payload, header } = signedEvent("setup_intent.succeeded", {
+		id: intent.setupIntentId,
+		object: "setup_intent",
+		status: "succeeded",
+		customer: intent.customerId,
+		payment_method: "pm_card_visa",
+		metadata: { schoolId: admin.schoolId },
+	});
+	const res = await postWebhook(payload, header);
+	expect(res.status, JSON.stringify(res.body)).to.equal(200);
+	return { customerId: intent.customerId };
+}
+
+/** The school's invoice of a period, as its admin sees it (with payments). */
+export async function invoiceOf(admin: Account, period: string): Promise<any> {
+	const page = await ok(http("GET", `/api/billing/invoices?period=${period}`, { token: admin.token }));
+	expect(page.rows, `invoices of ${period}`).to.have.length(1);
+	return ok(http("GET", `/api/billing/invoices/${page.rows[0].id}`, { token: admin.token }));
+}
+
+/** Runs the monthly job for one school (the clock must be past the period). */
+export function runFor(period: string, schoolId: string): Promise<any> {
+	return system("billingRuns.run", { period, schoolId }, { timeout: 0 });
+}
+
+/**
+ * A school on a paid plan since the start of `period`, invoiced for it; with `autoDebit`, its card is
+ * charged (stripe-mock) and the attempt's PaymentIntent id is known. Leaves the clock after the period.
+ */
+export async function invoicedSchool(root: Account, period: string, opts: { plan?: string; autoDebit?: boolean; account?: Record<string, unknown> } = {}) {
+	const [y, m] = period.split("-").map(Number);
+	setClock(new Date(Date.UTC(y, m - 1, 1, 12)));
+	const fx = await schoolOnPlan(root, opts.plan ?? "essential");
+	await saveAccount(fx.admin, { legalName: unique("Lycée "), ...(opts.account ?? {}) });
+	if (opts.autoDebit) {
+		await addCard(fx.admin);
+		await saveAccount(fx.admin, { legalName: unique("Lycée "), ...(opts.account ?? {}), autoDebit: true });
+	}
+	setClock(new Date(Date.UTC(y, m, 1, 3)));
+	const run = await runFor(period, fx.school.id);
+	expect(run.created, JSON.stringify(run)).to.equal(1);
+	let invoice = await invoiceOf(fx.admin, period);
+	if (opts.autoDebit) {
+		invoice = await eventually(async () => {
+			const d = await invoiceOf(fx.admin, period);
+			return d.payments[0]?.providerPaymentId ? d : null;
+		}, "the auto-debit attempt");
+	}
+	return { ...fx, invoice, paymentIntentId: invoice.payments[0]?.providerPaymentId as string | undefined };
+}
