@@ -85,7 +85,7 @@ describe("invoice numbering", function () {
 			const [crashed, next] = await drafts("2034-03", 2).then(ids => [[ids[0]], [ids[1]]]);
 			const top = (await BillingCounter.findById("invoice:2034").lean<any>()).seq;
 			// The first finaliser takes number top+1 and dies before writing it (no cleanup runs, as in a crash).
-			let err: Error | undefined;
+			let err: any;
 			await finalizeDrafts(crashed, {
 				series: "invoice",
 				counters: BillingCounter,
@@ -120,7 +120,7 @@ describe("invoice numbering", function () {
 
 		it("never lets a final invoice's content be written again", async () => {
 			const doc = await Invoice.findOne({ numberYear: 2034 });
-			let err: Error | undefined;
+			let err: any;
 			await Invoice.updateOne({ _id: doc!._id }, { $set: { totalCents: 1 } }).catch(e => (err = e));
 			expect(err?.message).to.match(/never edited/);
 			err = undefined;
