@@ -49,6 +49,9 @@ export interface RunSummary extends RunProgress {
 	sample?: unknown[];
 }
 
+/** How long a job's lease outlives its holder; renewed every third of it while the job runs. */
+const LEASE_TTL_MS = 15_000;
+
 const BillingRunsService: ServiceDef = {
 	name: "billingRuns",
 	// The leases of the jobs live here; the mixin holds this node's database connection.
@@ -90,9 +93,12 @@ const BillingRunsService: ServiceDef = {
 			const started = Date.now();
 			const progress: RunProgress = { period: opts.period, schoolsSeen: 0, created: 0, existing: 0, nothingToBill: 0, finalized: 0, announced: 0, totalCents: 0, elapsedMs: 0 };
 			const sample: unknown[] = [];
-			const lease = opts.dryRun ? null : await acquireJobLease(BillingLease, `monthly:${opts.period}${opts.schoolId ? `:${opts.schoolId}` : ""}`);
+			const key = `monthly:${opts.period}${opts.schoolId ? `:${opts.schoolId}` : ""}`;
+			const lease = opts.dryRun ? null : await acquireJobLease(BillingLease, key, LEASE_TTL_MS);
 			if (!opts.dryRun && !lease) {
-				throw new ClientError(`Another node is running the ${opts.period} invoices right now`, 409, ERR.RUN_IN_PROGRESS);
+				// A run that died keeps the lease until it lapses (it is renewed while a run is alive).
+				const held = await BillingLease.findOne({ key }).lean<any>();
+				throw new ClientError(`Another run of the ${opts.period} invoices holds the lease until ${held?.expiresAt?.toISOString() ?? "soon"}`, 409, ERR.RUN_IN_PROGRESS, { heldUntil: held?.expiresAt ?? null });
 			}
 			try {
 				let afterId: string | undefined;
@@ -219,7 +225,7 @@ const BillingRunsService: ServiceDef = {
 		},
 
 		async dunningPass(this: any, ctx: Ctx<any>) {
-			const lease = await acquireJobLease(BillingLease, "dunning");
+			const lease = await acquireJobLease(BillingLease, "dunning", LEASE_TTL_MS);
 			if (!lease) return { skipped: "another node runs dunning" };
 			try {
 				const overdue = (await ctx.call("invoices.startOverdue")) as { started: number };

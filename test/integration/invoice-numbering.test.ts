@@ -196,6 +196,15 @@ describe("invoice numbering", function () {
 			expect(docs.every(d => d.number === `FA-${year}-${String(d.numberSeq).padStart(6, "0")}`)).to.equal(true);
 		});
 
+		it("keeps one invoice per school and period when both nodes insert the same ones at once (unique index)", async () => {
+			const same = Array.from({ length: 30 }, () => draft("2026-08"));
+			const [a, b] = await Promise.all([call(ids.a, "invoices.createDrafts", { drafts: same }), call(ids.b, "invoices.createDrafts", { drafts: same })]);
+			expect(a.created + b.created).to.equal(30);
+			expect(a.duplicates + b.duplicates).to.equal(30);
+			expect(await mongo.db().collection("invoices").countDocuments({ period: "2026-08" })).to.equal(30);
+			await mongo.db().collection("invoices").deleteMany({ period: "2026-08" });
+		});
+
 		it("numbers each draft once when both nodes are asked to finalise the same drafts", async () => {
 			const all = await draftsOnNodes("2026-09", 40);
 			const [a, b, a2, b2] = await Promise.all([
