@@ -118,6 +118,32 @@ describe("invoice numbering", function () {
 			expect(gaps.find(g => g.year === 2034)).to.include({ missing: 0, inProgress: false });
 		});
 
+		it("fills last year's orphaned number with last year's date when the crash straddles New Year", async () => {
+			const [late, early] = await drafts("2039-12", 2).then(ids => [[ids[0]], [ids[1]]]);
+			const opts = (now: string) => ({
+				series: "invoice" as const,
+				counters: BillingCounter,
+				documents: Invoice,
+				timeZone: "Europe/Paris",
+				now: () => new Date(now),
+				claimTtlMs: 200,
+				finalFields: (_d: any, a: any) => ({ status: "pending", issueDate: a.issuedAt }),
+			});
+			// 31 December 2039, 23:59:59 in Paris: the number is taken, then the process dies.
+			await finalizeDrafts(late, { ...opts("2039-12-31T22:59:59Z"), beforeWrite: () => Promise.reject(new Error("crash")) }).catch(() => undefined);
+			await new Promise(r => setTimeout(r, 300));
+			// 1 January 2040: the next finalisation first settles the 2039 claim (with its date), then numbers in 2040.
+			const done = await finalizeDrafts([...early, ...late], opts("2039-12-31T23:00:01Z"));
+			expect(done.finalized).to.have.length(2);
+			const docs = await Invoice.find({ _id: { $in: [...early, ...late] } }).lean<any[]>();
+			const byYear = Object.fromEntries(docs.map(d => [d.numberYear, d]));
+			expect(byYear[2039]).to.include({ numberSeq: 1 });
+			expect(byYear[2039].issueDate.toISOString()).to.equal("2039-12-31T22:59:59.000Z");
+			expect(byYear[2040]).to.include({ numberSeq: 1 });
+			const gaps = await numberingGaps(BillingCounter, Invoice, "invoice");
+			expect(gaps.filter(g => g.year >= 2039).map(g => [g.year, g.missing, g.inProgress])).to.deep.equal([[2039, 0, false], [2040, 0, false]]);
+		});
+
 		it("never lets a final invoice's content be written again", async () => {
 			const doc = await Invoice.findOne({ numberYear: 2034 });
 			let err: any;
