@@ -51,6 +51,14 @@ export interface RunSummary extends RunProgress {
 
 /** How long a job's lease outlives its holder; renewed every third of it while the job runs. */
 const LEASE_TTL_MS = 15_000;
+/** Drafts per createDrafts call (a draft is about 1-2 kB of JSON). */
+const DRAFTS_PER_CALL = 200;
+
+/** "visa" → "Visa", "american_express" → "American Express". */
+function brandName(brand?: string | null): string {
+	if (!brand) return "Carte";
+	return brand.split(/[_\s]+/).map(w => w.charAt(0).toUpperCase() + w.slice(1)).join(" ");
+}
 
 const BillingRunsService: ServiceDef = {
 	name: "billingRuns",
@@ -169,7 +177,7 @@ const BillingRunsService: ServiceDef = {
 							periodStart: bounds.start,
 							periodEnd: bounds.end,
 							autoDebit,
-							paymentMethodLabel: autoDebit && pm?.last4 ? `${pm.brand ?? "carte"} se terminant par ${pm.last4}` : null,
+							paymentMethodLabel: autoDebit && pm?.last4 ? `${brandName(pm.brand)} se terminant par ${pm.last4}` : null,
 							checks: { ...amounts.checks, lifecycle: sub.lifecycle, seatLimit: sub.seatLimit, measuredAt: billingClock.now() },
 						});
 						progress.totalCents += amounts.totalCents;
@@ -178,9 +186,12 @@ const BillingRunsService: ServiceDef = {
 						progress.created += drafts.length;
 						if (sample.length < 20) sample.push(...drafts.slice(0, 20 - sample.length));
 					} else {
-						const made = (await ctx.call("invoices.createDrafts", { drafts })) as { created: number; duplicates: number };
-						progress.created += made.created;
-						progress.existing += made.duplicates;
+						// Chunks keep each message well under NATS's 1 MB payload limit.
+						for (let i = 0; i < drafts.length; i += DRAFTS_PER_CALL) {
+							const made = (await ctx.call("invoices.createDrafts", { drafts: drafts.slice(i, i + DRAFTS_PER_CALL) })) as { created: number; duplicates: number };
+							progress.created += made.created;
+							progress.existing += made.duplicates;
+						}
 						// Drafts of these schools, ours and any a crashed run left, become final now.
 						const now = (await ctx.call("invoices.forRun", { period: opts.period, schoolIds })) as { id: string; status: string }[];
 						const draftIds = now.filter(e => e.status === "draft").map(e => e.id);

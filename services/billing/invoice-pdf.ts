@@ -55,6 +55,17 @@ function day(date: Date, timeZone: string): string {
 	return `${d}/${m}/${y}`;
 }
 
+const countries = new Intl.DisplayNames(["fr"], { type: "region" });
+
+/** "BE" → "Belgique"; a code Intl does not know stays as it is. */
+function countryName(code: string): string {
+	try {
+		return countries.of(code) ?? code;
+	} catch {
+		return code;
+	}
+}
+
 /** Text the standard PDF fonts (WinAnsi) can print: narrow and no-break spaces become plain ones. */
 function printable(text: string): string {
 	return text.replace(/[\u202f\u00a0\u2009]/g, " ").replace(/[\u2018\u2019]/g, "'");
@@ -79,6 +90,7 @@ export function renderPdf(data: PdfDocumentData, timeZone: string): Promise<Buff
 		doc.font("Helvetica-Bold").fontSize(12).text(t(data.seller.name), 50, 50, { width: 260 });
 		doc.font("Helvetica").fontSize(9).fillColor(GREY);
 		for (const line of data.seller.address) doc.text(t(line), { width: 260 });
+		if (data.seller.country !== "FR") doc.text(t(countryName(data.seller.country)), { width: 260 });
 		if (data.seller.siret) doc.text(t(`SIRET ${data.seller.siret}`), { width: 260 });
 		if (data.seller.vatNumber) doc.text(t(`N° TVA intracommunautaire ${data.seller.vatNumber}`), { width: 260 });
 		if (data.seller.legal) doc.text(t(data.seller.legal), { width: 260 });
@@ -100,7 +112,7 @@ export function renderPdf(data: PdfDocumentData, timeZone: string): Promise<Buff
 		doc.font("Helvetica-Bold").fontSize(10).text(data.kind === "invoice" ? "Facturé à" : "Client", 330, buyerTop, { width: 215 });
 		doc.font("Helvetica").fontSize(10).text(t(data.buyer.name), { width: 215 });
 		for (const line of data.buyer.address) doc.text(t(line), { width: 215 });
-		doc.text(t(data.buyer.country), { width: 215 });
+		doc.text(t(countryName(data.buyer.country)), { width: 215 });
 		if (data.buyer.vatNumber) doc.text(t(`N° TVA ${data.buyer.vatNumber}`), { width: 215 });
 		if (data.buyer.purchaseOrder) doc.text(t(`Référence : ${data.buyer.purchaseOrder}`), { width: 215 });
 		if (data.reason) {

@@ -83,8 +83,13 @@ async function main(): Promise<void> {
 	try {
 		const runs = broker.getLocalService("billingRuns") as any;
 		const ctx = () => (broker.ContextFactory as any).create(broker, null, {}, { meta: systemMeta() });
-		const progress = (label: string) => (p: RunProgress) => {
-			if (p.schoolsSeen % 2000 === 0 || p.schoolsSeen === schools) log(`${label}: ${p.schoolsSeen}/${schools} schools · ${p.created} created · ${p.existing} existing · ${p.finalized} final · ${(p.elapsedMs / 1000).toFixed(1)} s`);
+		const progress = (label: string) => {
+			let printed = -1;
+			return (p: RunProgress) => {
+				if (p.schoolsSeen === printed || (p.schoolsSeen % 2000 !== 0 && p.schoolsSeen !== schools)) return;
+				printed = p.schoolsSeen;
+				log(`${label}: ${p.schoolsSeen}/${schools} schools · ${p.created} created · ${p.existing} existing · ${p.finalized} final · ${(p.elapsedMs / 1000).toFixed(1)} s`);
+			};
 		};
 
 		let t = performance.now();

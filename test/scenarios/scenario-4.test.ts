@@ -106,7 +106,7 @@ describe("scenario 4", function () {
 		expect(inv.checks).to.include({ plan: "campus", seatsUsed: 0, seatsIncluded: 3000, lifecycle: "active" });
 		expect(inv.checks.modules).to.include.members(["ai", "live_sessions"]);
 		expect(inv.buyer).to.include({ name: "Lycée Debit", country: "FR", email: billingEmail });
-		expect(inv.paymentMethodLabel).to.equal("visa se terminant par 4242");
+		expect(inv.paymentMethodLabel).to.equal("Visa se terminant par 4242");
 
 		const [be] = await invoicesOf(transfer.admin);
 		expect(be).to.include({ subtotalCents: 29900, totalCents: 29900, autoDebit: false });
@@ -163,7 +163,7 @@ describe("scenario 4", function () {
 		const pdf = Buffer.from(await res.arrayBuffer());
 		expect(pdf.subarray(0, 5).toString()).to.equal("%PDF-");
 		const text = pdfText(pdf);
-		for (const needle of ["FACTURE", inv.number, "Lycée Debit", "1 499,00 €", "1 798,80 €", "TVA 20 %", "indemnité forfaitaire", "40 €", "prélèvement automatique"]) {
+		for (const needle of ["FACTURE", inv.number, "Lycée Debit", "France", "1 499,00 €", "1 798,80 €", "TVA 20 %", "indemnité forfaitaire", "40 €", "prélèvement automatique", "Visa se terminant par 4242"]) {
 			expect(text, needle).to.contain(needle);
 		}
 	});

@@ -34,7 +34,7 @@ describe("billing documents", () => {
 		for (const needle of [
 			"FACTURE", "N° FA-2026-000042", "Date d'émission : 01/12/2026", "Période : novembre 2026", "Échéance : 31/12/2026",
 			"Learning Platform SAS", "SIRET 123 456 789 00012", "N° TVA intracommunautaire FR40303265045", "SAS au capital de 10 000 €",
-			"Athénée Royal", "N° TVA BE0123456789", "Référence : BC-77", "Abonnement Essential", "299,00 €", "339,00 €", "Autoliquidation",
+			"Athénée Royal", "Belgique", "N° TVA BE0123456789", "Référence : BC-77", "Abonnement Essential", "299,00 €", "339,00 €", "Autoliquidation",
 			"IBAN FR76", "trois fois le taux d'intérêt légal", "indemnité forfaitaire pour frais de recouvrement de 40 €", "Pas d'escompte",
 		]) {
 			expect(text, needle).to.contain(needle);
