@@ -142,7 +142,7 @@ const BillingNoticesService: ServiceDef & { channels: Record<string, unknown> } 
 					subject: notice.title,
 					text: notice.body,
 					tag: channel.replace(/\./g, "-"),
-					...(attachment ? { attachments: [attachment as { filename: string; contentType: string; contentBase64: string }].map(a => ({ filename: a.filename, contentType: a.contentType, contentBase64: a.contentBase64 })) } : {}),
+					...(attachment ? { attachments: [attachment as { filename: string; contentType: string; content: string }].map(a => ({ filename: a.filename, contentType: a.contentType, content: a.content, encoding: "base64" })) } : {}),
 				});
 			}
 		},

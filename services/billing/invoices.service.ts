@@ -438,7 +438,8 @@ const InvoicesService: ServiceDef = {
 				const doc = ctx.params.kind === "invoice" ? await this.finalInvoice(ctx.params.id) : await CreditNote.findOne({ _id: ctx.params.id, status: "issued" });
 				if (!doc) throw notFound("CreditNote", ctx.params.id);
 				const file = await this.documentOf(ctx.params.kind, doc);
-				return { filename: file.filename, contentType: "application/pdf", contentBase64: file.pdf.toString("base64"), sha256: file.sha256 };
+				// nodemailer's attachment shape, so the mailer passes it on as it is.
+				return { filename: file.filename, contentType: "application/pdf", content: file.pdf.toString("base64"), encoding: "base64", sha256: file.sha256 };
 			},
 		},
 	},

@@ -15,10 +15,12 @@ export interface OutgoingMail {
 	attachments?: MailAttachment[];
 }
 
+/** nodemailer's own attachment shape, the content in base64. */
 export interface MailAttachment {
 	filename: string;
 	contentType: string;
-	contentBase64: string;
+	content: string;
+	encoding: "base64";
 }
 
 export interface MailTransport {
@@ -51,13 +53,13 @@ export function createMailTransport(options: MailTransportOptions): MailTranspor
 				subject: mail.subject,
 				text: mail.text,
 				html: mail.html,
-				attachments: mail.attachments?.map(a => ({ filename: a.filename, contentType: a.contentType, content: a.contentBase64, encoding: "base64" })),
+				attachments: mail.attachments,
 				// Lets a message found in a mailbox be traced back to our logs.
 				headers: { "X-Mail-Id": id, ...(mail.tag ? { "X-Mail-Tag": mail.tag } : {}) },
 			});
 			const { attachments, ...rest } = mail;
 			// The outbox keeps what was attached, not the bytes.
-			outbox?.add({ id, ...rest, ...(attachments ? { attachments: attachments.map(a => ({ filename: a.filename, contentType: a.contentType, size: Buffer.from(a.contentBase64, "base64").length })) } : {}), sentAt: new Date().toISOString() });
+			outbox?.add({ id, ...rest, ...(attachments ? { attachments: attachments.map(a => ({ filename: a.filename, contentType: a.contentType, size: Buffer.from(a.content, "base64").length })) } : {}), sentAt: new Date().toISOString() });
 			return { id };
 		},
 		close() {

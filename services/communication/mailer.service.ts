@@ -25,7 +25,7 @@ const MailerService: ServiceDef = {
 				text: { type: "string", min: 1, max: 100_000 },
 				html: { type: "string", max: 500_000, optional: true },
 				tag: { ...TAG, optional: true },
-				// Files sent with the mail (invoices as PDF), base64 so they travel as JSON between nodes.
+				// Files sent with the mail (invoices as PDF), in nodemailer's shape, base64 so they travel as JSON between nodes.
 				attachments: {
 					type: "array",
 					optional: true,
@@ -36,7 +36,8 @@ const MailerService: ServiceDef = {
 						props: {
 							filename: { type: "string", min: 1, max: 200 },
 							contentType: { type: "string", min: 3, max: 100 },
-							contentBase64: { type: "string", min: 1, max: 7_000_000 },
+							content: { type: "string", min: 1, max: 7_000_000 },
+							encoding: { type: "equal", value: "base64" },
 						},
 					},
 				},

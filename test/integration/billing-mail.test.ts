@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import { createMailTransport } from "../../services/communication/mail-transport.js";
 import { renderPdf } from "../../services/billing/invoice-pdf.js";
+import { eventually, mailpitMailsTo } from "../support/billing.js";
 import { unique } from "../support/platform.js";
 
 describe("billing mail over SMTP", function () {
@@ -30,23 +31,18 @@ describe("billing mail over SMTP", function () {
 		const to = `${unique("invoice")}@school.test`;
 		const subject = unique("Facture FA-2026-000999 ");
 		try {
-			await transport.send({ to, subject, text: "Votre facture est jointe.", tag: "billing-invoice-created", attachments: [{ filename: "facture-FA-2026-000999.pdf", contentType: "application/pdf", contentBase64: pdf.toString("base64") }] });
+			await transport.send({ to, subject, text: "Votre facture est jointe.", tag: "billing-invoice-created", attachments: [{ filename: "facture-FA-2026-000999.pdf", contentType: "application/pdf", content: pdf.toString("base64"), encoding: "base64" }] });
 		} finally {
 			transport.close();
 		}
-		let message: any;
-		for (let i = 0; i < 50 && !message; i++) {
-			const found = await (await fetch(`${api}/api/v1/search?query=${encodeURIComponent(`to:${to}`)}`)).json();
-			message = found.messages?.[0];
-			if (!message) await new Promise(r => setTimeout(r, 100));
-		}
-		expect(message, "the mail in Mailpit").to.not.equal(undefined);
-		expect(message.Subject).to.equal(subject);
-		expect(message.Attachments).to.equal(1);
-		const full = await (await fetch(`${api}/api/v1/message/${message.ID}`)).json();
-		const part = full.Attachments[0];
-		expect(part).to.include({ FileName: "facture-FA-2026-000999.pdf", ContentType: "application/pdf" });
-		const bytes = Buffer.from(await (await fetch(`${api}/api/v1/message/${message.ID}/part/${part.PartID}`)).arrayBuffer());
+		// Read back the way the billing suites read mail when the platform sends over SMTP.
+		const mail = await eventually(async () => (await mailpitMailsTo(api!, to, "billing-invoice-created"))[0], "the mail in Mailpit");
+		expect(mail.subject).to.equal(subject);
+		expect(mail.attachments).to.have.length(1);
+		const part: any = mail.attachments[0];
+		expect(part).to.include({ filename: "facture-FA-2026-000999.pdf", contentType: "application/pdf" });
+		const bytes = Buffer.from(await (await fetch(`${api}/api/v1/message/${part.messageId}/part/${part.partId}`)).arrayBuffer());
 		expect(bytes.equals(pdf)).to.equal(true);
+		expect(part.size).to.be.closeTo(pdf.length, 8);
 	});
 });

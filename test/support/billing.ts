@@ -163,12 +163,45 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
 	}
 }
 
-/** Mail in the in-memory outbox to an address with a tag. */
-export async function mailsTo(to: string, tag?: string): Promise<any[]> {
+export interface BillingMail {
+	subject: string;
+	text: string;
+	tag?: string;
+	attachments: { filename: string; contentType: string; size: number }[];
+}
+
+/**
+ * Mail to an address (with a tag), newest first, wherever the platform sends it: to the SMTP server of
+ * SMTP_URL (Mailpit, read through its API) or, without one, to the in-memory outbox.
+ */
+export async function mailsTo(to: string, tag?: string): Promise<BillingMail[]> {
+	if (settings().smtpUrl && process.env.MAILPIT_API_URL) return mailpitMailsTo(process.env.MAILPIT_API_URL, to, tag);
 	const query = new URLSearchParams({ to, pageSize: "100", ...(tag ? { tag } : {}) });
 	const res = await http("GET", `/api/dev/mails?${query}`);
 	expect(res.status).to.equal(200);
-	return res.body.rows;
+	return res.body.rows.map((m: any) => ({ subject: m.subject, text: m.text, tag: m.tag, attachments: m.attachments ?? [] }));
+}
+
+/** Mail to an address in Mailpit (one mailbox shared by every run: found by its unique recipient). */
+export async function mailpitMailsTo(api: string, to: string, tag?: string): Promise<BillingMail[]> {
+	const get = async (path: string) => (await fetch(`${api}${path}`)).json();
+	const found = await get(`/api/v1/search?limit=200&query=${encodeURIComponent(`to:"${to}"`)}`);
+	const out: (BillingMail & { created: string })[] = [];
+	for (const summary of found.messages ?? []) {
+		if (!summary.To?.some((r: any) => r.Address.toLowerCase() === to.toLowerCase())) continue;
+		const headers = await get(`/api/v1/message/${summary.ID}/headers`);
+		const mailTag = headers["X-Mail-Tag"]?.[0];
+		if (tag !== undefined && mailTag !== tag) continue;
+		const full = await get(`/api/v1/message/${summary.ID}`);
+		out.push({
+			subject: full.Subject,
+			text: full.Text ?? "",
+			tag: mailTag,
+			attachments: (full.Attachments ?? []).map((a: any) => ({ filename: a.FileName, contentType: a.ContentType, size: a.Size, partId: a.PartID, messageId: summary.ID })),
+			created: summary.Created,
+		});
+	}
+	return out.sort((a, b) => b.created.localeCompare(a.created));
 }
 
 /** Durable billing messages seen by a probe consumer added to the running broker. */
