@@ -58,6 +58,7 @@ export const billingPermissions: PermissionTable = {
 	"payments.recordTransfer": ["platform_admin"],
 	"payments.handleEvent": INTERNAL,
 	"payments.forInvoice": INTERNAL,
+	"payments.reconcile": INTERNAL,
 
 	// Stripe calls it with no token: the signature on the raw body is the authentication.
 	"stripeWebhooks.receive": ANYONE,

@@ -261,7 +261,12 @@ const BillingRunsService: ServiceDef = {
 				for (const invoiceId of lost) {
 					await ctx.call("payments.collect", { invoiceId, attempt: 1 }).catch((err: unknown) => this.logger.error("Collection failed", invoiceId, err));
 				}
-				return { overdueStarted: overdue.started, steps: steps.length, retried, reminded, collectionsRestarted: lost.length };
+				// Card payments Stripe never told us about (a lost webhook): ask Stripe.
+				const reconciled = (await ctx.call("payments.reconcile", {}).catch((err: any) => {
+					if (err?.type !== ERR.PAYMENTS_UNAVAILABLE) this.logger.error("Reconciliation failed", err);
+					return { checked: 0, changed: 0 };
+				})) as { checked: number; changed: number };
+				return { overdueStarted: overdue.started, steps: steps.length, retried, reminded, collectionsRestarted: lost.length, reconciled: reconciled.changed };
 			} finally {
 				await lease.release();
 			}

@@ -363,11 +363,14 @@ const InvoicesService: ServiceDef = {
 			},
 		},
 
-		/** Unpaid invoices past their due date whose dunning has not started: it starts at the due date. */
+		/**
+		 * Unpaid transfer invoices past their due date whose dunning has not started: it starts at the due date.
+		 * (Auto-debit invoices are due at issue; their dunning starts with a failed payment instead.)
+		 */
 		startOverdue: {
 			async handler(this: any, ctx: Ctx) {
 				const now = billingClock.now();
-				const docs = await this.model.find({ status: "pending", dunning: null, dueDate: { $lt: now }, amountDueCents: { $gt: 0 } }).limit(1000);
+				const docs = await this.model.find({ status: "pending", autoDebit: { $ne: true }, dunning: null, dueDate: { $lt: now }, amountDueCents: { $gt: 0 } }).limit(1000);
 				let started = 0;
 				for (const doc of docs) {
 					const state = startDunning(doc.dueDate, cfg().dunningDays);

@@ -54,8 +54,14 @@ const PaymentsService: ServiceDef & { channels: Record<string, unknown> } = {
 				const invoice: InvoiceView = await ctx.call("invoices.resolve", { id: ctx.params.invoiceId });
 				if (!["pending", "payment_failed"].includes(invoice.status) || invoice.amountDueCents <= 0) return { skipped: `invoice is ${invoice.status}` };
 				const account: any = await ctx.call("billingAccounts.forPayment", { schoolId: invoice.schoolId });
-				if (!account?.autoDebit || !account.stripeCustomerId || !account.defaultPaymentMethodId) return { skipped: "no automatic debit" };
+				if (!invoice.autoDebit && ctx.params.attempt === 1 && !account?.autoDebit) return { skipped: "no automatic debit" };
 				const payment = await this.attemptRecord(invoice, ctx.params.attempt, true);
+				if (!account?.autoDebit || !account.stripeCustomerId || !account.defaultPaymentMethodId) {
+					// The card went (or auto-debit was turned off) after the invoice was issued for auto-debit: a failed
+					// attempt, so the school is told and dunning runs, instead of an invoice nobody chases.
+					await this.applyOutcome(ctx, payment, { kind: "failed", code: "payment_method_missing", reason: "Aucune carte n'est enregistrée pour le prélèvement automatique" }, null);
+					return { paymentId: String(payment._id), outcome: "failed" };
+				}
 				if (payment.status !== "processing" || payment.providerPaymentId) return { paymentId: String(payment._id), status: payment.status };
 				let outcome: Outcome;
 				let pi: Stripe.PaymentIntent | null = null;
@@ -197,6 +203,30 @@ const PaymentsService: ServiceDef & { channels: Record<string, unknown> } = {
 					outcome = { kind: "succeeded", amountReceivedCents: pi.amount_received ?? pi.amount ?? 0 };
 				}
 				return { outcome: await this.applyOutcome(ctx, payment, outcome, new Date(ctx.params.created * 1000)) };
+			},
+		},
+
+		/**
+		 * Card payments still without a verdict a day after they were made (a webhook Stripe never delivered):
+		 * asks Stripe how each PaymentIntent stands and applies it.
+		 */
+		reconcile: {
+			params: { $$strict: "remove", olderThanHours: { type: "number", integer: true, min: 1, max: 720, optional: true } },
+			async handler(this: any, ctx: Ctx<{ olderThanHours?: number }>) {
+				const before = new Date(billingClock.now().getTime() - (ctx.params.olderThanHours ?? 24) * 3_600_000);
+				const stuck = await this.model.find({ provider: "stripe", status: { $in: ["processing", "requires_action"] }, providerPaymentId: { $ne: null }, createdAt: { $lt: before } }).limit(200);
+				let changed = 0;
+				for (const payment of stuck) {
+					try {
+						const pi = await stripe().paymentIntents.retrieve(payment.providerPaymentId);
+						if (pi.id !== payment.providerPaymentId) continue;
+						const result = await this.applyOutcome(ctx, payment, outcomeOf(pi as PaymentIntentLike), null);
+						if (result !== "unchanged" && !result.startsWith("ignored")) changed++;
+					} catch (err) {
+						this.logger.warn("Could not reconcile a payment with Stripe", { paymentId: String(payment._id) }, err);
+					}
+				}
+				return { checked: stuck.length, changed };
 			},
 		},
 

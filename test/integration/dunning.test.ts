@@ -55,23 +55,31 @@ describe("dunning", function () {
 	it("retries a failed auto-debit at +3, +7 and +14 days, tells the admins each time, then suspends; payment reactivates", async () => {
 		const school = await invoicedSchool(root, "2036-01", { autoDebit: true, plan: "essential" });
 		const issued = new Date(school.invoice.issueDate).getTime();
+		// An auto-debit invoice is due at issue, but while its payment is in progress nobody chases it.
+		setClock(new Date(issued + 3_600_000));
+		await system("billingRuns.dunning");
+		expect(await invoiceOf(school.admin, "2036-01")).to.include({ status: "pending", dunning: null });
+		expect((await subscription(school.admin)).lifecycle).to.equal("active");
 		const attempts: any[] = [];
 		attempts.push(await failAttempt(school.admin, "2036-01", 1));
 		let invoice = await invoiceOf(school.admin, "2036-01");
 		expect(invoice).to.include({ status: "payment_failed", statusLabel: "ECHEC_PAIEMENT" });
 		expect(invoice.dunning).to.include({ step: 0, attempts: 1 });
-		expect(new Date(invoice.dunning.nextAt).getTime() - new Date(invoice.dunning.startedAt).getTime()).to.equal(3 * DAY);
+		// The calendar runs from the failure.
+		const failedAt = new Date(invoice.dunning.startedAt).getTime();
+		expect(failedAt).to.equal(issued + 3_600_000);
+		expect(new Date(invoice.dunning.nextAt).getTime() - failedAt).to.equal(3 * DAY);
 		expect(await subscription(school.admin)).to.include({ lifecycle: "past_due", status: "active" });
 		// Past due is a grace period: the school still works.
 		expect(await canImport(school.admin)).to.deep.equal({ allowed: true });
 
 		// Nothing happens before the next step is due. (Passes are platform-wide: what is checked is this school's invoice.)
-		setClock(new Date(issued + 2 * DAY));
+		setClock(new Date(failedAt + 2 * DAY));
 		await system("billingRuns.dunning");
 		expect((await invoiceOf(school.admin, "2036-01")).payments).to.have.length(1);
 
 		for (const [days, attempt] of [[3, 2], [7, 3], [14, 4]] as const) {
-			setClock(new Date(issued + days * DAY + 60_000));
+			setClock(new Date(failedAt + days * DAY + 60_000));
 			await system("billingRuns.dunning");
 			// A second pass at the same time does not retry again.
 			await system("billingRuns.dunning");
@@ -115,7 +123,7 @@ describe("dunning", function () {
 		expect(await canImport(school.admin)).to.deep.equal({ allowed: true });
 		await eventually(async () => (await notifications(school.admin, "billing.subscription.reactivated")).length === 1, "the reactivation notice");
 		// Paid: no more steps.
-		setClock(new Date(issued + 30 * DAY));
+		setClock(new Date(failedAt + 30 * DAY));
 		await system("billingRuns.dunning");
 		expect((await invoiceOf(school.admin, "2036-01")).payments).to.have.length(5);
 	});
@@ -169,6 +177,38 @@ describe("dunning", function () {
 		expect(audit.rows).to.have.length(2);
 		expect(audit.rows[0]).to.include({ actorId: root.id, targetId: school.invoice.id });
 		expect(audit.rows.map((r: any) => r.data.reference).sort()).to.deep.equal(["VIR-2036-0001", "VIR-2036-0002"]);
+	});
+
+	it("fails the automatic debit of a school whose card went, so it is told and chased", async () => {
+		const school = await invoicedSchool(root, "2036-04", { autoDebit: true, plan: "essential" });
+		const removed = signedEvent("payment_method.detached", { id: "pm_card_visa", object: "payment_method", customer: null });
+		expect((await postWebhook(removed.payload, removed.header)).status).to.equal(200);
+		// The first attempt failed (no verdict yet from stripe-mock's canned answer); the retry at +3 days finds no card.
+		const first = school.invoice.payments[0];
+		const declined = signedEvent("payment_intent.payment_failed", failure(first.providerPaymentId, first.amountCents));
+		expect((await postWebhook(declined.payload, declined.header)).status).to.equal(200);
+		setClock(new Date(new Date(school.invoice.issueDate).getTime() + 3 * DAY + 60_000));
+		await system("billingRuns.dunning");
+		const invoice = await invoiceOf(school.admin, "2036-04");
+		expect(invoice.payments[1]).to.include({ attempt: 2, status: "failed", failureCode: "payment_method_missing" });
+		expect(invoice.payments[1].providerPaymentId).to.equal(null);
+		expect(invoice.dunning).to.include({ step: 1 });
+		const notes = await eventually(async () => {
+			const rows = await notifications(school.admin, "billing.invoice.payment_failed");
+			return rows.length === 2 ? rows : null;
+		}, "two payment_failed notices");
+		expect(notes[0].body).to.contain("Aucune carte");
+	});
+
+	it("asks Stripe about card payments it never heard back from", async () => {
+		const school = await invoicedSchool(root, "2036-05", { autoDebit: true, plan: "essential" });
+		expect(school.invoice.payments[0].status).to.equal("processing");
+		// Two days on, still no webhook: the pass asks Stripe (stripe-mock's canned PaymentIntent has no verdict yet).
+		setClock(new Date(new Date(school.invoice.issueDate).getTime() + 2 * DAY));
+		const result = await system("payments.reconcile", {});
+		expect(result.checked).to.be.at.least(1);
+		expect(result.changed).to.equal(0);
+		expect((await invoiceOf(school.admin, "2036-05")).payments[0].status).to.equal("processing");
 	});
 
 	it("runs one dunning pass at a time, and each step once", async () => {
