@@ -16,6 +16,8 @@ export const CreditNoteSchema = defineSchema(
 		/** The platform admin's request id: a retried request finds the credit note it made. */
 		requestId: { type: String, required: true },
 		status: { type: String, enum: CREDIT_NOTE_STATUSES, required: true, default: "draft" },
+		/** Only on a draft (its own id), removed when it is numbered (see invoice.model.ts). */
+		draftKey: { type: String },
 		number: { type: String },
 		numberYear: { type: Number },
 		numberSeq: { type: Number },
@@ -42,6 +44,7 @@ export const CreditNoteSchema = defineSchema(
 
 CreditNoteSchema.index({ invoiceId: 1, requestId: 1 }, { unique: true });
 CreditNoteSchema.index({ number: 1 }, { unique: true, sparse: true });
+CreditNoteSchema.index({ draftKey: 1 }, { unique: true, sparse: true });
 CreditNoteSchema.index({ numberYear: 1, numberSeq: 1 }, { sparse: true });
 CreditNoteSchema.index({ schoolId: 1, _id: -1 });
 

@@ -55,6 +55,11 @@ export const InvoiceSchema = defineSchema(
 		/** 0 for the monthly run's invoice; a corrective reissue after a credit note takes the next one. */
 		revision: { type: Number, required: true, default: 0 },
 		status: { type: String, enum: INVOICE_STATUSES, required: true, default: "draft" },
+		/**
+		 * Only on drafts (the draft's own id), removed in the update that makes it final: "still a draft" is
+		 * then one lookup on a unique index, the fast shape for the numbering's bulk write on every server.
+		 */
+		draftKey: { type: String },
 		/** Absent on drafts: the sparse unique index below then ignores them. */
 		number: { type: String },
 		numberYear: { type: Number },
@@ -103,6 +108,7 @@ export const InvoiceSchema = defineSchema(
 // One invoice per school and period (and revision), whatever runs at once: the database decides.
 InvoiceSchema.index({ schoolId: 1, period: 1, revision: 1 }, { unique: true });
 InvoiceSchema.index({ number: 1 }, { unique: true, sparse: true });
+InvoiceSchema.index({ draftKey: 1 }, { unique: true, sparse: true });
 InvoiceSchema.index({ numberYear: 1, numberSeq: 1 }, { sparse: true });
 InvoiceSchema.index({ status: 1, dueDate: 1 });
 InvoiceSchema.index({ "dunning.nextAt": 1 });
@@ -111,13 +117,14 @@ InvoiceSchema.index({ period: 1, announcedAt: 1 });
 
 /**
  * The guard behind "nothing final is ever edited": an update that touches a frozen field must be
- * confined to drafts by its filter. The numbering's bulk write (which makes drafts final) filters on
- * `status: "draft"` too; bulk writes skip these hooks, so that filter is its guarantee.
+ * confined to drafts by its filter (`status: "draft"`, or a `draftKey`, which only drafts carry). The
+ * numbering's bulk write (which makes drafts final) filters on `draftKey`; bulk writes skip these hooks,
+ * so that filter is its guarantee.
  */
 export function frozenGuard(frozen: readonly string[]) {
 	return function guard(this: any) {
 		const filter = this.getFilter?.() ?? {};
-		if (filter.status === "draft") return;
+		if (filter.status === "draft" || typeof filter.draftKey === "string") return;
 		const update = this.getUpdate?.() ?? {};
 		const keys = Object.entries(update).flatMap(([op, value]) => (op.startsWith("$") ? Object.keys((value as object) ?? {}) : [op]));
 		const touched = keys.filter(k => frozen.includes(k.split(".")[0]));

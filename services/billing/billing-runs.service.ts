@@ -8,6 +8,7 @@
  * database refuses a second one (unique index), never because of a check in memory.
  * `npm run billing:run -- --period YYYY-MM [--school ID] [--dry-run]` is the operator's way in.
  */
+import { ObjectId } from "mongodb";
 import cron, { type ScheduledTask } from "node-cron";
 import { settings } from "../../config/env.js";
 import { BillingLease } from "../../models/lease.model.js";
@@ -109,6 +110,14 @@ const BillingRunsService: ServiceDef = {
 				throw new ClientError(`Another run of the ${opts.period} invoices holds the lease until ${held?.expiresAt?.toISOString() ?? "soon"}`, 409, ERR.RUN_IN_PROGRESS, { heldUntil: held?.expiresAt ?? null });
 			}
 			try {
+				// What the period holds already, in one pass: those schools are skipped, their drafts (a crash's) finalised.
+				const invoiced = new Map<string, { id: string; status: string }>();
+				for (let after: string | undefined; ; ) {
+					const page = (await ctx.call("invoices.forRun", { period: opts.period, ...(after ? { afterId: after } : {}) })) as { id: string; schoolId: string; status: string }[];
+					for (const inv of page) invoiced.set(inv.schoolId, inv);
+					if (page.length < 5000) break;
+					after = page[page.length - 1].id;
+				}
 				let afterId: string | undefined;
 				for (;;) {
 					const subs: any[] = await ctx.call("subscriptions.forBilling", {
@@ -121,19 +130,20 @@ const BillingRunsService: ServiceDef = {
 					if (subs.length === 0) break;
 					afterId = subs[subs.length - 1].id;
 					const schoolIds = subs.map(s => s.schoolId);
-					const [existing, accounts, usage] = await Promise.all([
-						ctx.call("invoices.forRun", { period: opts.period, schoolIds }) as Promise<{ id: string; schoolId: string; status: string }[]>,
+					const [accounts, usage] = await Promise.all([
 						ctx.call("billingAccounts.forSchools", { schoolIds }) as Promise<Record<string, any>>,
 						ctx.call("billingUsage.totals", { schoolIds, start: bounds.start, end: bounds.end }) as Promise<Record<string, any>>,
 					]);
-					const invoiced = new Set(existing.map(e => e.schoolId));
 					const drafts: Record<string, unknown>[] = [];
+					const toFinalize: string[] = [];
 					const missingNames = subs.filter(s => !invoiced.has(s.schoolId) && !accounts[s.schoolId]).map(s => s.schoolId);
 					const names = await this.schoolNames(ctx, missingNames);
 					for (const sub of subs) {
 						progress.schoolsSeen++;
-						if (invoiced.has(sub.schoolId)) {
+						const existing = invoiced.get(sub.schoolId);
+						if (existing) {
 							progress.existing++;
+							if (existing.status === "draft") toFinalize.push(existing.id);
 							continue;
 						}
 						const account = accounts[sub.schoolId] ?? null;
@@ -156,7 +166,10 @@ const BillingRunsService: ServiceDef = {
 						}
 						const autoDebit = !!account?.autoDebit;
 						const pm = account?.paymentMethod;
+						const id = new ObjectId().toHexString();
+						toFinalize.push(id);
 						drafts.push({
+							_id: id,
 							schoolId: sub.schoolId,
 							period: opts.period,
 							currency: CURRENCY,
@@ -192,17 +205,20 @@ const BillingRunsService: ServiceDef = {
 							progress.created += made.created;
 							progress.existing += made.duplicates;
 						}
-						// Drafts of these schools, ours and any a crashed run left, become final now.
-						const now = (await ctx.call("invoices.forRun", { period: opts.period, schoolIds })) as { id: string; status: string }[];
-						const draftIds = now.filter(e => e.status === "draft").map(e => e.id);
-						if (draftIds.length > 0) {
-							const done = (await ctx.call("invoices.finalizeDrafts", { ids: draftIds }, { timeout: 0 })) as { finalized: string[] };
+						// Our drafts and any a crash left become final now (an id refused as a duplicate is simply not a draft).
+						if (toFinalize.length > 0) {
+							const done = (await ctx.call("invoices.finalizeDrafts", { ids: toFinalize }, { timeout: 0 })) as { finalized: string[] };
 							progress.finalized += done.finalized.length;
 						}
 					}
 					progress.elapsedMs = Date.now() - started;
 					onProgress?.({ ...progress });
 					if (opts.schoolId) break;
+				}
+				if (!opts.dryRun && !opts.schoolId) {
+					// Drafts another run left meanwhile (it raced us and died): the period ends with none.
+					const swept = (await ctx.call("invoices.finalizeDrafts", { period: opts.period }, { timeout: 0 })) as { finalized: string[] };
+					progress.finalized += swept.finalized.length;
 				}
 				if (!opts.dryRun) {
 					// Every final invoice of the period not yet announced (ours, and what a crash left between numbering and announcing).

@@ -261,15 +261,24 @@ const InvoicesService: ServiceDef = {
 
 		// ---- internal: the monthly run
 
-		/** Inserts drafts; one per (school, period, revision) whatever runs at once: duplicates are counted, not made. */
+		/**
+		 * Inserts drafts (each with the `_id` the run gave it, so it knows what to finalise); one per
+		 * (school, period, revision) whatever runs at once: duplicates are counted, not made.
+		 */
 		createDrafts: {
 			params: { $$strict: "remove", drafts: { type: "array", max: 1000, items: "object" } },
 			async handler(this: any, ctx: Ctx<{ drafts: Record<string, unknown>[] }>) {
-				const docs = ctx.params.drafts.map(d => ({ ...d, status: "draft", revision: 0 }));
-				if (docs.length === 0) return { created: 0, duplicates: 0 };
+				if (ctx.params.drafts.length === 0) return { created: 0, duplicates: 0 };
+				const now = new Date();
+				// Cast to the schema's types without building mongoose documents (which costs milliseconds each).
+				const docs = ctx.params.drafts.map(d => {
+					const id = new mongoose.Types.ObjectId(String(d._id ?? new mongoose.Types.ObjectId()));
+					const doc = this.model.applyDefaults(this.model.castObject({ ...d, _id: id, status: "draft", revision: 0 }));
+					return { ...doc, draftKey: String(id), createdAt: now, updatedAt: now };
+				});
 				let duplicates = 0;
 				try {
-					await this.model.insertMany(docs, { ordered: false });
+					await this.model.collection.insertMany(docs, { ordered: false });
 				} catch (err) {
 					duplicates = duplicateKeyIndexes(err).length;
 				}
@@ -291,11 +300,21 @@ const InvoicesService: ServiceDef = {
 			},
 		},
 
-		/** What already exists for these schools in the period (the run skips them). */
+		/**
+		 * The period's invoices (the run skips their schools and finalises what a crash left), a page at a
+		 * time in _id order: one pass over the period instead of a `schoolId: {$in}` query per batch.
+		 */
 		forRun: {
-			params: { $$strict: "remove", period: { type: "string", pattern: PERIOD_PATTERN }, schoolIds: { type: "array", max: 1000, items: ID } },
-			async handler(this: any, ctx: Ctx<{ period: string; schoolIds: string[] }>) {
-				const docs = await this.model.find({ period: ctx.params.period, revision: 0, schoolId: { $in: ctx.params.schoolIds } }, { schoolId: 1, status: 1 }).lean();
+			params: {
+				$$strict: "remove",
+				period: { type: "string", pattern: PERIOD_PATTERN },
+				afterId: { ...ID, optional: true },
+				limit: { type: "number", integer: true, min: 1, max: 5000, optional: true },
+			},
+			async handler(this: any, ctx: Ctx<{ period: string; afterId?: string; limit?: number }>) {
+				const filter: Record<string, unknown> = { period: ctx.params.period, revision: 0 };
+				if (ctx.params.afterId) filter._id = { $gt: ctx.params.afterId };
+				const docs = await this.model.find(filter, { schoolId: 1, status: 1 }).sort({ _id: 1 }).limit(ctx.params.limit ?? 5000).lean();
 				return docs.map((d: any) => ({ id: String(d._id), schoolId: String(d.schoolId), status: d.status }));
 			},
 		},
@@ -312,7 +331,8 @@ const InvoicesService: ServiceDef = {
 					const batch = (docs as any[]).slice(i, i + 200);
 					await Promise.all(batch.map(d => this.publish("billing.invoice.created", d, { totalCents: d.totalCents, autoDebit: !!d.autoDebit, dueDate: d.dueDate })));
 					const ids = batch.map(d => d._id);
-					await this.model.updateMany({ _id: { $in: ids }, announcedAt: null }, { $set: { announcedAt: billingClock.now() } });
+					// By _id alone (the fast shape on every server); announcing twice at once only repeats a message consumers dedupe.
+					await this.model.updateMany({ _id: { $in: ids } }, { $set: { announcedAt: billingClock.now() } });
 					announced.push(...ids.map(String));
 				}
 				return { announced: announced.length };
@@ -499,7 +519,7 @@ const InvoicesService: ServiceDef = {
 				now: () => billingClock.now(),
 				claimTtlMs: this.claimTtlMs ?? 30_000,
 				finalFields: (draft: any, assigned: Assigned) => {
-					const plain = draft.toObject();
+					const plain = typeof draft.toObject === "function" ? draft.toObject() : draft;
 					if (series === "credit_note") {
 						const content = creditNoteContent({ ...plain, number: assigned.number, issueDate: assigned.issuedAt });
 						return { status: "issued", issueDate: assigned.issuedAt, contentHash: contentHash(content) };
@@ -544,7 +564,10 @@ const InvoicesService: ServiceDef = {
 					throw err;
 				}
 				try {
+					const _id = new mongoose.Types.ObjectId();
 					note = await CreditNote.create({
+						_id,
+						draftKey: String(_id),
 						schoolId: invoice.schoolId,
 						invoiceId: invoice._id,
 						invoiceNumber: invoice.number,
@@ -688,8 +711,15 @@ const InvoicesService: ServiceDef = {
 			if (result?.changed) await this.publish("billing.subscription.reactivated", { schoolId, _id: schoolId }, { messageKey: String(billingClock.now().getTime()) });
 		},
 
-		schoolTransition(this: any, ctx: Ctx<any>, schoolId: string, event: string) {
-			return ctx.call("subscriptions.transition", { schoolId, event });
+		/** A lifecycle event of the school's subscription; a school without one (removed since) only gets a log line. */
+		async schoolTransition(this: any, ctx: Ctx<any>, schoolId: string, event: string) {
+			try {
+				return await ctx.call("subscriptions.transition", { schoolId, event });
+			} catch (err: any) {
+				if (err?.code !== 404) throw err;
+				this.logger.warn("An invoice's school has no subscription any more", { schoolId, event });
+				return { changed: false };
+			}
 		},
 
 		/**

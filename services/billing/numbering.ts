@@ -16,6 +16,11 @@
  *   they are the last ones handed out; otherwise the next finaliser fills them.
  * The counter's document is the only shared state, and every step is one atomic single-document
  * operation (no transactions).
+ *
+ * Query shapes: documents are read by `_id: {$in}` alone and numbers by `number: {$in}` alone, and a draft
+ * is made final by a bulk update whose filter is its `draftKey` alone (a field only drafts carry, with a
+ * unique index, removed by that same update). Each is one index lookup on MongoDB and on the test server,
+ * which scans the collection for a filter mixing `$in`, or `_id` with other fields.
  */
 import { randomUUID } from "node:crypto";
 import type { Model } from "mongoose";
@@ -82,9 +87,20 @@ function rangeOf(lo: number, hi: number): number[] {
 
 /** Makes the given drafts final with the next numbers of their series; safe to call from any number of nodes at once. */
 export async function finalizeDrafts(ids: readonly string[], opts: NumberingOptions): Promise<NumberingResult> {
+	const blockSize = opts.blockSize ?? 500;
+	const distinct = [...new Set(ids.map(String))];
+	const finalized: string[] = [];
+	// A block's worth at a time: each round reads only the drafts it may number.
+	for (let i = 0; i < distinct.length; i += blockSize) {
+		finalized.push(...(await finalizeChunk(distinct.slice(i, i + blockSize), opts)).finalized);
+	}
+	return { finalized };
+}
+
+async function finalizeChunk(ids: readonly string[], opts: NumberingOptions): Promise<NumberingResult> {
 	const now = opts.now ?? (() => new Date());
 	const ttl = opts.claimTtlMs ?? 30_000;
-	const blockSize = opts.blockSize ?? 500;
+	const blockSize = ids.length;
 	const deadline = Date.now() + (opts.waitMs ?? 120_000);
 	const me = randomUUID();
 	const { counters, documents, series } = opts;
@@ -93,21 +109,28 @@ export async function finalizeDrafts(ids: readonly string[], opts: NumberingOpti
 
 	/** Numbers of a claim that no document carries yet. */
 	const missingOf = async (year: number, claim: Claim): Promise<number[]> => {
-		const used = await documents.find({ numberYear: year, numberSeq: { $gte: claim.lo, $lte: claim.hi } }, { numberSeq: 1 }).lean();
+		const numbers = rangeOf(claim.lo, claim.hi).map(n => formatNumber(series, year, n));
+		const used = await documents.find({ number: { $in: numbers } }, { numberSeq: 1 }).lean();
 		const taken = new Set(used.map((d: any) => d.numberSeq));
 		return rangeOf(claim.lo, claim.hi).filter(n => !taken.has(n));
 	};
 
-	const draftsOf = async (limit: number) =>
-		documents
-			.find({ _id: { $in: [...remaining] }, status: "draft", number: { $exists: false } })
-			.sort({ _id: 1 })
-			.limit(limit);
+	const isDraft = (d: any) => typeof d.draftKey === "string";
+	const pendingCount = async () =>
+		remaining.size === 0 ? 0 : ((await documents.find({ _id: { $in: [...remaining] } }, { draftKey: 1 }).lean()) as any[]).filter(isDraft).length;
+	// Plain objects: the final fields are computed from them (hydrating thousands of documents costs seconds).
+	const draftsOf = async (limit: number) => {
+		const docs = (await documents.find({ _id: { $in: [...remaining] } }).lean()) as any[];
+		return docs
+			.filter(isDraft)
+			.sort((a: any, b: any) => (String(a._id) < String(b._id) ? -1 : 1))
+			.slice(0, limit);
+	};
 
 	for (let round = 0; ; round++) {
 		if (Date.now() > deadline) throw new Error(`numbering of ${series} did not finish in time (counter busy)`);
 		let work: { key: string; year: number; numbers: number[]; claim: Claim } | null = null;
-		const pending = remaining.size === 0 ? 0 : await documents.countDocuments({ _id: { $in: [...remaining] }, status: "draft", number: { $exists: false } });
+		const pending = await pendingCount();
 		if (pending === 0) break;
 
 		// 1. A claim in progress (this year's or, just after New Year, last year's) is settled first.
@@ -191,8 +214,12 @@ export async function finalizeDrafts(ids: readonly string[], opts: NumberingOpti
 			const assigned: Assigned = { number: formatNumber(series, year, numbers[i]), year, seq: numbers[i], issuedAt: claim.issuedAt };
 			return {
 				updateOne: {
-					filter: { _id: draft._id, status: "draft", number: { $exists: false } },
-					update: { $set: { ...opts.finalFields(draft, assigned), number: assigned.number, numberYear: year, numberSeq: assigned.seq } },
+					// Still a draft: the filter is what makes the number and the finalisation one fact.
+					filter: { draftKey: draft.draftKey },
+					update: {
+						$set: { ...opts.finalFields(draft, assigned), number: assigned.number, numberYear: year, numberSeq: assigned.seq, updatedAt: new Date() },
+						$unset: { draftKey: "" },
+					},
 				},
 			};
 		});
@@ -204,9 +231,9 @@ export async function finalizeDrafts(ids: readonly string[], opts: NumberingOpti
 			duplicateKeyIndexes(err);
 		}
 		const mine = new Set(numbers);
-		const written = await documents.find({ _id: { $in: drafts.map((d: any) => d._id) } }, { status: 1, numberYear: 1, numberSeq: 1 }).lean();
+		const written = await documents.find({ _id: { $in: drafts.map((d: any) => d._id) } }, { draftKey: 1, numberYear: 1, numberSeq: 1 }).lean();
 		for (const doc of (written as any[]).sort((a, b) => (a.numberSeq ?? 0) - (b.numberSeq ?? 0))) {
-			if (doc.status === "draft") continue;
+			if (isDraft(doc)) continue;
 			remaining.delete(String(doc._id));
 			if (doc.numberYear === year && mine.has(doc.numberSeq)) finalized.push(String(doc._id));
 		}

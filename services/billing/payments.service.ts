@@ -220,7 +220,10 @@ const PaymentsService: ServiceDef & { channels: Record<string, unknown> } = {
 					try {
 						const pi = await stripe().paymentIntents.retrieve(payment.providerPaymentId);
 						if (pi.id !== payment.providerPaymentId) continue;
-						const result = await this.applyOutcome(ctx, payment, outcomeOf(pi as PaymentIntentLike), null);
+						// Only a verdict changes anything; "still processing" is what we knew.
+						const outcome = outcomeOf(pi as PaymentIntentLike);
+						if (outcome.kind === "processing") continue;
+						const result = await this.applyOutcome(ctx, payment, outcome, null);
 						if (result !== "unchanged" && !result.startsWith("ignored")) changed++;
 					} catch (err) {
 						this.logger.warn("Could not reconcile a payment with Stripe", { paymentId: String(payment._id) }, err);
