@@ -3,7 +3,7 @@
  * A bad value stops the process with a message naming the variable.
  */
 import { randomBytes } from "node:crypto";
-import { validate as validateCron } from "node-cron";
+import cron from "node-cron";
 
 export class ConfigError extends Error {
 	constructor(public readonly variable: string, message: string) {
@@ -174,6 +174,44 @@ export interface Settings {
 	inviteMaxPerEmail: number;
 	/** Unused password-reset links an account may hold; a new one beyond it retires the oldest. */
 	resetMaxOutstanding: number;
+	// Block 6: billing (docs/BILLING.md)
+	billing: BillingSettings;
+}
+
+/** Block 6: invoices, Stripe, dunning. */
+export interface BillingSettings {
+	/** Stripe secret key; unset: card payments, auto-debit and SetupIntents answer 503 naming it. */
+	stripeSecretKey?: string;
+	/** Signing secret of the Stripe webhook endpoint (`whsec_...`); unset: the webhook answers 503. */
+	stripeWebhookSecret?: string;
+	/** Where the Stripe client sends requests (stripe-mock in tests); unset: api.stripe.com. */
+	stripeApiUrl?: string;
+	/** node-cron schedule of the monthly invoice run, or null when switched off. */
+	cron: string | null;
+	/** node-cron schedule of dunning (payment retries, reminders, suspension), or null when off. */
+	dunningCron: string | null;
+	/** IANA zone in which periods (YYYY-MM), issue dates and the yearly numbering are reckoned. */
+	timezone: string;
+	/** Domestic (French) VAT rate, in basis points (2000 = 20 %). */
+	vatRateBps: number;
+	/** Overrides of the EU standard rates used for schools without a VAT number (country -> basis points). */
+	vatCountryRates: Record<string, number>;
+	/** Days between the issue date and the due date. */
+	paymentTermsDays: number;
+	/** Days after the first failed payment (or the due date) at which dunning acts; the last one suspends. */
+	dunningDays: number[];
+	/** The seller's legal identity, printed on every invoice. */
+	seller: {
+		name: string;
+		address: string[];
+		country: string;
+		siret?: string;
+		vatNumber?: string;
+		legal?: string;
+		email?: string;
+		/** Bank details printed for schools paying by transfer ("IBAN ... BIC ..."). */
+		bank?: string;
+	};
 }
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -243,6 +281,8 @@ export function loadSettings(env: Env = process.env): Settings {
 		minCosine: fraction(env, "AI_MIN_COSINE", 0.81),
 		minTermCoverage: fraction(env, "AI_MIN_TERM_COVERAGE", 0.6),
 		askPerMinute: int(env, "AI_ASK_PER_MINUTE", 10, 1, 1000),
+		// Block 6: billing
+		billing: loadBillingSettings(env, nodeEnv),
 		...communicationSettings(env, nodeEnv),
 	};
 }
@@ -260,7 +300,7 @@ function communicationSettings(env: Env, nodeEnv: Settings["nodeEnv"]) {
 		throw new ConfigError(livekitApiKey ? "LIVEKIT_API_SECRET" : "LIVEKIT_API_KEY", "is required when LIVEKIT_URL is set");
 	}
 	const tickCron = str(env, "COMMUNICATION_TICK_CRON", "*/20 * * * * *")!;
-	if (tickCron !== "off" && !validateCron(tickCron)) {
+	if (tickCron !== "off" && !cron.validate(tickCron)) {
 		throw new ConfigError("COMMUNICATION_TICK_CRON", `must be a node-cron expression (or "off"), got "${tickCron}"`);
 	}
 	const offsets = list(env, "REMINDER_DEFAULT_OFFSETS_MINUTES") ?? ["1440", "15"];
@@ -297,6 +337,67 @@ function communicationSettings(env: Env, nodeEnv: Settings["nodeEnv"]) {
 		vapidPublicKey,
 		vapidPrivateKey,
 		vapidSubject,
+	};
+}
+
+/** A node-cron expression, or "off" (null). Tests default to off: a run on the 1st must not land mid-suite. */
+function cronSetting(env: Env, name: string, fallback: string): string | null {
+	const raw = str(env, name, fallback)!;
+	if (raw === "off") return null;
+	if (!cron.validate(raw)) throw new ConfigError(name, `must be a cron expression (e.g. "0 2 1 * *") or "off", got "${raw}"`);
+	return raw;
+}
+
+/** A VAT rate in percent ("20", "5.5") as basis points. */
+function vatRate(name: string, raw: string): number {
+	if (!/^\d{1,2}(\.\d{1,2})?$/.test(raw)) throw new ConfigError(name, `must be a rate in percent such as 20 or 5.5, got "${raw}"`);
+	return Math.round(Number(raw) * 100);
+}
+
+function loadBillingSettings(env: Env, nodeEnv: Settings["nodeEnv"]): BillingSettings {
+	const timezone = str(env, "BILLING_TIMEZONE", "Europe/Paris")!;
+	try {
+		new Intl.DateTimeFormat("en-US", { timeZone: timezone });
+	} catch {
+		throw new ConfigError("BILLING_TIMEZONE", `must be an IANA time zone such as Europe/Paris, got "${timezone}"`);
+	}
+	const vatCountryRates: Record<string, number> = {};
+	for (const pair of list(env, "BILLING_VAT_COUNTRY_RATES") ?? []) {
+		const match = /^([A-Z]{2})=(.+)$/.exec(pair);
+		if (!match) throw new ConfigError("BILLING_VAT_COUNTRY_RATES", `must be COUNTRY=RATE pairs such as "DE=19,IT=22", got "${pair}"`);
+		vatCountryRates[match[1]] = vatRate("BILLING_VAT_COUNTRY_RATES", match[2]);
+	}
+	const dunningDays = (list(env, "BILLING_DUNNING_DAYS") ?? ["3", "7", "14"]).map(d => {
+		if (!/^\d{1,3}$/.test(d) || Number(d) < 1) throw new ConfigError("BILLING_DUNNING_DAYS", `must be increasing day counts such as "3,7,14", got "${d}"`);
+		return Number(d);
+	});
+	if (dunningDays.some((d, i) => i > 0 && d <= dunningDays[i - 1])) {
+		throw new ConfigError("BILLING_DUNNING_DAYS", `must be increasing day counts such as "3,7,14", got "${dunningDays.join(",")}"`);
+	}
+	const sellerCountry = str(env, "BILLING_SELLER_COUNTRY", "FR")!;
+	if (!/^[A-Z]{2}$/.test(sellerCountry)) throw new ConfigError("BILLING_SELLER_COUNTRY", `must be an ISO 3166 code such as FR, got "${sellerCountry}"`);
+	const testing = nodeEnv === "test";
+	return {
+		stripeSecretKey: str(env, "STRIPE_SECRET_KEY"),
+		stripeWebhookSecret: str(env, "STRIPE_WEBHOOK_SECRET"),
+		stripeApiUrl: url(env, "STRIPE_API_URL", ["http:", "https:"]),
+		cron: cronSetting(env, "BILLING_CRON", testing ? "off" : "0 2 1 * *"),
+		dunningCron: cronSetting(env, "BILLING_DUNNING_CRON", testing ? "off" : "15 * * * *"),
+		timezone,
+		vatRateBps: vatRate("BILLING_VAT_RATE", str(env, "BILLING_VAT_RATE", "20")!),
+		vatCountryRates,
+		paymentTermsDays: int(env, "BILLING_PAYMENT_TERMS_DAYS", 30, 0, 60),
+		dunningDays,
+		seller: {
+			name: str(env, "BILLING_SELLER_NAME", "")!,
+			address: (str(env, "BILLING_SELLER_ADDRESS", "") ?? "").split("|").map(l => l.trim()).filter(Boolean),
+			country: sellerCountry,
+			siret: str(env, "BILLING_SELLER_SIRET"),
+			vatNumber: str(env, "BILLING_SELLER_VAT_NUMBER"),
+			legal: str(env, "BILLING_SELLER_LEGAL"),
+			email: str(env, "BILLING_SELLER_EMAIL"),
+			bank: str(env, "BILLING_SELLER_BANK"),
+		},
 	};
 }
 

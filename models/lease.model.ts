@@ -21,3 +21,5 @@ export function leaseModel(name: string): Model<any> {
 
 /** Held while a change may take away a school's active admin (owned by users): at least one must stay. */
 export const UserLease = leaseModel("UserLease");
+/** Held by the node running a billing job (monthly invoices, dunning), renewed while it runs (owned by billingRuns). */
+export const BillingLease = leaseModel("BillingLease");

@@ -1,15 +1,71 @@
 import { ANYONE, INTERNAL, type PermissionTable } from "./types.js";
 
-/** Block 6: plans and subscriptions (invoices and payments come with the billing issue). */
+/** Block 6: plans, subscriptions, billing accounts, invoices, credit notes, payments, webhooks, jobs (docs/BILLING.md). */
 export const billingPermissions: PermissionTable = {
 	"subscriptions.plans": ANYONE,
 	"subscriptions.mine": ["school_admin"],
 	"subscriptions.check": ["school_admin", "service", "system"],
 	"subscriptions.limits": INTERNAL,
 	"subscriptions.changePlan": ["platform_admin"],
+	"subscriptions.cancel": ["platform_admin"],
 	"subscriptions.createForSchool": INTERNAL,
 	"subscriptions.removeForSchool": INTERNAL,
 	"subscriptions.reserveSeats": INTERNAL,
 	"subscriptions.releaseSeats": INTERNAL,
 	"subscriptions.setStatus": INTERNAL,
+	"subscriptions.transition": INTERNAL,
+	"subscriptions.forBilling": INTERNAL,
+	"subscriptions.mrr": INTERNAL,
+
+	// A suspended school's admins keep these, so they can see what is owed and pay it.
+	"billingAccounts.mine": ["school_admin"],
+	"billingAccounts.update": ["school_admin"],
+	"billingAccounts.setupIntent": ["school_admin"],
+	"billingAccounts.forSchools": INTERNAL,
+	"billingAccounts.contacts": INTERNAL,
+	"billingAccounts.attachPaymentMethod": INTERNAL,
+	"billingAccounts.detachPaymentMethod": INTERNAL,
+	"billingAccounts.forPayment": INTERNAL,
+	"billingAccounts.customer": INTERNAL,
+
+	"invoices.list": ["school_admin", "platform_admin"],
+	"invoices.get": ["school_admin", "platform_admin"],
+	"invoices.pdf": ["school_admin", "platform_admin"],
+	"invoices.creditNote": ["platform_admin"],
+	"invoices.void": ["platform_admin"],
+	"invoices.uncollectible": ["platform_admin"],
+	"invoices.creditNotes": ["school_admin", "platform_admin"],
+	"invoices.creditNoteGet": ["school_admin", "platform_admin"],
+	"invoices.creditNotePdf": ["school_admin", "platform_admin"],
+	"invoices.overview": ["platform_admin"],
+	"invoices.export": ["platform_admin"],
+	"invoices.createDrafts": INTERNAL,
+	"invoices.finalizeDrafts": INTERNAL,
+	"invoices.forRun": INTERNAL,
+	"invoices.announce": INTERNAL,
+	"invoices.resolve": INTERNAL,
+	"invoices.applyPayment": INTERNAL,
+	"invoices.recordPaymentFailure": INTERNAL,
+	"invoices.setPendingAction": INTERNAL,
+	"invoices.startOverdue": INTERNAL,
+	"invoices.claimDunningSteps": INTERNAL,
+	"invoices.remind": INTERNAL,
+	"invoices.uncollected": INTERNAL,
+	"invoices.document": INTERNAL,
+
+	"payments.collect": INTERNAL,
+	"payments.pay": ["school_admin"],
+	"payments.recordTransfer": ["platform_admin"],
+	"payments.handleEvent": INTERNAL,
+	"payments.forInvoice": INTERNAL,
+	"payments.reconcile": INTERNAL,
+
+	// Stripe calls it with no token: the signature on the raw body is the authentication.
+	"stripeWebhooks.receive": ANYONE,
+
+	"billingUsage.record": INTERNAL,
+	"billingUsage.totals": INTERNAL,
+
+	"billingRuns.run": ["system"],
+	"billingRuns.dunning": ["system"],
 };

@@ -21,6 +21,13 @@ export interface SeatState {
 	status: string;
 	seatLimit: number;
 	seatsUsed: number;
+	/** Modules a platform admin added beyond the plan. */
+	modules?: readonly string[];
+}
+
+/** The plan's modules and the ones added beyond it. */
+export function enabledModules(plan: Plan, sub: Pick<SeatState, "modules">): Module[] {
+	return [...new Set([...plan.modules, ...((sub.modules ?? []).filter(isModule))])];
 }
 
 export function isModule(feature: string): feature is Module {
@@ -32,7 +39,7 @@ export function checkEntitlement(plan: Plan, sub: SeatState, ask: { feature?: st
 	if (sub.status !== "active") return { allowed: false, reason: CHECK_REASONS.SUBSCRIPTION_INACTIVE };
 	if (ask.feature !== undefined) {
 		if (!isModule(ask.feature)) return { allowed: false, reason: CHECK_REASONS.UNKNOWN_FEATURE };
-		if (!plan.modules.includes(ask.feature)) return { allowed: false, reason: CHECK_REASONS.PLAN_FORBIDS };
+		if (!enabledModules(plan, sub).includes(ask.feature)) return { allowed: false, reason: CHECK_REASONS.PLAN_FORBIDS };
 	}
 	if (ask.seats !== undefined && ask.seats > sub.seatLimit - sub.seatsUsed) {
 		return { allowed: false, reason: CHECK_REASONS.SEAT_LIMIT_REACHED };

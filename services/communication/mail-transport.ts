@@ -16,8 +16,16 @@ export interface OutgoingMail {
 	tag?: string;
 	/** One-click unsubscribe link (RFC 8058): sets List-Unsubscribe and List-Unsubscribe-Post. */
 	unsubscribeUrl?: string;
-	/** Extra fields other blocks pass through to nodemailer (e.g. attachments); sent as given. */
-	[extra: string]: unknown;
+	/** Files sent with the mail (invoices as PDF). */
+	attachments?: MailAttachment[];
+}
+
+/** nodemailer's own attachment shape, the content in base64 (it travels as JSON between nodes). */
+export interface MailAttachment {
+	filename: string;
+	contentType: string;
+	content: string;
+	encoding: "base64";
 }
 
 export interface MailTransport {
@@ -57,15 +65,17 @@ export function createMailTransport(options: MailTransportOptions): MailTranspor
 		delivers: !!options.smtpUrl,
 		async send(mail) {
 			const id = randomUUID();
-			const { to, subject, text, html, tag, unsubscribeUrl, ...extra } = mail;
+			const { to, subject, text, html, tag, unsubscribeUrl, attachments } = mail;
 			const headers: Record<string, string> = {
 				// Lets a message found in a mailbox be traced back to our logs.
 				"X-Mail-Id": id,
 				...(tag ? { "X-Mail-Tag": tag } : {}),
 				...(unsubscribeUrl ? { "List-Unsubscribe": `<${unsubscribeUrl}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" } : {}),
 			};
-			await transporter.sendMail({ ...extra, from: options.from, to, subject, text, html, headers });
-			outbox()?.add({ id, to, subject, text, html, tag, sentAt: new Date().toISOString() });
+			await transporter.sendMail({ from: options.from, to, subject, text, html, attachments, headers });
+			// The outbox keeps what was attached, not the bytes.
+			const attached = attachments?.map(a => ({ filename: a.filename, contentType: a.contentType, size: Buffer.from(a.content, "base64").length }));
+			outbox()?.add({ id, to, subject, text, html, tag, ...(attached ? { attachments: attached } : {}), sentAt: new Date().toISOString() });
 			return { id };
 		},
 		close() {

@@ -27,6 +27,22 @@ const MailerService: ServiceDef = {
 				html: { type: "string", max: 500_000, optional: true },
 				tag: { ...TAG, optional: true },
 				unsubscribeUrl: { type: "url", max: 2000, optional: true },
+				// Files sent with the mail (invoices as PDF), in nodemailer's shape, base64 so they travel as JSON between nodes.
+				attachments: {
+					type: "array",
+					optional: true,
+					max: 5,
+					items: {
+						type: "object",
+						strict: true,
+						props: {
+							filename: { type: "string", min: 1, max: 200 },
+							contentType: { type: "string", min: 3, max: 100 },
+							content: { type: "string", min: 1, max: 7_000_000 },
+							encoding: { type: "equal", value: "base64" },
+						},
+					},
+				},
 			},
 			async handler(this: any, ctx: Ctx<OutgoingMail>) {
 				const sent = await (this.transport as MailTransport).send(ctx.params);

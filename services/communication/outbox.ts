@@ -11,6 +11,7 @@ export interface OutboxMail {
 	text: string;
 	html?: string;
 	tag?: string;
+	attachments?: { filename: string; contentType: string; size: number }[];
 	sentAt: string;
 }
 
@@ -54,7 +55,7 @@ export class Outbox {
 		const page = query.page ?? 1;
 		const rows = matching
 			.slice((page - 1) * pageSize, page * pageSize)
-			.map(({ id, to, subject, text, tag, sentAt }) => ({ id, to, subject, text, tag, sentAt }));
+			.map(({ id, to, subject, text, tag, attachments, sentAt }) => ({ id, to, subject, text, tag, ...(attachments ? { attachments } : {}), sentAt }));
 		return { rows, total: matching.length, page, pageSize, totalPages: Math.ceil(matching.length / pageSize) };
 	}
 

@@ -18,6 +18,7 @@ import { DOCS_HTML, docsAsset } from "./docs.js";
 import { toErrorBody } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { assertSafeRequest, clientIp } from "./request-guard.js";
+import { stripeWebhookRoute } from "./webhook-routes.js";
 
 type Req = IncomingMessage & { body?: unknown; query?: unknown; $params?: Record<string, unknown>; $ctx?: Ctx<unknown>; $service?: any; params?: Record<string, string> };
 type Res = ServerResponse;
@@ -139,6 +140,8 @@ const ApiService: ServiceDef = {
 					},
 				},
 			},
+			// Block 6: Stripe's webhook keeps its raw body for the signature check.
+			stripeWebhookRoute(cfg.maxBodyBytes, cfg.trustedProxies),
 			// Last: the pages that mails link to, at the root (/verify-email, /accept-invitation, /reset-password).
 			accountPagesRoute(),
 		],

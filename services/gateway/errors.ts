@@ -40,7 +40,10 @@ export function toErrorBody(raw: unknown): ErrorBody {
 		return { status: 422, body: { error: { type: ERR.VALIDATION, message: "Parameters are invalid", data: sanitizeValidation(err.data) } } };
 	}
 	const code = typeof err.code === "number" ? err.code : typeof err.status === "number" ? err.status : 500;
-	if (code >= 400 && code < 500) {
+	// A service saying on purpose that something it depends on is away or not configured (a payment
+	// provider): 503 with its type and message, which name no internals.
+	const deliberate503 = code === 503 && ["ClientError", "MoleculerClientError"].includes(String(err.name)) && typeof err.type === "string";
+	if ((code >= 400 && code < 500) || deliberate503) {
 		const type = typeof err.type === "string" && err.type !== "" ? err.type : ERR.BAD_REQUEST;
 		const retryAfter = (err.data as { retryAfter?: number } | undefined)?.retryAfter;
 		return {

@@ -500,8 +500,9 @@ const UsersService: ServiceDef = {
 		schoolAdmins: {
 			params: { $$strict: "remove", schoolId: ID },
 			async handler(this: any, ctx: Ctx<{ schoolId: string }>) {
-				const docs = await this.model.find({ schoolId: ctx.params.schoolId, roles: "school_admin", status: "active" }, { _id: 1 });
-				return docs.map((doc: any) => ({ id: String(doc._id) }));
+				// The email lets billing mail invoices to the school's admins (services/billing/billing-notices).
+				const docs = await this.model.find({ schoolId: ctx.params.schoolId, roles: "school_admin", status: "active" }, { _id: 1, email: 1 });
+				return docs.map((doc: any) => ({ id: String(doc._id), email: doc.email ?? null }));
 			},
 		},
 

@@ -28,7 +28,10 @@ describe("subscriptions", () => {
 	});
 
 	it("gives a new school the default plan, its admin taking no seat", async () => {
-		expect(await mine(a.admin)).to.deep.equal({ plan: "trial", status: "active", seatLimit: 30, seatsUsed: 0, modules: ["import"] });
+		const sub = await mine(a.admin);
+		expect(sub).to.deep.include({ plan: "trial", status: "active", lifecycle: "trialing", seatLimit: 30, seatsUsed: 0, modules: ["import"], pastDueAt: null, suspendedAt: null });
+		// The trial's end is shown (30 days); the free plan does not stop by itself.
+		expect(new Date(sub.trialEndsAt).getTime() - Date.now()).to.be.within(29 * 86_400_000, 30 * 86_400_000 + 60_000);
 	});
 
 	it("refuses the subscription to anonymous callers (401) and other roles (403)", async () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Errors } from "moleculer";
 import { toErrorBody } from "../../services/gateway/errors.js";
-import { ERR, conflict, tooManyRequests } from "../../services/shared/errors.js";
+import { ClientError, ERR, conflict, tooManyRequests } from "../../services/shared/errors.js";
 
 describe("gateway error mapping", () => {
 	it("keeps a client error's status, type and data", () => {
@@ -38,5 +38,17 @@ describe("gateway error mapping", () => {
 
 	it("answers 503 when a service is unreachable", () => {
 		expect(toErrorBody(new Errors.ServiceNotAvailableError({ action: "users.me" })).status).to.equal(503);
+	});
+
+	it("keeps a service's deliberate 503 (a provider away or not configured) with its type, and hides other 5xx", () => {
+		const out = toErrorBody(new ClientError("Card payments are not configured (STRIPE_SECRET_KEY is not set)", 503, ERR.PAYMENTS_UNAVAILABLE, { retryAfter: 30 }));
+		expect(out.status).to.equal(503);
+		expect(out.body.error.type).to.equal(ERR.PAYMENTS_UNAVAILABLE);
+		expect(out.retryAfter).to.equal(30);
+		// The same error restored from another node (a plain Error carrying its name).
+		const remote = Object.assign(new Error("away"), { name: "ClientError", code: 503, type: ERR.PAYMENTS_UNAVAILABLE });
+		expect(toErrorBody(remote).status).to.equal(503);
+		expect(toErrorBody(Object.assign(new Error("boom"), { code: 503, type: "X" })).status).to.equal(500);
+		expect(toErrorBody(new ClientError("x", 500, ERR.INTERNAL)).status).to.equal(500);
 	});
 });
