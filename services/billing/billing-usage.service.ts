@@ -1,16 +1,17 @@
 /**
- * Metered usage for billing: a module that meters something (AI tokens) reports it here, once per report
- * id, and the monthly run sums each school's usage over the period. Only services and jobs report.
+ * Metered usage for billing: a module that meters something reports it here, once per report id, and the
+ * monthly run sums each school's usage over the period. Only services and jobs report. AI tokens arrive on
+ * the AI block's durable `ai.usage` feed (one message per exchange or generation), consumed below.
  */
 import { METRICS, type Metric } from "../../config/plans.js";
 import { UsageRecord } from "../../models/usage-record.model.js";
 import { dbMixin } from "../shared/db.mixin.js";
 import { isDuplicateKey } from "../shared/errors.js";
-import type { Ctx } from "../shared/identity.js";
+import { systemMeta, type Ctx } from "../shared/identity.js";
 import { ID } from "../shared/params.js";
 import type { ServiceDef } from "../shared/service.js";
 
-const BillingUsageService: ServiceDef = {
+const BillingUsageService: ServiceDef & { channels: Record<string, unknown> } = {
 	name: "billingUsage",
 	mixins: [dbMixin(UsageRecord, { fields: ["id", "schoolId", "metric", "quantity", "occurredAt"], tenant: false })],
 
@@ -51,6 +52,25 @@ const BillingUsageService: ServiceDef = {
 					school[d.metric as Metric] = (school[d.metric as Metric] ?? 0) + d.quantity;
 				}
 				return out;
+			},
+		},
+	},
+
+	channels: {
+		"ai.usage": {
+			group: "billing-usage",
+			context: true,
+			async handler(this: any, ctx: Ctx<{ id: string; schoolId: string; tokens: number; occurredAt?: string }>) {
+				ctx.meta.user = systemMeta().user;
+				const { id, schoolId, tokens, occurredAt } = ctx.params ?? ({} as any);
+				if (typeof id !== "string" || typeof schoolId !== "string" || !Number.isInteger(tokens) || tokens < 0) {
+					// Redelivering a malformed message would fail the same way: drop it loudly.
+					this.logger.error("Dropping malformed ai.usage message", id);
+					return;
+				}
+				if (tokens === 0) return;
+				// Billed in the month the tokens were spent (the message's own time), not when it arrives.
+				await ctx.call("billingUsage.record", { id, schoolId, metric: "ai_tokens", quantity: tokens, ...(occurredAt ? { occurredAt } : {}) });
 			},
 		},
 	},
