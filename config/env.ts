@@ -3,6 +3,7 @@
  * A bad value stops the process with a message naming the variable.
  */
 import { randomBytes } from "node:crypto";
+import { DEV_ORIGINS, parseOriginList, type OriginList } from "../services/shared/allowed-origins.js";
 
 export class ConfigError extends Error {
 	constructor(public readonly variable: string, message: string) {
@@ -56,6 +57,15 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], f
 	return raw as T;
 }
 
+/** A comma-separated list of origins (allowed-origins.ts); `none` for an explicitly empty list. */
+function originList(env: Env, name: string, fallback: string[]): OriginList {
+	const raw = list(env, name);
+	const entries = raw === undefined ? fallback : raw.length === 1 && raw[0].toLowerCase() === "none" ? [] : raw;
+	const parsed = parseOriginList(entries);
+	if (typeof parsed === "string") throw new ConfigError(name, parsed);
+	return parsed;
+}
+
 export const NODE_ENVS = ["development", "test", "production"] as const;
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export const SWITCH = ["on", "off"] as const;
@@ -96,6 +106,15 @@ export interface Settings {
 	ipMaxFailures: number;
 	defaultPlan: string;
 	requestTimeoutMs: number;
+
+	// --- HTTP hygiene (issue 9 §3, block sec1) ---
+	/**
+	 * Browser origins allowed cross-origin on both ports (CORS_ORIGINS). Outside production the default
+	 * is local development servers (DEV_ORIGINS); in production nothing is allowed unless listed.
+	 */
+	corsOrigins: OriginList;
+	/** Strict-Transport-Security max-age, sent only in production and only over TLS (HSTS_MAX_AGE_SECONDS); 0: never. */
+	hstsMaxAgeSeconds: number;
 }
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -139,6 +158,10 @@ export function loadSettings(env: Env = process.env): Settings {
 		ipMaxFailures: int(env, "LOGIN_IP_MAX_FAILURES", 50, 1, 100000),
 		defaultPlan: str(env, "DEFAULT_PLAN", "trial")!,
 		requestTimeoutMs: int(env, "REQUEST_TIMEOUT_MS", 10000, 100, 600000),
+
+		// --- HTTP hygiene (issue 9 §3, block sec1) ---
+		corsOrigins: originList(env, "CORS_ORIGINS", nodeEnv === "production" ? [] : [...DEV_ORIGINS]),
+		hstsMaxAgeSeconds: int(env, "HSTS_MAX_AGE_SECONDS", 31_536_000, 0, 63_072_000),
 	};
 }
 

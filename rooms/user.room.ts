@@ -3,7 +3,7 @@
  * tabs): in-app notifications arrive here as they are created, wherever the user is connected, because
  * the realtime service relays `communication.notification.created` to this process's room of that user.
  */
-import { authenticate, PlatformRoom, type RoomClient } from "./platform.room.js";
+import { authenticate, checkJoin, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { forbidden } from "../services/shared/errors.js";
 import type { AuthUser } from "../services/shared/identity.js";
 
@@ -12,10 +12,12 @@ export class UserRoom extends PlatformRoom {
 	userId = "";
 
 	static async onAuth(token: string, options: any): Promise<AuthUser> {
-		const user = await authenticate(token);
-		// The room is keyed by this option (filterBy), so it must name the token's own user.
-		if (options?.userId !== user.id) throw forbidden("You may only join your own channel");
-		return user;
+		return checkJoin("user", async () => {
+			const user = await authenticate(token);
+			// The room is keyed by this option (filterBy), so it must name the token's own user.
+			if (options?.userId !== user.id) throw forbidden("You may only join your own channel");
+			return user;
+		});
 	}
 
 	onCreate(options: { userId: string }) {

@@ -16,8 +16,9 @@ import { EMAIL_RULE, normalizeEmail } from "./account-keys.js";
 import { closedSlot, invitationLink, invitationMail, pendingSlot, redeemRefusal, seatsFor } from "./invitation-rules.js";
 import { expiresIn, hashToken, newOpaqueToken, TOKEN_RULE } from "./opaque-token.js";
 import { ID } from "../shared/params.js";
+import { textRule } from "../shared/text-rules.js";
 
-const NAME = { type: "string", trim: true, min: 1, max: 100 } as const;
+const NAME = textRule({ max: 100 });
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 const PURGE_BATCH = 500;
 

@@ -15,8 +15,9 @@ import { PASSWORD_RULE } from "./password.js";
 import { containsRegex, ID, LOCALE, PERSON_NAME, SEARCH } from "./rules.js";
 import { generateSchoolCode, normalizeSchoolCode } from "./school-code.js";
 import { isValidTimezone } from "./timezone.js";
+import { textRule } from "../shared/text-rules.js";
 
-const SCHOOL_NAME = { type: "string", trim: true, min: 2, max: 120 } as const;
+const SCHOOL_NAME = textRule({ min: 2, max: 120 });
 const TIMEZONE = { type: "string", trim: true, min: 1, max: 64 } as const;
 const SETTINGS_RULE = {
 	type: "object",
@@ -160,7 +161,7 @@ const SchoolsService: ServiceDef = {
 
 		suspend: {
 			rest: "POST /schools/:id/suspend",
-			params: { $$strict: "remove", id: ID, reason: { type: "string", trim: true, max: 500, optional: true } },
+			params: { $$strict: "remove", id: ID, reason: textRule({ max: 500, min: 0, optional: true, multiline: true }) },
 			async handler(this: any, ctx: Ctx<{ id: string; reason?: string }>) {
 				const { id, reason } = ctx.params;
 				await this.byId(id);
