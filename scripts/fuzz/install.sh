@@ -23,7 +23,18 @@ command -v "$PYTHON" >/dev/null || { echo "fuzz: python3 is needed to install sc
 echo "fuzz: installing schemathesis $VERSION into $DEST" >&2
 rm -rf "$DEST"
 mkdir -p "$TOOLS"
-"$PYTHON" -m venv "$DEST" >&2
+if ! "$PYTHON" -m venv "$DEST" >&2; then
+  # Debian ships the venv module apart (python3-venv); install it when we can, once.
+  rm -rf "$DEST"
+  if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+    echo "fuzz: python3 has no venv module; apt-get install python3-venv" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2; }
+    "$PYTHON" -m venv "$DEST" >&2
+  else
+    echo "fuzz: python3 has no venv module (Debian: apt-get install python3-venv)" >&2
+    exit 1
+  fi
+fi
 "$DEST/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$VERSION" >&2
 "$DEST/bin/st" --version >&2
 touch "$DONE"

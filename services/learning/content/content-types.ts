@@ -292,7 +292,11 @@ const EDITABLE_PROPS = {
 	tags: { type: "array", max: L.tags, optional: true, items: name(L.tag, false) },
 	difficulty: { type: "number", integer: true, min: 1, max: 5, optional: true },
 	expectedSeconds: { type: "number", integer: true, min: L.minExpectedSeconds, max: L.maxExpectedSeconds, optional: true },
-	markdown: text(L.markdown),
+	markdown: {
+		...text(L.markdown),
+		description:
+			"A lesson's content, in Markdown (GitHub flavour), stored as written. Answers also carry `html`: the same lesson rendered and sanitised (no script, style, iframe, event handler; http(s) links and images only) for clients that render HTML.",
+	},
 	front: text(L.front),
 	back: text(L.back),
 	prompt: text(L.prompt),
