@@ -10,9 +10,13 @@
  *   are audited by design, and leases are taken and released: those are allowed);
  * - for a school's members, nothing of another school changes (db-snapshot.ts), whatever was accepted.
  *
- * The budget is small in CI (FUZZ_EXAMPLES=3 cases per operation and phase, a fixed seed, so a run is
- * reproducible) and larger with `npm run fuzz` (FUZZ_EXAMPLES=30 and a random seed, which schemathesis
- * prints). FUZZ_PHASES, FUZZ_WORKERS, FUZZ_REQUEST_TIMEOUT and FUZZ_SEED adjust it.
+ * Path parameters name real documents of school A (FUZZ_IDS=real, the default), so requests reach the
+ * services' logic; FUZZ_IDS=random lets schemathesis make them up, `both` runs both.
+ *
+ * The budget is small in CI (FUZZ_EXAMPLES=2 cases per operation and phase, examples and fuzzing phases,
+ * a fixed seed, so a run is reproducible) and larger with `npm run fuzz` (30 cases, the coverage phase too,
+ * both kinds of ids, a random seed, which schemathesis prints). FUZZ_PHASES, FUZZ_WORKERS,
+ * FUZZ_REQUEST_TIMEOUT and FUZZ_SEED adjust it.
  */
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
@@ -20,11 +24,12 @@ import type { Account } from "../support/accounts.js";
 import { describeChanges, diff, schoolFilter, settledSnapshot } from "../support/db-snapshot.js";
 import { bootPlatform } from "../support/platform.js";
 import { fuzz, schemathesis, type FuzzBudget } from "../support/schemathesis.js";
-import { createStaff, populateLearning, populateSchool, type PopulatedSchool } from "../support/two-schools.js";
+import { createStaff, populateLearning, populateSchool, type PopulatedSchool, type SchoolLearning } from "../support/two-schools.js";
 import { recordWrites, type RecordedRequest } from "../support/write-recorder.js";
 
 type Role = "school_admin" | "teacher" | "student" | "platform_admin" | "support" | "anonymous";
-const ROLES: readonly Role[] = ["school_admin", "teacher", "student", "platform_admin", "support", "anonymous"];
+// The least destructive first: a school admin's valid requests may delete the class the others' requests reach.
+const ROLES: readonly Role[] = ["student", "teacher", "school_admin", "platform_admin", "support", "anonymous"];
 
 function envInt(name: string, fallback: number): number {
 	const raw = process.env[name];
@@ -32,12 +37,18 @@ function envInt(name: string, fallback: number): number {
 }
 
 const BUDGET: FuzzBudget = {
-	examples: envInt("FUZZ_EXAMPLES", 3),
-	phases: (process.env.FUZZ_PHASES ?? "examples,coverage,fuzzing").split(",").map(s => s.trim()).filter(Boolean),
+	examples: envInt("FUZZ_EXAMPLES", 2),
+	phases: (process.env.FUZZ_PHASES ?? "examples,fuzzing").split(",").map(s => s.trim()).filter(Boolean),
 	requestTimeout: envInt("FUZZ_REQUEST_TIMEOUT", 15),
 	workers: envInt("FUZZ_WORKERS", 2),
 	seed: process.env.FUZZ_SEED === "random" ? undefined : envInt("FUZZ_SEED", 20261207),
 };
+
+/**
+ * Path parameters: `real` fixes each `{id}` to a document of school A (so requests reach the services'
+ * logic rather than a 404), `random` lets schemathesis generate them, `both` runs the two in turn.
+ */
+const IDS = (["real", "random", "both"] as const).find(v => v === process.env.FUZZ_IDS) ?? "real";
 
 /**
  * Operations a fuzzer must not run with a valid body as these callers: they end the caller's own session
@@ -48,8 +59,60 @@ const SESSION_ENDING = ["^/api/auth/logout$", "^/api/auth/password$"];
 
 interface World {
 	a: PopulatedSchool;
+	la: SchoolLearning;
 	b: PopulatedSchool;
 	staff: Record<"platform_admin" | "support", Account>;
+}
+
+/**
+ * Real documents for every path parameter, as a caller of school A would name them. Users a request may
+ * suspend or re-role are the pupil (no run uses its token); schools are school B (only staff may act on one).
+ */
+function pathValues(role: Role): Record<string, Record<string, string>> {
+	const { a, la, b } = world;
+	const victim = a.members.pupil.id;
+	const cls = { id: a.classId };
+	const path = { id: la.pathId };
+	const notification = role in a.notificationIds ? a.notificationIds[role as keyof typeof a.notificationIds] : a.notificationIds.school_admin;
+	return {
+		"/api/classes/{id}": cls,
+		"/api/classes/{id}/progress": cls,
+		"/api/classes/{id}/students": cls,
+		"/api/classes/{id}/students/{studentId}": { id: a.classId, studentId: victim },
+		"/api/classes/{id}/teachers": cls,
+		"/api/classes/{id}/teachers/{teacherId}": { id: a.classId, teacherId: a.members.teacher.id },
+		"/api/content-items/{id}": { id: la.items.sea },
+		"/api/content-items/{id}/status": { id: la.items.rome },
+		"/api/conversations/{id}": { id: la.conversationId },
+		"/api/conversations/{id}/messages": { id: la.conversationId },
+		"/api/conversations/{id}/read": { id: la.conversationId },
+		"/api/evaluations/{id}": { id: la.attemptId },
+		"/api/evaluations/{id}/submit": { id: la.attemptId },
+		"/api/invitations/{id}": { id: a.invitationId },
+		"/api/learning-paths/{id}": path,
+		"/api/learning-paths/{id}/activate": { id: la.draftPathId },
+		"/api/learning-paths/{id}/archive": { id: la.draftPathId },
+		"/api/learning-paths/{id}/progress": path,
+		"/api/learning-paths/{id}/steps": { id: la.draftPathId },
+		"/api/learning-paths/{id}/steps/reorder": { id: la.draftPathId },
+		"/api/learning-paths/{id}/students": path,
+		"/api/learning-paths/{id}/students/{studentId}": { id: la.pathId, studentId: victim },
+		"/api/messages/{id}/report": { id: la.messageIds[1] },
+		"/api/notifications/{id}/read": { id: notification },
+		"/api/revision-sessions/{id}": { id: la.revisionSessionId },
+		"/api/revision-sessions/{id}/answers": { id: la.revisionSessionId },
+		"/api/revision-sessions/{id}/end": { id: la.revisionSessionId },
+		"/api/revision-sessions/{id}/next": { id: la.revisionSessionId },
+		"/api/schools/{id}": { id: b.id },
+		"/api/schools/{id}/reactivate": { id: b.id },
+		"/api/schools/{id}/subscription": { id: b.id },
+		"/api/schools/{id}/suspend": { id: b.id },
+		"/api/users/{id}": { id: victim },
+		"/api/users/{id}/reactivate": { id: victim },
+		"/api/users/{id}/roles": { id: victim },
+		"/api/users/{id}/student-profile": { id: victim },
+		"/api/users/{id}/suspend": { id: victim },
+	};
 }
 
 let world: World;
@@ -97,8 +160,8 @@ describe("fuzz", function () {
 			createStaff("platform_admin"),
 			createStaff("support"),
 		]);
-		await populateLearning(a, { prefix: "FuzzA" });
-		world = { a, b, staff: { platform_admin: platformAdmin, support } };
+		const la = await populateLearning(a, { prefix: "FuzzA" });
+		world = { a, la, b, staff: { platform_admin: platformAdmin, support } };
 		console.log(`      fuzz budget: ${JSON.stringify(BUDGET)}`);
 	});
 
@@ -111,9 +174,22 @@ describe("fuzz", function () {
 			const before = otherSchool ? await settledSnapshot(otherSchool) : undefined;
 
 			const recorder = recordWrites(server);
-			let result;
+			const results = [];
 			try {
-				result = await fuzz({ baseUrl, token: tokenOf(role), mode: "all", budget: BUDGET, label: role, excludePaths: role === "anonymous" ? [] : SESSION_ENDING });
+				for (const ids of IDS === "both" ? (["random", "real"] as const) : [IDS]) {
+					const result = await fuzz({
+						baseUrl,
+						token: tokenOf(role),
+						mode: "all",
+						budget: BUDGET,
+						label: `${role}-${ids}`,
+						excludePaths: role === "anonymous" ? [] : SESSION_ENDING,
+						...(ids === "real" ? { pathValues: pathValues(role) } : {}),
+					});
+					console.log(`      ${role}, ${ids} ids: ${result.summary} in ${result.seconds.toFixed(0)} s`);
+					if (result.toolErrors) console.log(`      schemathesis's own errors (not the platform's):\n${result.toolErrors.replace(/^/gm, "        ")}`);
+					results.push(result);
+				}
 				// Writes that land after their answer (events, durable consumers) are still attributed.
 				await settledSnapshot();
 			} finally {
@@ -121,8 +197,10 @@ describe("fuzz", function () {
 			}
 			const answered = recorder.requests.length;
 			const refused = recorder.requests.filter(r => r.status >= 400 && r.status < 500).length;
-			console.log(`      ${role}: ${result.summary} in ${result.seconds.toFixed(0)} s; ${answered} requests, ${refused} refused`);
-			expect(result.ok, `schemathesis as ${role} found 5xx or hangs:\n${result.failures}`).to.equal(true);
+			const codes = new Map<number, number>();
+			for (const r of recorder.requests) codes.set(r.status, (codes.get(r.status) ?? 0) + 1);
+			console.log(`      ${role}: ${answered} requests, ${refused} refused; statuses ${JSON.stringify(Object.fromEntries([...codes].sort((x, y) => x[0] - y[0])))}`);
+			for (const result of results) expect(result.ok, `schemathesis as ${role} found 5xx or hangs:\n${result.failures}`).to.equal(true);
 			expect(answered, "schemathesis sent requests").to.be.greaterThan(0);
 			expect(recorder.requests.filter(r => r.status === 0).map(r => `${r.method} ${r.url}`), "requests never answered").to.deep.equal([]);
 			expect(refusedWithChanges(recorder.requests), `refused requests as ${role} changed stored data`).to.deep.equal([]);

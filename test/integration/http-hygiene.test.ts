@@ -18,6 +18,7 @@ import { joinChat, joinFails, openConversation, realtimeEndpoint, schoolWithClas
 import { describeChanges, diff, settledSnapshot } from "../support/db-snapshot.js";
 import { leaveAll } from "../support/live.js";
 import { bootPlatform, http, unique } from "../support/platform.js";
+import { createStaff } from "../support/two-schools.js";
 
 const ALLOWED = "http://localhost:5173";
 const FOREIGN = "https://evil.example";
@@ -162,6 +163,18 @@ describe("http hygiene", function () {
 				expect((await answered(`${realtime}/${name}`)).status, `realtime /${name}`).to.be.within(200, 499);
 				expect((await answered(`${realtime}/matchmake/joinOrCreate/${name}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status).to.be.within(200, 499);
 			}
+		});
+	});
+
+	describe("NUL characters", () => {
+		it("are a 400 in any parameter, not a 500 from MongoDB (found by the fuzz: GET /api/schools?q=%00…)", async () => {
+			const staff = await createStaff("platform_admin");
+			const search = await http("GET", "/api/schools?q=%00abc", { token: staff.token });
+			expect(search.status, JSON.stringify(search.body)).to.equal(400);
+			expect(search.body.error).to.include({ type: "BAD_REQUEST" });
+			const body = await http("PATCH", "/api/me", { token: fx.admin.token, body: { firstName: "A\u0000B" } });
+			expect(body.status).to.equal(400);
+			expect(body.body.error.data).to.deep.equal([{ field: "firstName", message: "contains a NUL character" }]);
 		});
 	});
 

@@ -8,7 +8,7 @@
  * precisely, answers loosely.
  */
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -36,12 +36,19 @@ export interface FuzzBudget {
 }
 
 export interface FuzzResult {
+	/** No 5xx, no hang: no check failed and no request failed at the network level (timeout, reset). */
 	ok: boolean;
 	exitCode: number | null;
 	/** The generated / passed counts, from the summary. */
 	summary: string;
-	/** The failures' descriptions, or the tail of the output when the run broke. */
+	/** The failures' descriptions (or the tail of the output when the run broke before its report). */
 	failures: string;
+	/**
+	 * Errors of schemathesis itself (a Python exception while generating cases): reported, not counted
+	 * against the platform. CPython 3.11.7 sometimes raises "AST constructor recursion depth mismatch" in
+	 * hypothesis's lambda descriptions, for one operation.
+	 */
+	toolErrors: string;
 	seconds: number;
 }
 
@@ -54,12 +61,29 @@ export interface FuzzRun {
 	label: string;
 	/** Operations to leave out, as `--exclude-path-regex` patterns. */
 	excludePaths?: string[];
+	/** Fixed path parameters per path template (`/api/classes/{id}` → `{id: "…"}`), so requests reach real documents. */
+	pathValues?: Record<string, Record<string, string>>;
+}
+
+/** A schemathesis.toml fixing path parameters per operation (its `[[operations]]` with `parameters`). */
+export function configWithPathValues(values: Record<string, Record<string, string>>): string {
+	const quote = (s: string) => JSON.stringify(s);
+	return Object.entries(values)
+		.map(([path, params]) => {
+			const entries = Object.entries(params).map(([name, value]) => `${quote(`path.${name}`)} = ${quote(value)}`);
+			return `[[operations]]\ninclude-path = ${quote(path)}\nparameters = { ${entries.join(", ")} }\n`;
+		})
+		.join("\n");
 }
 
 export async function fuzz(opts: FuzzRun): Promise<FuzzResult> {
 	const st = await schemathesis();
 	const dir = await mkdtemp(path.join(tmpdir(), `lp-fuzz-${opts.label}-`));
+	const config = path.join(dir, "schemathesis.toml");
+	await writeFile(config, opts.pathValues ? configWithPathValues(opts.pathValues) : "");
 	const args = [
+		"--config-file",
+		config,
 		"run",
 		`${opts.baseUrl}/api/openapi.json`,
 		"--url",
@@ -89,7 +113,8 @@ export async function fuzz(opts: FuzzRun): Promise<FuzzResult> {
 	];
 	const began = Date.now();
 	const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-		const child = spawn(st, args, { env: { ...process.env, NO_COLOR: "1", SCHEMATHESIS_HOOKS: "" }, stdio: ["ignore", "pipe", "pipe"] });
+		// In the run's own folder: schemathesis keeps a cache (.schemathesis/) in its working directory.
+		const child = spawn(st, args, { cwd: dir, env: { ...process.env, NO_COLOR: "1", SCHEMATHESIS_HOOKS: "" }, stdio: ["ignore", "pipe", "pipe"] });
 		let out = "";
 		child.stdout.on("data", chunk => (out += chunk));
 		child.stderr.on("data", chunk => (out += chunk));
@@ -97,21 +122,33 @@ export async function fuzz(opts: FuzzRun): Promise<FuzzResult> {
 		child.on("close", exitCode => resolve({ code: exitCode, output: out }));
 	});
 	const seconds = (Date.now() - began) / 1000;
-	const junit = await readFile(path.join(dir, "junit.xml"), "utf8").catch(() => "");
+	const junitFile = (await readdir(dir)).find(f => /^junit.*\.xml$/.test(f));
+	const junit = junitFile ? await readFile(path.join(dir, junitFile), "utf8") : "";
 	await rm(dir, { recursive: true, force: true });
 	const summary = /Test cases:\s*\n\s*(.+)/.exec(output)?.[1]?.trim() ?? "";
-	const failures = junitFailures(junit) || output.split("\n").slice(-60).join("\n");
-	return { ok: code === 0, exitCode: code, summary, failures: code === 0 ? "" : failures, seconds };
+	const report = junitCases(junit);
+	// A check failure (a 5xx) and a network error (a timeout: a request left without an answer, a reset) fail.
+	const failed = report.filter(c => c.kind === "failure" || /Network Error|timed out|Connection/i.test(c.text));
+	const tool = report.filter(c => !failed.includes(c));
+	const broken = code !== 0 && report.length === 0;
+	return {
+		ok: failed.length === 0 && !broken,
+		exitCode: code,
+		summary,
+		failures: broken ? output.split("\n").slice(-60).join("\n") : failed.map(c => `${c.name}:\n${c.text.slice(0, 1500)}`).join("\n\n"),
+		toolErrors: tool.map(c => `${c.name}: ${c.text.split("\n").filter(Boolean).slice(-1)[0] ?? ""}`).join("\n"),
+		seconds,
+	};
 }
 
-/** The messages of the failed and errored test cases of a JUnit report. */
-function junitFailures(xml: string): string {
-	const out: string[] = [];
+/** The failed and errored test cases of a JUnit report, with their text. */
+function junitCases(xml: string): { name: string; kind: "failure" | "error"; text: string }[] {
+	const out: { name: string; kind: "failure" | "error"; text: string }[] = [];
 	for (const m of xml.matchAll(/<testcase[^>]*name="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/g)) {
-		const body = m[2];
-		if (!/<(failure|error)\b/.test(body)) continue;
-		const text = body.replace(/<[^>]+>/g, "").replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&").trim();
-		out.push(`${m[1]}:\n${text.slice(0, 1500)}`);
+		for (const f of m[2].matchAll(/<(failure|error)\b[^>]*>([\s\S]*?)<\/\1>/g)) {
+			const text = f[2].replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&#10;/g, "\n").replace(/&amp;/g, "&").trim();
+			out.push({ name: m[1].replace(/&amp;/g, "&"), kind: f[1] as "failure" | "error", text });
+		}
 	}
-	return out.join("\n\n");
+	return out;
 }
