@@ -87,7 +87,7 @@ const ContentService: ServiceDef = {
 				kind: { type: "enum", values: [...CONTENT_KINDS], optional: true },
 				status: { type: "enum", values: [...CONTENT_STATUSES], optional: true },
 				tag: textRule({ max: 50, optional: true }),
-				q: { type: "string", trim: true, min: 1, max: 100, optional: true },
+				q: textRule({ max: 100, optional: true }),
 				mine: { type: "boolean", convert: true, optional: true },
 				...PAGE_PARAMS,
 			},

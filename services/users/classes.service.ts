@@ -88,7 +88,7 @@ const ClassesService: ServiceDef = {
 
 		list: {
 			rest: "GET /classes",
-			params: { $$strict: "remove", q: { type: "string", trim: true, max: 100, optional: true }, ...PAGE_PARAMS },
+			params: { $$strict: "remove", q: TEXT(100), ...PAGE_PARAMS },
 			handler(this: any, ctx: Ctx<PageParams & { q?: string }>) {
 				const filter: Record<string, unknown> = { ...visibleClassesFilter(currentUser(ctx)) };
 				if (ctx.params.q) filter.name = { $regex: escapeRegex(ctx.params.q), $options: "i" };

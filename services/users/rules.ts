@@ -5,7 +5,8 @@ export { ID } from "../shared/params.js";
 /** A first or last name: cleaned (text-hygiene.ts), 1..100 characters. */
 export const PERSON_NAME = textRule({ max: 100 });
 export const LOCALE = { type: "string", min: 2, max: 20, pattern: /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/ } as const;
-export const SEARCH = { type: "string", trim: true, min: 1, max: 100, optional: true } as const;
+/** A search text, cleaned like the names it is compared with. */
+export const SEARCH = textRule({ max: 100, optional: true });
 
 const SHORT_TEXT = textRule({ max: 100 });
 
