@@ -28,8 +28,9 @@ function sendJson(res: Res, status: number, body: unknown, headers: Record<strin
 }
 
 function onError(this: any, req: Req, res: Res, err: unknown): void {
-	const { status, body, retryAfter } = toErrorBody(err);
+	const { status, body, retryAfter, lateValidation } = toErrorBody(err);
 	if (status >= 500) this.logger.error("Request failed", req.method, req.url, err);
+	else if (lateValidation) this.logger.warn(`${req.method} ${req.url}: the database refused the input its params schema let through (answered 422)`, (err as Error).message);
 	if (res.headersSent) return;
 	sendJson(res, status, body, retryAfter ? { "Retry-After": String(Math.ceil(retryAfter)) } : {});
 }

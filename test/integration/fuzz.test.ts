@@ -22,7 +22,7 @@ import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import type { Account } from "../support/accounts.js";
 import { describeChanges, diff, schoolFilter, settledSnapshot } from "../support/db-snapshot.js";
-import { bootPlatform } from "../support/platform.js";
+import { bootPlatform, http } from "../support/platform.js";
 import { fuzz, schemathesis, type FuzzBudget } from "../support/schemathesis.js";
 import { createStaff, populateLearning, populateSchool, type PopulatedSchool, type SchoolLearning } from "../support/two-schools.js";
 import { recordWrites, type RecordedRequest } from "../support/write-recorder.js";
@@ -163,6 +163,22 @@ describe("fuzz", function () {
 		const la = await populateLearning(a, { prefix: "FuzzA" });
 		world = { a, la, b, staff: { platform_admin: platformAdmin, support } };
 		console.log(`      fuzz budget: ${JSON.stringify(BUDGET)}`);
+	});
+
+	it("findings stay fixed: null for an optional field that the document requires, NUL in a search (were 500s)", async () => {
+		const { a, la, staff } = { ...world, staff: world.staff };
+		const before = await settledSnapshot();
+		const probes: [string, string, string, unknown, number][] = [
+			[a.members.school_admin.token, "PATCH", `/api/classes/${a.classId}`, { name: null, subject: "", level: "", year: "" }, 422],
+			[a.members.teacher.token, "PATCH", `/api/learning-paths/${la.draftPathId}`, { name: "0", objectives: [], subject: null, settings: { practiceAllowed: false } }, 422],
+			[staff.platform_admin.token, "GET", "/api/schools?q=%00%C3%9F", undefined, 400],
+		];
+		for (const [token, method, path, body, status] of probes) {
+			const res = await http(method, path, { token, ...(body === undefined ? {} : { body }) });
+			expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).to.equal(status);
+			expect(res.body.error.type).to.equal(status === 422 ? "VALIDATION_ERROR" : "BAD_REQUEST");
+		}
+		expect(describeChanges(diff(before, await settledSnapshot()))).to.deep.equal([]);
 	});
 
 	for (const role of ROLES) {

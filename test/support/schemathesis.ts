@@ -144,7 +144,8 @@ export async function fuzz(opts: FuzzRun): Promise<FuzzResult> {
 /** The failed and errored test cases of a JUnit report, with their text. */
 function junitCases(xml: string): { name: string; kind: "failure" | "error"; text: string }[] {
 	const out: { name: string; kind: "failure" | "error"; text: string }[] = [];
-	for (const m of xml.matchAll(/<testcase[^>]*name="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/g)) {
+	// Passed cases are self-closing (`<testcase … />`): only the ones with a body hold a failure or an error.
+	for (const m of xml.matchAll(/<testcase\b[^>]*?name="([^"]*)"[^>]*?(?<!\/)>([\s\S]*?)<\/testcase>/g)) {
 		for (const f of m[2].matchAll(/<(failure|error)\b[^>]*>([\s\S]*?)<\/\1>/g)) {
 			const text = f[2].replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&#10;/g, "\n").replace(/&amp;/g, "&").trim();
 			out.push({ name: m[1].replace(/&amp;/g, "&"), kind: f[1] as "failure" | "error", text });
