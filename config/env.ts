@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import cron from "node-cron";
+import { DEV_ORIGINS, parseOriginList, type OriginList } from "../services/shared/allowed-origins.js";
 
 export class ConfigError extends Error {
 	constructor(public readonly variable: string, message: string) {
@@ -72,6 +73,15 @@ function modelId(env: Env, name: string, fallback: string): string {
 		throw new ConfigError(name, `must be a model id like "multilingual-e5-small" or "owner/name", got "${raw}"`);
 	}
 	return raw;
+}
+
+/** A comma-separated list of origins (allowed-origins.ts); `none` for an explicitly empty list. */
+function originList(env: Env, name: string, fallback: string[]): OriginList {
+	const raw = list(env, name);
+	const entries = raw === undefined ? fallback : raw.length === 1 && raw[0].toLowerCase() === "none" ? [] : raw;
+	const parsed = parseOriginList(entries);
+	if (typeof parsed === "string") throw new ConfigError(name, parsed);
+	return parsed;
 }
 
 export const NODE_ENVS = ["development", "test", "production"] as const;
@@ -174,6 +184,14 @@ export interface Settings {
 	inviteMaxPerEmail: number;
 	/** Unused password-reset links an account may hold; a new one beyond it retires the oldest. */
 	resetMaxOutstanding: number;
+	// --- HTTP hygiene (issue 9 §3, block sec1) ---
+	/**
+	 * Browser origins allowed cross-origin on both ports (CORS_ORIGINS). Outside production the default
+	 * is local development servers (DEV_ORIGINS); in production nothing is allowed unless listed.
+	 */
+	corsOrigins: OriginList;
+	/** Strict-Transport-Security max-age, sent only in production and only over TLS (HSTS_MAX_AGE_SECONDS); 0: never. */
+	hstsMaxAgeSeconds: number;
 	// Block 6: billing (docs/BILLING.md)
 	billing: BillingSettings;
 }
@@ -281,6 +299,9 @@ export function loadSettings(env: Env = process.env): Settings {
 		minCosine: fraction(env, "AI_MIN_COSINE", 0.81),
 		minTermCoverage: fraction(env, "AI_MIN_TERM_COVERAGE", 0.6),
 		askPerMinute: int(env, "AI_ASK_PER_MINUTE", 10, 1, 1000),
+		// --- HTTP hygiene (issue 9 §3, block sec1) ---
+		corsOrigins: originList(env, "CORS_ORIGINS", nodeEnv === "production" ? [] : [...DEV_ORIGINS]),
+		hstsMaxAgeSeconds: int(env, "HSTS_MAX_AGE_SECONDS", 31_536_000, 0, 63_072_000),
 		// Block 6: billing
 		billing: loadBillingSettings(env, nodeEnv),
 		...communicationSettings(env, nodeEnv),

@@ -2,15 +2,15 @@
  * A class: a named group of students taught by some teachers, within one school. Members are
  * embedded id lists so enrolling is one atomic update ($addToSet / $pull) on one document.
  */
-import { defineModel, defineSchema, ObjectId } from "./define.js";
+import { defineModel, defineSchema, ObjectId, maxChars } from "./define.js";
 
 export const ClassSchema = defineSchema({
 	schoolId: { type: ObjectId, required: true, index: true },
-	name: { type: String, required: true, trim: true, maxlength: 120 },
-	subject: { type: String, trim: true, maxlength: 100, default: null },
-	level: { type: String, trim: true, maxlength: 50, default: null },
+	name: { type: String, required: true, trim: true, validate: maxChars(120) },
+	subject: { type: String, trim: true, validate: maxChars(100), default: null },
+	level: { type: String, trim: true, validate: maxChars(50), default: null },
 	/** School year as the school writes it, e.g. "2025-2026"; part of the class's natural key. */
-	year: { type: String, trim: true, maxlength: 20, default: null },
+	year: { type: String, trim: true, validate: maxChars(20), default: null },
 	teacherIds: { type: [ObjectId], default: [] },
 	studentIds: { type: [ObjectId], default: [] },
 	createdBy: { type: String, default: null },

@@ -25,3 +25,14 @@ export function part(definition: SchemaDefinition): Schema {
 
 export const ObjectId = Schema.Types.ObjectId;
 export const { isValidObjectId } = mongoose;
+
+/**
+ * A length limit in characters (code points), as the API counts them: mongoose's `maxlength` counts
+ * UTF-16 units, so a name of 100 emoji (200 units) would pass validation and then fail here.
+ */
+export function maxChars(limit: number) {
+	return {
+		validator: (value: unknown) => typeof value !== "string" || value.length <= limit || Array.from(value).length <= limit,
+		message: `{PATH} is longer than ${limit} characters`,
+	};
+}

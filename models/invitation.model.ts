@@ -7,7 +7,7 @@
  * index on (schoolId, email) for pending ones would say the same on MongoDB, but the test server
  * (mongo-java-server) enforces a partial index on every document, so one plain unique key serves both.
  */
-import { defineModel, defineSchema, ObjectId } from "./define.js";
+import { defineModel, defineSchema, ObjectId, maxChars } from "./define.js";
 
 export const INVITATION_ROLES = ["teacher", "student", "school_admin"] as const;
 export type InvitationRole = (typeof INVITATION_ROLES)[number];
@@ -18,8 +18,8 @@ export const InvitationSchema = defineSchema({
 	schoolId: { type: ObjectId, required: true, index: true },
 	email: { type: String, required: true, lowercase: true, trim: true, maxlength: 254 },
 	role: { type: String, enum: INVITATION_ROLES, required: true },
-	firstName: { type: String, trim: true, maxlength: 100, default: null },
-	lastName: { type: String, trim: true, maxlength: 100, default: null },
+	firstName: { type: String, trim: true, validate: maxChars(100), default: null },
+	lastName: { type: String, trim: true, validate: maxChars(100), default: null },
 	classIds: { type: [ObjectId], default: [] },
 	status: { type: String, enum: INVITATION_STATUSES, required: true, default: "pending" },
 	/** Seats held by this invitation (and, once accepted, by the user it became). */

@@ -5,14 +5,14 @@
  * items are content ids of the same school.
  */
 import { leaseModel } from "./lease.model.js";
-import { defineModel, defineSchema, ObjectId, part } from "./define.js";
+import { defineModel, defineSchema, ObjectId, part, maxChars } from "./define.js";
 
 export const PATH_STATUSES = ["draft", "active", "archived"] as const;
 export type PathStatus = (typeof PATH_STATUSES)[number];
 
 const StepSchema = part({
 	id: { type: String, required: true },
-	title: { type: String, required: true, trim: true, maxlength: 200 },
+	title: { type: String, required: true, trim: true, validate: maxChars(200) },
 	kind: { type: String, enum: ["revision", "evaluation"], required: true, default: "revision" },
 	itemIds: { type: [String], default: [] },
 	prerequisites: { type: [String], default: [] },
@@ -31,9 +31,9 @@ const StepSchema = part({
 export const LearningPathSchema = defineSchema({
 	schoolId: { type: ObjectId, required: true, index: true },
 	ownerId: { type: ObjectId, required: true },
-	name: { type: String, required: true, trim: true, maxlength: 200 },
+	name: { type: String, required: true, trim: true, validate: maxChars(200) },
 	objectives: { type: [String], default: [] },
-	subject: { type: String, required: true, trim: true, maxlength: 100 },
+	subject: { type: String, required: true, trim: true, validate: maxChars(100) },
 	status: { type: String, enum: PATH_STATUSES, required: true, default: "draft" },
 	studentIds: { type: [ObjectId], default: [] },
 	classIds: { type: [ObjectId], default: [] },

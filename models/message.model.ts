@@ -4,14 +4,14 @@
  * Safeguarding reports are embedded: one atomic push per reporter, and `reportedAt` marks the message
  * for the school admin's review list.
  */
-import { defineModel, defineSchema, ObjectId } from "./define.js";
+import { defineModel, defineSchema, ObjectId, maxChars } from "./define.js";
 
 export const MESSAGE_MAX_LENGTH = 4000;
 
 const ReportSchema = defineSchema(
 	{
 		userId: { type: ObjectId, required: true },
-		reason: { type: String, required: true, maxlength: 1000 },
+		reason: { type: String, required: true, validate: maxChars(1000) },
 		at: { type: Date, required: true },
 	},
 	{ _id: false, timestamps: false },
@@ -22,7 +22,7 @@ export const MessageSchema = defineSchema({
 	conversationId: { type: ObjectId, required: true },
 	senderId: { type: ObjectId, required: true },
 	clientId: { type: String, required: true, maxlength: 64 },
-	text: { type: String, required: true, maxlength: MESSAGE_MAX_LENGTH },
+	text: { type: String, required: true, validate: maxChars(MESSAGE_MAX_LENGTH) },
 	reports: { type: [ReportSchema], default: [] },
 	reportedAt: { type: Date, default: null },
 });

@@ -2,18 +2,18 @@
  * A school: the tenant. Every tenant-owned document elsewhere carries this school's id.
  * `code` is what students without email type with their username to log in.
  */
-import { defineModel, defineSchema } from "./define.js";
+import { defineModel, defineSchema, maxChars } from "./define.js";
 
 export const SCHOOL_STATUSES = ["active", "suspended"] as const;
 export type SchoolStatus = (typeof SCHOOL_STATUSES)[number];
 
 export const SchoolSchema = defineSchema({
-	name: { type: String, required: true, trim: true, maxlength: 120 },
+	name: { type: String, required: true, trim: true, validate: maxChars(120) },
 	code: { type: String, required: true, unique: true, uppercase: true },
 	timezone: { type: String, required: true },
 	status: { type: String, enum: SCHOOL_STATUSES, required: true, default: "active", index: true },
 	suspendedAt: { type: Date, default: null },
-	suspendedReason: { type: String, default: null, maxlength: 500 },
+	suspendedReason: { type: String, default: null, validate: maxChars(500) },
 	settings: {
 		locale: { type: String, default: "fr", maxlength: 20 },
 		/** 0 = Sunday ... 6 = Saturday, for weekly figures in the school's calendar. */

@@ -10,7 +10,7 @@ import { matchMaker } from "@colyseus/core";
 import { notFound } from "../services/shared/errors.js";
 import { MESSAGE_RULES } from "../services/communication/chat-rules.js";
 import type { AuthUser } from "../services/shared/identity.js";
-import { authenticate, callAs, PlatformRoom, type RoomClient } from "./platform.room.js";
+import { authenticate, callAs, checkJoin, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { ChatState } from "./schema/chat-state.js";
 import { ID, isId } from "../services/shared/params.js";
 
@@ -32,12 +32,14 @@ export class ChatRoom extends PlatformRoom<{ state: ChatState }> {
 
 	/** Checks membership before any seat or room exists: nobody creates a room for someone else's conversation. */
 	static async onAuth(token: string, options: any): Promise<ChatAuth> {
-		const user = await authenticate(token);
-		const conversationId = options?.conversationId;
-		if (!isId(conversationId)) throw notFound("Conversation", String(conversationId));
-		// Colyseus calls onAuth unbound: no `this` in here.
-		await callAs(user, "conversations.access", { id: conversationId });
-		return { ...user, grantedConversationId: conversationId };
+		return checkJoin("chat", async () => {
+			const user = await authenticate(token);
+			const conversationId = options?.conversationId;
+			if (!isId(conversationId)) throw notFound("Conversation", String(conversationId));
+			// Colyseus calls onAuth unbound: no `this` in here.
+			await callAs(user, "conversations.access", { id: conversationId });
+			return { ...user, grantedConversationId: conversationId };
+		});
 	}
 
 	onCreate(options: { conversationId: string }) {

@@ -40,7 +40,7 @@ import { distributionKeys, points, rank } from "../services/learning/live/live-s
 import { evaluate, serve, type SessionItem } from "../services/learning/sessions/session-logic.js";
 import type { LiveAnswerRecord } from "../services/learning/live/live-answer.js";
 import { RoomError } from "./protocol.js";
-import { authenticate, callAs, PlatformRoom, type RoomClient } from "./platform.room.js";
+import { authenticate, callAs, checkJoin, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { GroupPlayer, GroupState } from "./schema/group-state.js";
 
 const PATCH_RATE_MS = 200;
@@ -158,12 +158,14 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 
 	/** Checks the user may take part before any seat exists (by code or by session id in the options). */
 	static async onAuth(token: string, options: any): Promise<GroupAuth> {
-		const user = await authenticate(token);
-		const code = typeof options?.code === "string" ? options.code : undefined;
-		const id = typeof options?.liveSessionId === "string" ? options.liveSessionId : undefined;
-		if (!code && !id) return user; // joinById: admit() checks against the room's own session
-		const admitted = await callAs<{ id: string }>(user, "liveSessions.admit", code ? { code } : { id });
-		return { ...user, grantedLiveSessionId: admitted.id };
+		return checkJoin("group", async () => {
+			const user = await authenticate(token);
+			const code = typeof options?.code === "string" ? options.code : undefined;
+			const id = typeof options?.liveSessionId === "string" ? options.liveSessionId : undefined;
+			if (!code && !id) return user; // joinById: admit() checks against the room's own session
+			const admitted = await callAs<{ id: string }>(user, "liveSessions.admit", code ? { code } : { id });
+			return { ...user, grantedLiveSessionId: admitted.id };
+		});
 	}
 
 	async onCreate(options: { liveSessionId: string; code: string; schoolId: string; ticket?: string }) {

@@ -68,6 +68,44 @@ export async function authenticate(token: string | undefined): Promise<AuthUser>
 	}
 }
 
+/**
+ * Runs a room's static onAuth check: a refusal is logged as one warning line (no stack: refusing is the
+ * room's job) and becomes a ServerError, which Colyseus answers the client with and does not print.
+ * Anything unexpected is logged as an error and refused too, never let through.
+ */
+export async function checkJoin<T>(room: string, check: () => Promise<T>): Promise<T> {
+	try {
+		return await check();
+	} catch (err) {
+		throw refusal(`Room ${room} refused a join`, err);
+	}
+}
+
+function logger(): Pick<Console, "warn" | "error"> {
+	try {
+		return roomContext().logger;
+	} catch {
+		return console;
+	}
+}
+
+/** The ServerError a client gets for a refused join, logged as a warning (or an error when unexpected). */
+function refusal(what: string, err: unknown, userId?: string): ServerError {
+	const who = userId ? ` by user ${userId}` : "";
+	if (err instanceof ServerError) {
+		logger().warn(`${what}${who}: ${err.message}`);
+		return err;
+	}
+	const { expected, type, message } = toRoomError(err);
+	if (!expected) {
+		logger().error(`${what}${who}: unexpected failure`, err);
+		return new ServerError(ErrorCode.AUTH_FAILED, "This account could not be checked, try again");
+	}
+	logger().warn(`${what}${who}: ${type}: ${message}`);
+	const code = typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : ErrorCode.APPLICATION_ERROR;
+	return new ServerError(code, message);
+}
+
 /** Calls a service action as this user: usable from static onAuth, which Colyseus calls without a room. */
 export function callAs<R = unknown>(user: AuthUser, action: string, params: Record<string, unknown>, opts: { timeout?: number } = {}): Promise<R> {
 	return roomContext().broker.call<R, Record<string, unknown>>(action, params, { meta: { user }, ...opts });
@@ -98,7 +136,7 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 	}
 
 	static async onAuth(token: string, _options: unknown, _context: AuthContext): Promise<unknown> {
-		return authenticate(token);
+		return checkJoin("(any)", () => authenticate(token));
 	}
 
 	protected get context(): RoomContext {
@@ -151,7 +189,11 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 
 	async onJoin(client: Client, options: any): Promise<void> {
 		this.joinedAs.set(client.sessionId, ++this.joins);
-		await this.admit(client as RoomClient, options ?? {});
+		try {
+			await this.admit(client as RoomClient, options ?? {});
+		} catch (err) {
+			throw this.refused(client, err);
+		}
 		const user = this.userOf(client);
 		const links = [this.context.relay.subscribe("account", user.id, () => void this.recheck(client))];
 		if (user.schoolId) links.push(this.context.relay.subscribe("school", user.schoolId, () => void this.recheck(client)));
@@ -182,16 +224,37 @@ export abstract class PlatformRoom<T extends RoomOptions = RoomOptions> extends 
 
 	onUncaughtException(error: Error & { cause?: unknown }, methodName: string): void {
 		const cause = error.cause ?? error;
-		// A refused join is the room doing its job, not a failure.
-		if (toRoomError(cause).expected && (methodName === "onJoin" || methodName === "onAuth")) return;
-		const logger = (() => {
-			try {
-				return this.context.logger;
-			} catch {
-				return console;
-			}
-		})();
-		logger.error(`Room ${this.roomName} (${this.roomId}) failed in ${methodName}`, cause);
+		const refusedByRoom = cause instanceof ServerError || toRoomError(cause).expected;
+		// A refused join is the room doing its job, not a failure (onJoin logged it as a warning: `refused`).
+		if (refusedByRoom && (methodName === "onJoin" || methodName === "onAuth")) return;
+		// So is a refused creation (a group room asked for without a live session): one warning line.
+		if (refusedByRoom && methodName === "onCreate") return void logger().warn(`Room ${this.roomName} refused to be created: ${(cause as Error).message}`);
+		logger().error(`Room ${this.roomName} (${this.roomId}) failed in ${methodName}`, cause);
+	}
+
+	/** Whether the client passed `admit`: Colyseus also calls onDrop / onLeave for a join that was refused. */
+	protected admitted(client: Client): boolean {
+		return this.clientLinks.has(client.sessionId);
+	}
+
+	/**
+	 * Keeps an admitted client's seat for its reconnection; nothing for a client whose join was refused
+	 * (Colyseus's allowReconnection then rejects with "not joined"). The promise never rejects unhandled.
+	 */
+	protected holdSeat(client: Client, seconds: number): ReturnType<Room["allowReconnection"]> | undefined {
+		if (!this.admitted(client)) return undefined;
+		const reconnection = this.allowReconnection(client, seconds);
+		reconnection.catch(() => undefined);
+		return reconnection;
+	}
+
+	/** A join `admit` refused: a warning line and a ServerError (see `refusal`); unexpected failures stay errors. */
+	private refused(client: Client, err: unknown): unknown {
+		if (!(err instanceof ServerError) && !toRoomError(err).expected) {
+			this.context.logger.error(`Room ${this.roomName} (${this.roomId}) failed to admit a client`, err);
+			return err;
+		}
+		return refusal(`Room ${this.roomName} (${this.roomId}) refused a join`, err, (client as RoomClient).auth?.id);
 	}
 
 	// --- hooks ---

@@ -18,7 +18,7 @@ import { forbidden, conflict } from "../services/shared/errors.js";
 import type { StudentItem } from "../services/learning/content/redact.js";
 import { timeThresholdsMs } from "../services/learning/memory/rating.js";
 import { reconnectSeconds } from "./group.room.js";
-import { authenticate, PlatformRoom, type RoomClient } from "./platform.room.js";
+import { authenticate, checkJoin, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { RevisionState } from "./schema/revision-state.js";
 
 const PATCH_RATE_MS = 250;
@@ -42,9 +42,11 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 	private finishing: Promise<unknown> | undefined;
 
 	static async onAuth(token: string) {
-		const user = await authenticate(token);
-		if (!user.roles.includes("student")) throw forbidden("Only students revise");
-		return user;
+		return checkJoin("revision", async () => {
+			const user = await authenticate(token);
+			if (!user.roles.includes("student")) throw forbidden("Only students revise");
+			return user;
+		});
 	}
 
 	onCreate() {
@@ -91,7 +93,7 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 
 	onDrop(client: Client) {
 		if (this.state.status === "done") return;
-		this.allowReconnection(client, reconnectSeconds());
+		this.holdSeat(client, reconnectSeconds());
 	}
 
 	async onReconnect(client: Client) {

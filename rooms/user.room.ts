@@ -6,7 +6,7 @@
  * Push goes only to users who are not (services/communication/delivery.service.ts).
  */
 import { matchMaker } from "@colyseus/core";
-import { authenticate, PlatformRoom, type RoomClient } from "./platform.room.js";
+import { authenticate, checkJoin, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { forbidden } from "../services/shared/errors.js";
 import type { AuthUser } from "../services/shared/identity.js";
 
@@ -22,10 +22,12 @@ export class UserRoom extends PlatformRoom {
 	userId = "";
 
 	static async onAuth(token: string, options: any): Promise<AuthUser> {
-		const user = await authenticate(token);
-		// The room is keyed by this option (filterBy), so it must name the token's own user.
-		if (options?.userId !== user.id) throw forbidden("You may only join your own channel");
-		return user;
+		return checkJoin("user", async () => {
+			const user = await authenticate(token);
+			// The room is keyed by this option (filterBy), so it must name the token's own user.
+			if (options?.userId !== user.id) throw forbidden("You may only join your own channel");
+			return user;
+		});
 	}
 
 	onCreate(options: { userId: string }) {

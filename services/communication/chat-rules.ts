@@ -4,6 +4,7 @@
  */
 import type { ConversationKind } from "../../models/conversation.model.js";
 import { MESSAGE_MAX_LENGTH } from "../../models/message.model.js";
+import { charCount, cleanText } from "../shared/text-hygiene.js";
 import { moderate } from "./moderation.js";
 
 /** A school's rule for students starting conversations with teachers (School.settings.chat). */
@@ -66,11 +67,15 @@ export function studentTeacherAllowed(policy: StudentContactPolicy, shareAClass:
 
 export type TextVerdict = { ok: true; text: string } | { ok: false; reason: "empty" | "too_long" | "moderated"; message: string };
 
-/** Trims, then refuses an empty, over-long or moderated text. */
+/**
+ * Cleans the text (text-hygiene.ts: NFKC, invisible characters dropped, trimmed), then refuses an empty,
+ * over-long or moderated one. The limit counts characters (code points) in any script: 4,000 emoji are
+ * 4,000 characters. Chat is plain text: stored and sent as typed, never rendered as markdown or HTML.
+ */
 export function checkMessageText(raw: string): TextVerdict {
-	const text = raw.trim();
+	const text = cleanText(raw);
 	if (text.length === 0) return { ok: false, reason: "empty", message: "The message is empty" };
-	if (text.length > MESSAGE_MAX_LENGTH) {
+	if (charCount(text) > MESSAGE_MAX_LENGTH) {
 		return { ok: false, reason: "too_long", message: `The message is longer than ${MESSAGE_MAX_LENGTH} characters` };
 	}
 	const verdict = moderate(text);
@@ -85,10 +90,21 @@ export function teachesStudent(teacher: { teaches: string[] }, student: { attend
 }
 
 /**
- * fastest-validator rules of a message, shared by the REST action and the chat room. The text bound is
- * loose here (whitespace is trimmed before the real limit applies in `checkMessageText`).
+ * The most UTF-16 units a message's raw text may have: 4,000 characters of any script (each one or two
+ * units) plus room for whitespace and invisible characters that cleaning removes before the real limit
+ * (MESSAGE_MAX_LENGTH characters, in `checkMessageText`) applies. It also bounds a chat frame's size
+ * (rooms/message-size.ts).
  */
+export const MESSAGE_RAW_MAX_UNITS = MESSAGE_MAX_LENGTH * 2 + 1000;
+export const CLIENT_ID_MAX = 64;
+
+/** fastest-validator rules of a message, shared by the REST action and the chat room. */
 export const MESSAGE_RULES = {
-	clientId: { type: "string", min: 1, max: 64, pattern: /^[A-Za-z0-9_.:-]+$/ },
-	text: { type: "string", max: MESSAGE_MAX_LENGTH * 2 },
+	clientId: { type: "string", min: 1, max: CLIENT_ID_MAX, pattern: /^[A-Za-z0-9_.:-]+$/, description: "The client's id for this message: a retry with the same id returns the stored message." },
+	text: {
+		type: "string",
+		max: MESSAGE_RAW_MAX_UNITS,
+		chars: { min: 1, max: MESSAGE_MAX_LENGTH },
+		description: `Plain text (never rendered as markdown or HTML), up to ${MESSAGE_MAX_LENGTH} characters in any script once cleaned: Unicode NFKC, control, bidi-override and zero-width characters removed, trimmed. Line breaks are kept.`,
+	},
 } as const;

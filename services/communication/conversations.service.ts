@@ -29,6 +29,7 @@ import {
 	type StudentContactPolicy,
 } from "./chat-rules.js";
 import { ID } from "../shared/params.js";
+import { textRule } from "../shared/text-rules.js";
 
 const HISTORY_MAX = 100;
 /** How long a send waits for the realtime nodes to say who is in the room before notifying everyone. */
@@ -207,7 +208,7 @@ const ConversationsService: ServiceDef = {
 
 		report: {
 			rest: "POST /messages/:id/report",
-			params: { $$strict: "remove", id: ID, reason: { type: "string", trim: true, min: 1, max: 1000 } },
+			params: { $$strict: "remove", id: ID, reason: textRule({ max: 1000, multiline: true }) },
 			async handler(this: any, ctx: Ctx<{ id: string; reason: string }>) {
 				const me = currentUser(ctx);
 				const message = await Message.findById(ctx.params.id);

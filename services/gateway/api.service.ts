@@ -3,7 +3,7 @@
  * mappingPolicy "restrict", so only what a service declares is reachable. Identity comes from the
  * Bearer JWT and nowhere else: ctx.meta starts empty for every request.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { ServiceSchema } from "moleculer";
 import type { ServiceDef } from "../shared/service.js";
 import ApiGateway from "moleculer-web";
@@ -15,6 +15,7 @@ import { isConnected } from "../shared/mongo-connection.js";
 import { verifyAccessToken } from "../shared/tokens.js";
 import { accountPagesRoute } from "./account-pages.js";
 import { DOCS_HTML, docsAsset } from "./docs.js";
+import { gatewayEdge } from "./edge.js";
 import { toErrorBody } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { assertSafeRequest, clientIp } from "./request-guard.js";
@@ -49,11 +50,29 @@ function readRawBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 function onError(this: any, req: Req, res: Res, err: unknown): void {
-	const { status, body, retryAfter } = toErrorBody(err);
+	const { status, body, retryAfter, lateValidation } = toErrorBody(err);
 	if (status >= 500) this.logger.error("Request failed", req.method, req.url, err);
+	else if (lateValidation) this.logger.warn(`${req.method} ${req.url}: the database refused the input its params schema let through (answered 422)`, (err as Error).message);
 	if (res.headersSent) return;
 	sendJson(res, status, body, retryAfter ? { "Retry-After": String(Math.ceil(retryAfter)) } : {});
 }
+
+/**
+ * A custom alias that always answers: moleculer-web calls it callback-style and drops the promise an
+ * async one returns, so a throw there left the request without an answer (GET /api/docs/toString hung).
+ */
+function answering(handler: (this: any, req: Req, res: Res) => unknown) {
+	return function (this: any, req: Req, res: Res) {
+		try {
+			const result = handler.call(this, req, res);
+			if (result instanceof Promise) result.catch(err => onError.call(this, req, res, err));
+		} catch (err) {
+			onError.call(this, req, res, err);
+		}
+	};
+}
+
+const NOT_FOUND = { name: "NotFoundError", code: 404, type: "NOT_FOUND", message: "Not found" };
 
 const cfg = settings();
 
@@ -79,13 +98,11 @@ const ApiService: ServiceDef = {
 				mappingPolicy: "restrict",
 				bodyParsers: false,
 				aliases: {
-					"GET live"(this: any, _req: Req, res: Res) {
-						sendJson(res, 200, { status: "ok" });
-					},
-					"GET ready"(this: any, _req: Req, res: Res) {
+					"GET live": answering((_req, res) => sendJson(res, 200, { status: "ok" })),
+					"GET ready": answering(function (this: any, _req, res) {
 						const report = this.readiness();
 						sendJson(res, report.ready ? 200 : 503, report);
-					},
+					}),
 				},
 			},
 			{
@@ -125,19 +142,19 @@ const ApiService: ServiceDef = {
 					assertSafeRequest(req);
 				},
 				aliases: {
-					"GET openapi.json"(this: any, _req: Req, res: Res) {
+					"GET openapi.json": answering(function (this: any, _req, res) {
 						sendJson(res, 200, buildOpenApi(this.broker));
-					},
-					"GET docs"(_req: Req, res: Res) {
+					}),
+					"GET docs": answering((_req, res) => {
 						res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
 						res.end(DOCS_HTML);
-					},
-					async "GET docs/:asset"(this: any, req: Req, res: Res) {
+					}),
+					"GET docs/:asset": answering(async function (this: any, req, res) {
 						const asset = await docsAsset(String(req.$params?.asset ?? ""));
-						if (!asset) return onError.call(this, req, res, { name: "NotFoundError", code: 404, type: "NOT_FOUND", message: "Not found" });
+						if (!asset) return onError.call(this, req, res, NOT_FOUND);
 						res.writeHead(200, { "Content-Type": asset.type, "Cache-Control": "public, max-age=86400" });
 						res.end(asset.body);
-					},
+					}),
 				},
 			},
 			// Block 6: Stripe's webhook keeps its raw body for the signature check.
@@ -160,6 +177,20 @@ const ApiService: ServiceDef = {
 	},
 
 	methods: {
+		/**
+		 * moleculer-web's server, with the edge (security headers, CORS, OPTIONS answered) in front of
+		 * its handler, so every answer passes through it, a 404 included.
+		 */
+		createServer(this: any) {
+			if (this.server) return;
+			const edge = gatewayEdge(settings());
+			this.server = createServer((req, res) => {
+				edge(req, res, err => (err ? onError.call(this, req as Req, res, err) : this.httpHandler(req, res)));
+			});
+			this.isHTTPS = false;
+			this.server.requestTimeout = this.settings.requestTimeout;
+		},
+
 		async authenticate(this: any, _ctx: Ctx<unknown>, _route: unknown, req: Req) {
 			const header = req.headers.authorization;
 			if (!header) return null;

@@ -10,6 +10,8 @@ export interface ErrorBody {
 	status: number;
 	body: { error: { type: string; message: string; data?: unknown } };
 	retryAfter?: number;
+	/** A client error that the params schema should have caught first (worth a warning in the logs). */
+	lateValidation?: boolean;
 }
 
 interface AnyError {
@@ -36,6 +38,12 @@ export function toErrorBody(raw: unknown): ErrorBody {
 		return client(503, ERR.UNAVAILABLE, "The service is temporarily unavailable", 5);
 	}
 	if (err instanceof Errors.RequestTimeoutError) return client(503, ERR.UNAVAILABLE, "The service did not answer in time", 5);
+	// The database's own validation (mongoose) refused a document: input that the action's params schema let
+	// through, e.g. an optional field sent as null, which fastest-validator accepts for `optional` rules.
+	// Nothing was written (validators run before the write); the client gets the 422 it deserves, not a 500.
+	if ((err.name === "ValidationError" || err.name === "CastError") && !((raw as object) instanceof Errors.MoleculerError)) {
+		return { status: 422, body: { error: { type: ERR.VALIDATION, message: "Parameters are invalid", data: documentProblems(raw) } }, lateValidation: true };
+	}
 	if (err instanceof Errors.ValidationError) {
 		return { status: 422, body: { error: { type: ERR.VALIDATION, message: "Parameters are invalid", data: sanitizeValidation(err.data) } } };
 	}
@@ -57,6 +65,16 @@ export function toErrorBody(raw: unknown): ErrorBody {
 
 function client(status: number, type: string, message: string, retryAfter?: number): ErrorBody {
 	return { status, body: { error: { type, message } }, retryAfter };
+}
+
+/** A mongoose validation or cast error's fields, without the values (they may be huge or sensitive). */
+function documentProblems(raw: unknown): { field: string; type: string; message: string }[] {
+	const e = raw as { path?: string; kind?: string; errors?: Record<string, { path?: string; kind?: string }> };
+	const describe = (kind?: string) => (kind === "required" ? "is required" : kind === "ObjectId" || kind === "Number" || kind === "String" ? "has the wrong type" : "is invalid");
+	if (e.errors && typeof e.errors === "object") {
+		return Object.entries(e.errors).map(([path, sub]) => ({ field: sub?.path ?? path, type: String(sub?.kind ?? "invalid"), message: describe(sub?.kind) }));
+	}
+	return [{ field: e.path ?? "params", type: String(e.kind ?? "invalid"), message: describe(e.kind) }];
 }
 
 /** fastest-validator problems minus the echoed values (they may be huge or sensitive). */

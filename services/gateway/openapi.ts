@@ -15,15 +15,23 @@ interface ActionInfo {
 	openapi?: { summary?: string; description?: string; responses?: Json };
 }
 
-/** fastest-validator rule → JSON schema (the subset our services use). */
+/**
+ * fastest-validator rule → JSON schema (OpenAPI 3.0 flavour), as precise as the rule: lengths, bounds,
+ * patterns, enums, required and nullable fields, strict objects. A rule may carry `openapi` (a schema that
+ * replaces the derived one, for `any` rules whose shape the action checks itself, e.g. answers) and text
+ * rules (services/shared/text-rules.ts) carry `chars`, their limits in characters after cleaning.
+ */
 export function ruleToSchema(rule: unknown): Json {
 	if (typeof rule === "string") return ruleToSchema(parseShorthand(rule));
-	if (Array.isArray(rule)) return { oneOf: rule.map(ruleToSchema) };
+	if (Array.isArray(rule)) return { anyOf: rule.map(ruleToSchema) };
 	if (!rule || typeof rule !== "object") return {};
 	const r = rule as Record<string, any>;
+	if (r.openapi && typeof r.openapi === "object") return { ...r.openapi };
 	const common: Json = {};
 	if (r.default !== undefined && typeof r.default !== "function") common.default = r.default;
 	if (r.description) common.description = r.description;
+	if (r.nullable === true) common.nullable = true;
+	if (r.chars) return { type: "string", minLength: r.chars.min, maxLength: r.chars.max, ...common };
 	switch (r.type) {
 		case "string": {
 			const s: Json = { type: "string", ...common };
@@ -31,7 +39,10 @@ export function ruleToSchema(rule: unknown): Json {
 			if (r.max !== undefined) s.maxLength = r.max;
 			if (r.length !== undefined) s.minLength = s.maxLength = r.length;
 			if (r.pattern) s.pattern = String(r.pattern instanceof RegExp ? r.pattern.source : r.pattern);
+			// A trimmed string must hold something besides spaces to meet its minimum.
+			else if (r.trim && (r.min ?? 0) > 0) s.pattern = "\\S";
 			if (r.enum) s.enum = r.enum;
+			if (r.numeric) s.pattern = "^-?[0-9]+(\\.[0-9]+)?$";
 			return s;
 		}
 		case "email":
@@ -48,24 +59,32 @@ export function ruleToSchema(rule: unknown): Json {
 			const s: Json = { type: r.integer ? "integer" : "number", ...common };
 			if (r.min !== undefined) s.minimum = r.min;
 			if (r.max !== undefined) s.maximum = r.max;
+			if (r.positive) Object.assign(s, { minimum: 0, exclusiveMinimum: true });
+			if (r.equal !== undefined) s.enum = [r.equal];
 			return s;
 		}
 		case "boolean":
 			return { type: "boolean", ...common };
 		case "enum":
-			return { enum: r.values, ...common };
+			return { ...(r.values.every((v: unknown) => typeof v === "string") ? { type: "string" } : {}), enum: r.values, ...common };
 		case "equal":
 			return { enum: [r.value], ...common };
 		case "array": {
 			const s: Json = { type: "array", items: r.items ? ruleToSchema(r.items) : {}, ...common };
 			if (r.min !== undefined) s.minItems = r.min;
 			if (r.max !== undefined) s.maxItems = r.max;
+			if (r.length !== undefined) s.minItems = s.maxItems = r.length;
+			if (r.unique) s.uniqueItems = true;
 			return s;
 		}
-		case "object":
-			return { ...objectSchema(r.props ?? r.properties ?? {}), ...common };
+		case "object": {
+			const s: Json = { ...objectSchema(r.props ?? r.properties ?? {}, r.strict === true), ...common };
+			if (r.minProps !== undefined) s.minProperties = r.minProps;
+			if (r.maxProps !== undefined) s.maxProperties = r.maxProps;
+			return s;
+		}
 		case "multi":
-			return { oneOf: (r.rules ?? []).map(ruleToSchema), ...common };
+			return { anyOf: (r.rules ?? []).map(ruleToSchema), ...common };
 		default:
 			return { ...common };
 	}
@@ -86,15 +105,20 @@ function isOptional(rule: unknown): boolean {
 	return !!rule && typeof rule === "object" && ((rule as Json).optional === true || (rule as Json).default !== undefined);
 }
 
-function objectSchema(props: Record<string, unknown>): Json {
+function isForbidden(rule: unknown): boolean {
+	return (typeof rule === "string" && rule.startsWith("forbidden")) || (!!rule && typeof rule === "object" && (rule as Json).type === "forbidden");
+}
+
+/** An object of these props; `strict` (refuse unknown keys) becomes additionalProperties: false. */
+function objectSchema(props: Record<string, unknown>, strict = false): Json {
 	const properties: Json = {};
 	const required: string[] = [];
 	for (const [key, rule] of Object.entries(props)) {
-		if (key.startsWith("$$")) continue;
+		if (key.startsWith("$$") || isForbidden(rule)) continue;
 		properties[key] = ruleToSchema(rule);
 		if (!isOptional(rule)) required.push(key);
 	}
-	return { type: "object", properties, ...(required.length ? { required } : {}) };
+	return { type: "object", properties, ...(required.length ? { required } : {}), ...(strict ? { additionalProperties: false } : {}) };
 }
 
 function restRoutes(rest: unknown): { method: string; path: string }[] {
@@ -146,7 +170,7 @@ export function buildOpenApi(broker: ServiceBroker, basePath = "/api"): Json {
 						summary: action.openapi?.summary ?? action.name,
 						...(action.openapi?.description ? { description: action.openapi.description } : {}),
 						"x-roles": principalsFor(action.name) ?? [],
-						responses: { 200: { description: "OK" }, "4XX": ERROR_RESPONSE, ...(action.openapi?.responses ?? {}) },
+						responses: { "2XX": { description: "Success (201 when something was created)" }, "4XX": ERROR_RESPONSE, ...(action.openapi?.responses ?? {}) },
 					};
 					const roles = principalsFor(action.name) ?? [];
 					if (!roles.includes("anonymous")) op.security = [{ bearerAuth: [] }];
@@ -154,13 +178,14 @@ export function buildOpenApi(broker: ServiceBroker, basePath = "/api"): Json {
 						op.parameters = [
 							...parameters,
 							...Object.entries(params)
-								.filter(([k]) => !k.startsWith("$$"))
+								.filter(([k, rule]) => !k.startsWith("$$") && !isForbidden(rule))
 								.map(([name, rule]) => ({ name, in: "query", required: !isOptional(rule), schema: ruleToSchema(rule) })),
 						];
 					} else {
 						op.parameters = parameters;
-						if (Object.keys(params).length > 0) {
-							op.requestBody = { required: true, content: { "application/json": { schema: objectSchema(params as Record<string, unknown>) } } };
+						const body = objectSchema(params as Record<string, unknown>, (params as Json).$$strict === true);
+						if (Object.keys(body.properties as Json).length > 0) {
+							op.requestBody = { required: Array.isArray(body.required), content: { "application/json": { schema: body } } };
 						}
 					}
 					paths[openPath] = { ...(paths[openPath] ?? {}), [method]: op };
@@ -173,7 +198,13 @@ export function buildOpenApi(broker: ServiceBroker, basePath = "/api"): Json {
 		info: {
 			title: "Learning Platform API",
 			version: "0.1.0",
-			description: "Multi-tenant learning platform. Errors are `{\"error\": {\"type\", \"message\", \"data\"}}`.",
+			description: [
+				"Multi-tenant learning platform. Authenticate with `Authorization: Bearer <accessToken>` (POST /api/auth/login).",
+				"Errors are `{\"error\": {\"type\", \"message\", \"data\"}}` with a 4xx status; a 422 VALIDATION_ERROR lists the fields in `data`.",
+				"Lists are paginated: `page`, `pageSize` (≤ 100) → `{rows, total, page, pageSize, totalPages}`.",
+				"Names (users, schools, classes, paths, items) and chat messages are cleaned before their limits apply: Unicode NFKC, control, bidi-override and zero-width characters removed, trimmed; lengths count characters (code points).",
+				"Lesson content (`markdown`) is Markdown: answers carry it as written and, for clients that render it, `html`, the same lesson as sanitised HTML. Chat messages, prompts, choices and flashcard sides are plain text.",
+			].join("\n\n"),
 		},
 		servers: [{ url: "/" }],
 		components: {

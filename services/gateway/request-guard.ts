@@ -8,7 +8,7 @@ const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 const MAX_DEPTH = 12;
 
 /**
- * Rejects keys that could reach a prototype or a Mongo operator (`$gt`, `$where`, ...).
+ * Rejects keys that could reach a prototype or a Mongo operator (`$gt`, `$where`, ...), and NUL characters.
  * Validation would refuse most of them too; refusing here keeps a forgotten schema from being a hole.
  */
 export function assertSafeParams(value: unknown, path = "", depth = 0): void {
@@ -17,10 +17,16 @@ export function assertSafeParams(value: unknown, path = "", depth = 0): void {
 		value.forEach((item, i) => assertSafeParams(item, `${path}[${i}]`, depth + 1));
 		return;
 	}
+	// A NUL character is never meaningful text here, and MongoDB refuses it in a regular expression (a
+	// search `q`): the driver failed with a 500. Refused here for every parameter at once.
+	if (typeof value === "string") {
+		if (value.includes("\u0000")) throw badRequest("Parameters may not contain a NUL character", [{ field: path || "params", message: "contains a NUL character" }]);
+		return;
+	}
 	if (value === null || typeof value !== "object") return;
 	for (const key of Object.keys(value)) {
 		const field = path ? `${path}.${key}` : key;
-		if (FORBIDDEN_KEYS.has(key) || key.startsWith("$")) {
+		if (FORBIDDEN_KEYS.has(key) || key.startsWith("$") || key.includes("\u0000")) {
 			throw badRequest(`Parameter name not allowed: ${key}`, [{ field, message: "reserved name" }]);
 		}
 		assertSafeParams((value as Record<string, unknown>)[key], field, depth + 1);

@@ -26,7 +26,9 @@ import {
 } from "./content/content-types.js";
 import { importRejected, MAX_IMPORT_CHARS, parseImport, type ImportFormat } from "./content/import.js";
 import { applyUpdate, assertTransition, checkItem } from "./content/validate-item.js";
+import { withLessonHtml } from "./content/lesson-html.js";
 import { ID } from "../shared/params.js";
+import { textRule } from "../shared/text-rules.js";
 
 type StoredItem = Item & { id: string; schoolId: string; ownerId: string; updatedAt: Date | string };
 
@@ -54,6 +56,14 @@ const ContentService: ServiceDef = {
 		}),
 	],
 
+	// What goes out over REST: a lesson also carries `html`, its markdown rendered and sanitised (lesson-html.ts).
+	hooks: {
+		after: {
+			"create|get|update|setStatus": (_ctx: unknown, item: unknown) => withLessonHtml(item),
+			list: (_ctx: unknown, page: { rows: unknown[] }) => ({ ...page, rows: page.rows.map(withLessonHtml) }),
+		},
+	},
+
 	actions: {
 		create: {
 			rest: "POST /content-items",
@@ -72,11 +82,12 @@ const ContentService: ServiceDef = {
 			rest: "GET /content-items",
 			params: {
 				$$strict: "remove",
-				subject: { type: "string", trim: true, min: 1, max: 100, optional: true },
+				// Cleaned like the stored subjects and tags, so "Ｍaths" finds "Maths".
+				subject: textRule({ max: 100, optional: true }),
 				kind: { type: "enum", values: [...CONTENT_KINDS], optional: true },
 				status: { type: "enum", values: [...CONTENT_STATUSES], optional: true },
-				tag: { type: "string", trim: true, min: 1, max: 50, optional: true },
-				q: { type: "string", trim: true, min: 1, max: 100, optional: true },
+				tag: textRule({ max: 50, optional: true }),
+				q: textRule({ max: 100, optional: true }),
 				mine: { type: "boolean", convert: true, optional: true },
 				...PAGE_PARAMS,
 			},
@@ -156,7 +167,7 @@ const ContentService: ServiceDef = {
 				// parseImport answers 413 above MAX_IMPORT_CHARS; this bound only keeps absurd bodies out of it
 				text: { type: "string", min: 1, max: MAX_IMPORT_CHARS * 2 },
 				mode: { type: "enum", values: ["valid_only", "all_or_nothing"] },
-				subject: { type: "string", trim: true, min: 1, max: 100, optional: true },
+				subject: textRule({ max: 100, optional: true }),
 			},
 			async handler(this: any, ctx: Ctx<{ format: ImportFormat; text: string; mode: "valid_only" | "all_or_nothing"; subject?: string }>) {
 				const { format, text, mode, subject } = ctx.params;

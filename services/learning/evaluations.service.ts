@@ -25,6 +25,7 @@ import type { Step } from "./paths/path-rules.js";
 import { callerScope, STUDENT_STEP_FIELDS, type StudentStepRecord } from "./sessions/student-step.js";
 import { evaluate, serve, type SessionItem } from "./sessions/session-logic.js";
 import { ID } from "../shared/params.js";
+import { ANSWER_RULE } from "./content/answer-format.js";
 
 /** Answers arriving this long after the deadline still count (the network, a slow submit button). */
 export const SUBMIT_GRACE_MS = 30_000;
@@ -119,7 +120,7 @@ const EvaluationsService: ServiceDef = {
 					items: {
 						type: "object",
 						strict: "remove",
-						props: { itemId: ID, answer: { type: "any" }, responseTimeMs: { type: "number", integer: true, min: 0, max: 86_400_000, optional: true } },
+						props: { itemId: ID, answer: ANSWER_RULE, responseTimeMs: { type: "number", integer: true, min: 0, max: 86_400_000, optional: true } },
 					},
 				},
 			},

@@ -18,11 +18,12 @@ import type { ServiceDef } from "../shared/service.js";
 import { learningClock } from "./learning-clock.js";
 import { allItemIds, buildSteps, isAssigned, reorder, stepAccess, STEPS_RULE, type Step, type StepInput } from "./paths/path-rules.js";
 import { ID } from "../shared/params.js";
+import { textRule } from "../shared/text-rules.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true, optional: true }) as const;
-const NAME = { type: "string", trim: true, min: 1, max: 200 } as const;
-const SUBJECT = { type: "string", trim: true, min: 1, max: 100 } as const;
-const OBJECTIVES = { type: "array", max: 30, items: { type: "string", trim: true, min: 1, max: 500 }, optional: true } as const;
+const NAME = textRule({ max: 200 });
+const SUBJECT = textRule({ max: 100 });
+const OBJECTIVES = { type: "array", max: 30, items: textRule({ max: 500 }), optional: true } as const;
 const SETTINGS = { type: "object", strict: "remove", optional: true, props: { practiceAllowed: { type: "boolean", optional: true } } } as const;
 
 const FIELDS = [

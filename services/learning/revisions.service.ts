@@ -47,6 +47,7 @@ import {
 	type SessionSummary,
 } from "./sessions/session-logic.js";
 import { ID } from "../shared/params.js";
+import { ANSWER_RULE } from "./content/answer-format.js";
 
 const DEFAULT_IDLE_MINUTES = 30;
 const EXPIRE_EVERY_MS = 60_000;
@@ -177,7 +178,7 @@ const RevisionsService: ServiceDef = {
 				id: ID,
 				clientId: { type: "string", min: 1, max: 100, pattern: /^[A-Za-z0-9_.:-]+$/ },
 				itemId: ID,
-				answer: { type: "any" },
+				answer: ANSWER_RULE,
 				responseTimeMs: { type: "number", integer: true, min: 0, max: 86_400_000, optional: true },
 			},
 			async handler(this: any, ctx: Ctx<{ id: string; clientId: string; itemId: string; answer: unknown; responseTimeMs?: number }>) {

@@ -39,8 +39,9 @@ import {
 	type StudentBounds,
 } from "./memory/profile-layers.js";
 import { ID } from "../shared/params.js";
+import { textRule } from "../shared/text-rules.js";
 
-const SUBJECT = { type: "string", trim: true, min: 1, max: 100 } as const;
+const SUBJECT = textRule({ max: 100 });
 const LAYER_REF_PARAMS = {
 	kind: { type: "enum", values: ["school", "subject", "teacher", "student"] },
 	subject: { ...SUBJECT, optional: true },

@@ -27,11 +27,13 @@ import { userPresenceKey } from "../../rooms/user.room.js";
 import { openGroupRoom } from "../../rooms/group.room.js";
 import { createRoomContext, setRoomContext, type RoomContext } from "../../rooms/context.js";
 import { ROOMS } from "../../rooms/index.js";
+import { WS_MAX_PAYLOAD } from "../../rooms/message-size.js";
 import { ClientError, ERR } from "../shared/errors.js";
 import { callerSchoolId, type Ctx } from "../shared/identity.js";
 import { IDENTITY_CHANGED, identityCacheOf, LiveIdentityMixin, type IdentityChange } from "../shared/live-identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { ID } from "../shared/params.js";
+import { configureRealtimeCors, secureRealtimeServer } from "./edge.js";
 import { monitorOptions } from "./monitor.js";
 
 /**
@@ -174,7 +176,8 @@ const RealtimeService: ServiceDef = {
 		try {
 			// The start script handles SIGTERM and stops the broker, which stops this server.
 			colyseus = new Server({
-				transport: new WebSocketTransport({ server: http }),
+				// The largest valid client message (rooms/message-size.ts), not Colyseus's 4 KiB default.
+				transport: new WebSocketTransport({ server: http, maxPayload: WS_MAX_PAYLOAD }),
 				gracefullyShutdown: false,
 				greet: false,
 				logger: this.logger,
@@ -193,12 +196,14 @@ const RealtimeService: ServiceDef = {
 			const handler = colyseus.define(def.name, def.room, def.options as any);
 			if (def.filterBy) handler.filterBy(def.filterBy);
 		}
+		configureRealtimeCors(settings().corsOrigins);
 		try {
 			await listenOrFail(colyseus, http, port);
 		} catch (err) {
 			await this.shutdownColyseus();
 			throw err;
 		}
+		secureRealtimeServer(http, settings());
 		this.port = (http.address() as AddressInfo).port;
 		this.logger.info(`Realtime (Colyseus) listening on port ${this.port}`);
 		if (settings().realtimeMonitor) this.logger.info(`Colyseus monitor (platform admins) at http://localhost:${this.port}/monitor/`);

@@ -9,8 +9,16 @@
  * and writes.
  */
 import type { CsvResult } from "../shared/csv.js";
+import { charCount, cleanLine } from "../shared/text-hygiene.js";
 
 export const CLASS_COLUMNS = ["name", "subject", "level", "year", "teachers", "students"] as const;
+
+/** The file format, as the API documents it (OpenAPI, docs/ACTIONS.md). */
+export const CLASS_CSV_DESCRIPTION = [
+	"CSV (RFC 4180, UTF-8) with a header naming some of `name,subject,level,year,teachers,students` (only `name` is required), one class per line,",
+	"e.g. `6B,Maths,6e,2025-2026,alice@school.test,pupil1;pupil2`. `year` is free text (\"2025-2026\"). `teachers` and `students` list logins",
+	"separated by `;`: a user id (24 hex), an email or a username. A class is keyed by (name, year): a line for an existing class adds its members.",
+].join(" ");
 export const MAX_MEMBERS_PER_CELL = 1000;
 
 export interface RowError {
@@ -81,8 +89,9 @@ export function readClassRows(csv: CsvResult): { rows: ClassRow[]; errors: RowEr
 	for (const { line, values } of csv.rows) {
 		const lineErrors: RowError[] = [];
 		const text = (field: string): string | null => {
-			const value = (values[field] ?? "").trim();
-			if (value.length > LIMITS[field]) lineErrors.push({ line, field, message: `longer than ${LIMITS[field]} characters` });
+			// The same cleaning as the REST rules (text-hygiene.ts): what a file brings in is a name like any other.
+			const value = cleanLine(values[field] ?? "");
+			if (charCount(value) > LIMITS[field]) lineErrors.push({ line, field, message: `longer than ${LIMITS[field]} characters` });
 			return value === "" ? null : value;
 		};
 		const name = text("name");

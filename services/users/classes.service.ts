@@ -10,11 +10,15 @@ import { ClientError, conflict, ERR, forbidden, invalid, isDuplicateKey, notFoun
 import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { canManageClass, canSeeClass, manageGuard, visibleClassesFilter } from "./class-access.js";
-import { classKey, headerProblems, readClassRows, type ClassRow, type LoginRef, type RowError } from "./class-import.js";
+import { CLASS_CSV_DESCRIPTION, classKey, headerProblems, readClassRows, type ClassRow, type LoginRef, type RowError } from "./class-import.js";
 import { ID } from "../shared/params.js";
+import { textRule, TEXT_RULE_DESCRIPTION } from "../shared/text-rules.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true }) as const;
-const TEXT = (max: number) => ({ type: "string", trim: true, max, optional: true, nullable: true }) as const;
+const TEXT = (max: number) => textRule({ max, min: 0, optional: true, nullable: true });
+const CLASS_NAME = textRule({ max: 120 });
+/** Free text, not a number: schools write "2025", "2025-2026" or "2025/26". */
+const YEAR = { ...TEXT(20), description: `The school year as a string, e.g. "2025-2026" or "2025" (a JSON number is refused). ${TEXT_RULE_DESCRIPTION}` };
 const MAX_IMPORT_ROWS = 1000;
 const RESOLVE_CHUNK = 1000;
 
@@ -54,10 +58,10 @@ const ClassesService: ServiceDef = {
 			rest: "POST /classes",
 			params: {
 				$$strict: "remove",
-				name: { type: "string", trim: true, min: 1, max: 120 },
+				name: CLASS_NAME,
 				subject: TEXT(100),
 				level: TEXT(50),
-				year: TEXT(20),
+				year: YEAR,
 				teacherIds: { ...IDS(50), optional: true },
 				studentIds: { ...IDS(1000), optional: true },
 			},
@@ -85,7 +89,7 @@ const ClassesService: ServiceDef = {
 
 		list: {
 			rest: "GET /classes",
-			params: { $$strict: "remove", q: { type: "string", trim: true, max: 100, optional: true }, ...PAGE_PARAMS },
+			params: { $$strict: "remove", q: TEXT(100), ...PAGE_PARAMS },
 			handler(this: any, ctx: Ctx<PageParams & { q?: string }>) {
 				const filter: Record<string, unknown> = { ...visibleClassesFilter(currentUser(ctx)) };
 				if (ctx.params.q) filter.name = { $regex: escapeRegex(ctx.params.q), $options: "i" };
@@ -108,10 +112,10 @@ const ClassesService: ServiceDef = {
 			params: {
 				$$strict: "remove",
 				id: ID,
-				name: { type: "string", trim: true, min: 1, max: 120, optional: true },
+				name: { ...CLASS_NAME, optional: true },
 				subject: TEXT(100),
 				level: TEXT(50),
-				year: TEXT(20),
+				year: YEAR,
 			},
 			async handler(this: any, ctx: Ctx<ClassFields & { id: string }>) {
 				await this.managedClass(ctx, ctx.params.id);
@@ -177,9 +181,11 @@ const ClassesService: ServiceDef = {
 
 		import: {
 			rest: "POST /classes/import",
+			// For the OpenAPI document (gateway/openapi.ts); moleculer's typings do not know the key.
+			...{ openapi: { summary: "Import classes from a CSV file", description: CLASS_CSV_DESCRIPTION } },
 			params: {
 				$$strict: "remove",
-				csv: { type: "string", min: 1, max: 1_000_000 },
+				csv: { type: "string", min: 1, max: 1_000_000, description: "The file's text (see the operation's description)." },
 				mode: { type: "enum", values: ["valid_only", "all_or_nothing"] },
 			},
 			async handler(this: any, ctx: Ctx<{ csv: string; mode: "valid_only" | "all_or_nothing" }>) {

@@ -16,8 +16,9 @@ import { expiresIn, hashToken, newOpaqueToken, TOKEN_RULE } from "./opaque-token
 import { openRateLimits } from "./rate-limits.js";
 import { takeMailRequest } from "./request-throttle.js";
 import { ID } from "../shared/params.js";
+import { textRule } from "../shared/text-rules.js";
 
-const NAME = { type: "string", trim: true, min: 1, max: 100 } as const;
+const NAME = textRule({ max: 100 });
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 const PURGE_BATCH = 500;
 

@@ -1,15 +1,19 @@
 /** fastest-validator rules shared by the identity services (users, schools, auth). */
-export { ID } from "../shared/params.js";
-export const PERSON_NAME = { type: "string", trim: true, min: 1, max: 100 } as const;
-export const LOCALE = { type: "string", min: 2, max: 20, pattern: /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/ } as const;
-export const SEARCH = { type: "string", trim: true, min: 1, max: 100, optional: true } as const;
+import { textRule } from "../shared/text-rules.js";
 
-const SHORT_TEXT = { type: "string", trim: true, min: 1, max: 100 } as const;
+export { ID } from "../shared/params.js";
+/** A first or last name: cleaned (text-hygiene.ts), 1..100 characters. */
+export const PERSON_NAME = textRule({ max: 100 });
+export const LOCALE = { type: "string", min: 2, max: 20, pattern: /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/ } as const;
+/** A search text, cleaned like the names it is compared with. */
+export const SEARCH = textRule({ max: 100, optional: true });
+
+const SHORT_TEXT = textRule({ max: 100 });
 
 export const STUDENT_LEVELS = {
 	type: "array",
 	max: 50,
-	items: { type: "object", strict: true, props: { subject: SHORT_TEXT, level: { ...SHORT_TEXT, max: 50 } } },
+	items: { type: "object", strict: true, props: { subject: SHORT_TEXT, level: textRule({ max: 50 }) } },
 } as const;
 
 export const STUDENT_PREFERENCES = {
@@ -33,7 +37,7 @@ export const STUDENT_ACCOMMODATIONS = {
 		dyslexiaFont: { type: "boolean", optional: true },
 		textToSpeech: { type: "boolean", optional: true },
 		reducedMotion: { type: "boolean", optional: true },
-		notes: { type: "string", trim: true, max: 1000, optional: true },
+		notes: textRule({ max: 1000, min: 0, optional: true, multiline: true }),
 	},
 } as const;
 

@@ -18,8 +18,9 @@ import { openRateLimits } from "./rate-limits.js";
 import { takeMailRequest } from "./request-throttle.js";
 import { generateSchoolCode, normalizeSchoolCode } from "./school-code.js";
 import { isValidTimezone } from "./timezone.js";
+import { textRule } from "../shared/text-rules.js";
 
-const SCHOOL_NAME = { type: "string", trim: true, min: 2, max: 120 } as const;
+const SCHOOL_NAME = textRule({ min: 2, max: 120 });
 const TIMEZONE = { type: "string", trim: true, min: 1, max: 64 } as const;
 const SETTINGS_RULE = {
 	type: "object",
@@ -171,7 +172,7 @@ const SchoolsService: ServiceDef = {
 
 		suspend: {
 			rest: "POST /schools/:id/suspend",
-			params: { $$strict: "remove", id: ID, reason: { type: "string", trim: true, max: 500, optional: true } },
+			params: { $$strict: "remove", id: ID, reason: textRule({ max: 500, min: 0, optional: true, multiline: true }) },
 			async handler(this: any, ctx: Ctx<{ id: string; reason?: string }>) {
 				const { id, reason } = ctx.params;
 				const before = await this.byId(id);

@@ -5,9 +5,20 @@
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "./password.js";
 import { ClientError, ERR } from "../shared/errors.js";
 import type { CsvResult } from "../shared/csv.js";
+import { charCount, cleanLine } from "../shared/text-hygiene.js";
 
 export const REQUIRED_COLUMNS = ["username", "firstName", "lastName", "password"] as const;
 export const OPTIONAL_COLUMNS = ["email"] as const;
+
+/** The file format, as the API documents it (OpenAPI, docs/ACTIONS.md). */
+export const STUDENT_CSV_DESCRIPTION = [
+	"CSV (RFC 4180: comma-separated, fields with commas, quotes or line breaks in double quotes, UTF-8) with the header",
+	"`username,firstName,lastName,password[,email]` (the columns in any order; `email` is optional and may be empty), one student per line.",
+	"`username`: 3 to 50 letters, digits, dots, dashes or underscores, starting with a letter or digit, unique in the school (case-insensitive);",
+	`\`firstName\`, \`lastName\`: 1 to 100 characters (cleaned like every name); \`password\`: ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters; \`email\`: an address, unique on the platform.`,
+	"Students log in with the school's code and their username. Answers 201 `{created: [users], errors: [{line, field, message}]}`;",
+	"a malformed file or header is a 422 IMPORT_INVALID, as is any bad line with `mode: all_or_nothing`. Each created student takes a seat.",
+].join(" ");
 
 export interface ImportProblem {
 	line: number;
@@ -44,7 +55,7 @@ function rowProblems(row: StudentRow): ImportProblem[] {
 	if (!USERNAME.test(row.username)) add("username", "3 to 50 letters, digits, dots, dashes or underscores, starting with a letter or digit");
 	for (const field of ["firstName", "lastName"] as const) {
 		if (row[field].length === 0) add(field, "required");
-		else if (row[field].length > 100) add(field, "at most 100 characters");
+		else if (charCount(row[field]) > 100) add(field, "at most 100 characters");
 	}
 	if (row.password.length < PASSWORD_MIN_LENGTH) add("password", `at least ${PASSWORD_MIN_LENGTH} characters`);
 	else if (row.password.length > PASSWORD_MAX_LENGTH) add("password", `at most ${PASSWORD_MAX_LENGTH} characters`);
@@ -64,8 +75,9 @@ export function checkStudentRows(csv: CsvResult): { valid: StudentRow[]; errors:
 		const row: StudentRow = {
 			line,
 			username: values.username.trim(),
-			firstName: values.firstName.trim(),
-			lastName: values.lastName.trim(),
+			// Names are cleaned like the REST rules clean them (text-hygiene.ts).
+			firstName: cleanLine(values.firstName),
+			lastName: cleanLine(values.lastName),
 			password: values.password,
 			...(email ? { email: email.toLowerCase() } : {}),
 		};

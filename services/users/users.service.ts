@@ -22,7 +22,7 @@ import { hashPassword, PASSWORD_RULE, verifyAgainstDummy, verifyPassword } from 
 import { studentProfileSet, teacherProfileSet, type StudentProfilePatch } from "./profile-update.js";
 import { containsRegex, ID, LOCALE, PERSON_NAME, SEARCH, STUDENT_ACCOMMODATIONS, STUDENT_LEVELS, STUDENT_PREFERENCES, TEACHER_PROFILE } from "./rules.js";
 import { holdsSeat, seatDelta } from "./seats.js";
-import { checkStudentRows, type ImportProblem, type StudentRow } from "./student-import.js";
+import { checkStudentRows, STUDENT_CSV_DESCRIPTION, type ImportProblem, type StudentRow } from "./student-import.js";
 
 const PUBLIC_FIELDS = [
 	"id", "schoolId", "email", "username", "firstName", "lastName", "locale", "roles", "status",
@@ -173,12 +173,20 @@ const UsersService: ServiceDef = {
 
 		importStudents: {
 			rest: "POST /users/students/import",
+			// For the OpenAPI document (gateway/openapi.ts); moleculer's typings do not know the key.
+			...{ openapi: { summary: "Import students from a CSV file", description: STUDENT_CSV_DESCRIPTION } },
 			// moleculer's typings omit the action-level `timeout` its timeout middleware reads.
 			...{ timeout: IMPORT_TIMEOUT_MS },
 			params: {
 				$$strict: "remove",
-				csv: { type: "string", min: 1, max: 2 * 1024 * 1024 },
-				mode: { type: "enum", values: ["valid_only", "all_or_nothing"], optional: true, default: "valid_only" },
+				csv: { type: "string", min: 1, max: 2 * 1024 * 1024, description: "The file's text: header `username,firstName,lastName,password[,email]`, one student per line." },
+				mode: {
+					type: "enum",
+					values: ["valid_only", "all_or_nothing"],
+					optional: true,
+					default: "valid_only",
+					description: "`valid_only` creates the valid lines and reports the others; `all_or_nothing` creates nothing if any line is wrong.",
+				},
 			},
 			async handler(this: any, ctx: Ctx<{ csv: string; mode: "valid_only" | "all_or_nothing" }>) {
 				const schoolId = callerSchoolId(ctx);
@@ -189,6 +197,8 @@ const UsersService: ServiceDef = {
 				const takenLines = new Set(taken.map(p => p.line));
 				const rows: StudentRow[] = checked.valid.filter(r => !takenLines.has(r.line));
 				if (strict && errors.length > 0) throw this.importRefused(errors);
+				// 201 like the content import: the import ran (its `errors` list the rows left out).
+				ctx.meta.$statusCode = 201;
 				if (rows.length === 0) return { created: [], errors: this.byLine(errors) };
 
 				await ctx.call("subscriptions.reserveSeats", { schoolId, count: rows.length });

@@ -36,6 +36,9 @@ describe("mail links", function () {
 			expect(res.headers.get("cache-control")).to.equal("no-store");
 			expect(html).to.include(`data-page="${page}"`).and.include(`src="/account/pages.js"`);
 			expect(html, "no inline script").to.not.match(/<script>(?!<\/script>)/);
+			// The page's own script and style load under its policy; nothing else does.
+			const csp = res.headers.get("content-security-policy") ?? "";
+			expect(csp).to.include("script-src 'self'").and.include("default-src 'self'").and.not.include("unsafe-eval");
 		}
 	});
 

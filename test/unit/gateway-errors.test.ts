@@ -51,4 +51,17 @@ describe("gateway error mapping", () => {
 		expect(toErrorBody(Object.assign(new Error("boom"), { code: 503, type: "X" })).status).to.equal(500);
 		expect(toErrorBody(new ClientError("x", 500, ERR.INTERNAL)).status).to.equal(500);
 	});
+
+	it("answers a database validation error (input the params schema let through) with a 422 naming the fields, not a 500", async () => {
+		const { default: mongoose } = await import("mongoose");
+		const schema = new mongoose.Schema({ name: { type: String, required: true }, n: Number });
+		const Doc = mongoose.models.GatewayErrorsProbe ?? mongoose.model("GatewayErrorsProbe", schema);
+		const err = new Doc({ name: null, n: "x" }).validateSync();
+		const { status, body, lateValidation } = toErrorBody(err);
+		expect(status).to.equal(422);
+		expect(lateValidation).to.equal(true);
+		expect(body.error.type).to.equal("VALIDATION_ERROR");
+		expect((body.error.data as { field: string }[]).map(p => p.field).sort()).to.deep.equal(["n", "name"]);
+		expect(JSON.stringify(body), "no value echoed").not.to.include('"x"');
+	});
 });

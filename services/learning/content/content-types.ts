@@ -8,6 +8,8 @@
  * student answers: see redact.ts.
  */
 
+import { textRule } from "../../shared/text-rules.js";
+
 export const CONTENT_KINDS = [
 	"lesson",
 	"flashcard",
@@ -243,6 +245,8 @@ export const ALL_BODY_FIELDS = [...new Set(Object.values(KIND_FIELDS).flat())];
 
 const L = CONTENT_LIMITS;
 const text = (max: number, optional = true) => ({ type: "string", trim: true, min: 1, max, optional }) as const;
+/** Titles, subjects and tags are names people see: cleaned like every name (text-hygiene.ts). */
+const name = (max: number, optional = true) => textRule({ max, optional });
 
 /**
  * Counts the correct choices against the kind: exactly one for single choice, at least one for
@@ -283,12 +287,16 @@ const CHOICE_RULE = {
 
 /** Fields any update may change (kind-specific ones are checked against the kind by validateItem). */
 const EDITABLE_PROPS = {
-	title: text(L.title),
-	subject: text(L.subject),
-	tags: { type: "array", max: L.tags, optional: true, items: { type: "string", trim: true, min: 1, max: L.tag } },
+	title: name(L.title),
+	subject: name(L.subject),
+	tags: { type: "array", max: L.tags, optional: true, items: name(L.tag, false) },
 	difficulty: { type: "number", integer: true, min: 1, max: 5, optional: true },
 	expectedSeconds: { type: "number", integer: true, min: L.minExpectedSeconds, max: L.maxExpectedSeconds, optional: true },
-	markdown: text(L.markdown),
+	markdown: {
+		...text(L.markdown),
+		description:
+			"A lesson's content, in Markdown (GitHub flavour), stored as written. Answers also carry `html`: the same lesson rendered and sanitised (no script, style, iframe, event handler; http(s) links and images only) for clients that render HTML.",
+	},
 	front: text(L.front),
 	back: text(L.back),
 	prompt: text(L.prompt),
@@ -319,8 +327,8 @@ export const CREATE_ITEM_PARAMS = {
 	$$strict: "remove",
 	kind: { type: "enum", values: [...CONTENT_KINDS], custom: checkCorrectCount },
 	...EDITABLE_PROPS,
-	title: text(L.title, false),
-	subject: text(L.subject, false),
+	title: name(L.title, false),
+	subject: name(L.subject, false),
 	status: { type: "enum", values: ["draft", "validated"], optional: true },
 	origin: { type: "enum", values: [...CONTENT_ORIGINS], optional: true },
 } as const;

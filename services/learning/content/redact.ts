@@ -7,6 +7,7 @@
  */
 import type { ContentItem, ContentKind, Difficulty } from "./content-types.js";
 import { expectedAnswer, type ExpectedAnswer } from "./grading.js";
+import { lessonHtml } from "./lesson-html.js";
 
 export interface StudentCommon {
 	id?: string;
@@ -20,7 +21,7 @@ export interface StudentCommon {
 
 export type StudentItem = StudentCommon &
 	(
-		| { kind: "lesson"; markdown: string }
+		| { kind: "lesson"; markdown: string; html: string }
 		| { kind: "flashcard"; front: string }
 		| { kind: "single_choice" | "multiple_choice"; prompt: string; choices: { id: string; text: string }[] }
 		| { kind: "true_false" | "short_answer"; prompt: string }
@@ -59,7 +60,7 @@ export function forStudent(item: ContentItem & { id?: unknown; _id?: unknown }):
 	};
 	switch (item.kind) {
 		case "lesson":
-			return { ...common, kind: item.kind, markdown: item.markdown };
+			return { ...common, kind: item.kind, markdown: item.markdown, html: lessonHtml(item.markdown) };
 		case "flashcard":
 			return { ...common, kind: item.kind, front: item.front };
 		case "single_choice":

@@ -28,6 +28,7 @@ import {
 	type Difficulty,
 } from "./content-types.js";
 import { normalizeAnswer } from "./grading.js";
+import { charCount } from "../../shared/text-hygiene.js";
 
 const KIND_LABEL: Record<ContentKind, string> = {
 	lesson: "a lesson",
@@ -49,7 +50,7 @@ function checkText(problems: Problems, field: string, value: unknown, max: numbe
 	if (typeof value !== "string") problems.push({ field, message: "must be a string" });
 	else if (value.trim() === "") {
 		if (required) problems.push({ field, message: "must not be empty" });
-	} else if (value.length > max) problems.push({ field, message: `is longer than ${max} characters` });
+	} else if (charCount(value) > max) problems.push({ field, message: `is longer than ${max} characters` });
 }
 
 function checkInteger(problems: Problems, field: string, value: unknown, min: number, max: number): void {

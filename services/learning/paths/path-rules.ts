@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { invalid } from "../../shared/errors.js";
 import { ID } from "../../shared/params.js";
+import { textRule } from "../../shared/text-rules.js";
 
 export type StepKind = "revision" | "evaluation";
 export type Completion = { type: "mastery"; threshold: number } | { type: "all_reviewed" } | { type: "passed" };
@@ -53,7 +54,7 @@ export const STEP_RULE = {
 	strict: "remove",
 	props: {
 		id: { ...ID, optional: true },
-		title: { type: "string", trim: true, min: 1, max: 200 },
+		title: textRule({ max: 200 }),
 		kind: { type: "enum", values: ["revision", "evaluation"], optional: true },
 		itemIds: { type: "array", items: ID, max: MAX_ITEMS_PER_STEP, unique: true, optional: true },
 		prerequisites: {
