@@ -123,6 +123,13 @@ export interface Settings {
 	vapidPublicKey?: string;
 	vapidPrivateKey?: string;
 	vapidSubject: string;
+
+	// ---- Web client (web/, served by the gateway at /; README "Web client")
+	/**
+	 * The ws(s):// URL browsers open live rooms at (behind a proxy or on another host). Unset: the page's
+	 * own host name on the realtime node's port, ws or wss as the page is http or https.
+	 */
+	realtimePublicUrl?: string;
 }
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -167,7 +174,13 @@ export function loadSettings(env: Env = process.env): Settings {
 		defaultPlan: str(env, "DEFAULT_PLAN", "trial")!,
 		requestTimeoutMs: int(env, "REQUEST_TIMEOUT_MS", 10000, 100, 600000),
 		...communicationSettings(env, nodeEnv),
+		...webClientSettings(env),
 	};
+}
+
+/** Web client (see the Settings fields above and README "Web client"). */
+function webClientSettings(env: Env) {
+	return { realtimePublicUrl: url(env, "REALTIME_PUBLIC_URL", ["ws:", "wss:"])?.replace(/\/+$/, "") };
 }
 
 /** Block 4, communication (see the Settings fields above and docs/COMMUNICATION.md). */

@@ -39,6 +39,8 @@ export const SERVICE_LOADERS: Readonly<Record<string, Loader>> = {
 	memory: () => load(import("./learning/memory.service.js")),
 	liveSessions: () => load(import("./learning/live-sessions.service.js")),
 	// (services are added here by the learning work)
+	// Web client: the names of the people a member may write to (the chat screens)
+	contacts: () => load(import("./web/contacts.service.js")),
 };
 
 export const ALL_SERVICES = Object.keys(SERVICE_LOADERS);

@@ -4,6 +4,7 @@ import { learningContentPermissions } from "./learning-content.js";
 import { learningSessionsPermissions } from "./learning-sessions.js";
 import type { PermissionTable, Principal } from "./types.js";
 import { usersPermissions } from "./users.js";
+import { webPermissions } from "./web.js";
 
 export type { PermissionTable, Principal } from "./types.js";
 
@@ -18,6 +19,7 @@ export const PERMISSIONS: PermissionTable = {
 	...communicationPermissions,
 	...learningContentPermissions,
 	...learningSessionsPermissions,
+	...webPermissions,
 };
 
 export function principalsFor(action: string): readonly Principal[] | undefined {

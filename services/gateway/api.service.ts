@@ -12,11 +12,11 @@ import { ERR, unauthorized } from "../shared/errors.js";
 import type { Ctx } from "../shared/identity.js";
 import { isConnected } from "../shared/mongo-connection.js";
 import { verifyAccessToken } from "../shared/tokens.js";
-import { accountPagesRoute } from "./account-pages.js";
 import { DOCS_HTML, docsAsset } from "./docs.js";
 import { toErrorBody } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { assertSafeRequest, clientIp } from "./request-guard.js";
+import { webClientRoute } from "./web-client.js";
 
 type Req = IncomingMessage & { body?: unknown; query?: unknown; $params?: Record<string, unknown>; $ctx?: Ctx<unknown>; $service?: any; params?: Record<string, string> };
 type Res = ServerResponse;
@@ -138,8 +138,8 @@ const ApiService: ServiceDef = {
 					},
 				},
 			},
-			// Last: the pages that mails link to, at the root (/verify-email, /accept-invitation, /reset-password).
-			accountPagesRoute(),
+			// Last: the browser client (web/dist) and its routes, mail links included (/verify-email, /accept-invitation, /reset-password).
+			webClientRoute(),
 		],
 	},
 
