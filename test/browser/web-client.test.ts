@@ -11,7 +11,7 @@ import { matchMaker } from "@colyseus/core";
 import { expect } from "chai";
 import type { Page } from "playwright-core";
 import { createUsernameStudent, latestMail, PASSWORD, tokenFrom, type Account } from "../support/accounts.js";
-import { Browsers, PHONE, PROJECTOR, screenshot, signIn, type Person } from "../support/browser.js";
+import { Browsers, PHONE, PROJECTOR, screenshot, signIn, type Device, type Person } from "../support/browser.js";
 import { liveSchool, type LiveSchool } from "../support/live.js";
 import { realtimeEndpoint } from "../support/chat.js";
 import { http, unique } from "../support/platform.js";
@@ -63,7 +63,7 @@ describe("browser e2e", function () {
 	const signedIn = new Map<string, Person>();
 
 	/** A browser of its own for this account, signed in through the form (once). */
-	async function as(account: Account, device = PHONE): Promise<Person> {
+	async function as(account: Account, device: Device = PHONE): Promise<Person> {
 		let person = signedIn.get(account.id);
 		if (!person) {
 			person = await browsers.person(device);
@@ -90,10 +90,10 @@ describe("browser e2e", function () {
 
 	it("signs in with an email or a school code + username, refreshes the session in the background, signs out", async () => {
 		const visitor = await browsers.person(PHONE);
-		const document = await visitor.page.goto("/teacher");
+		const landing = await visitor.page.goto("/teacher");
 		await visitor.page.waitForURL(/\/login\?next=%2Fteacher/);
 		// the page's own policy: nothing inline, live rooms on the realtime node's port
-		const csp = document!.headers()["content-security-policy"];
+		const csp = landing!.headers()["content-security-policy"];
 		expect(csp).to.include("script-src 'self'").and.include("style-src 'self'").and.not.include("unsafe");
 		expect(csp).to.include(`ws://127.0.0.1:${new URL(await realtimeEndpoint()).port}`);
 		await screenshot(visitor.page, "sign-in-phone");

@@ -25,8 +25,16 @@ const ARGS = [
 	"--disable-dev-shm-usage",
 ];
 
-export const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-export const PROJECTOR = { viewport: { width: 1280, height: 800 } };
+export interface Device {
+	viewport: { width: number; height: number };
+	isMobile?: boolean;
+	hasTouch?: boolean;
+	deviceScaleFactor?: number;
+	locale?: string;
+}
+/** A small phone (the narrowest screen the client supports), and a classroom projector. */
+export const PHONE: Device = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+export const PROJECTOR: Device = { viewport: { width: 1280, height: 800 } };
 
 export interface Person {
 	context: BrowserContext;
@@ -51,7 +59,7 @@ export class Browsers {
 		this.browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 	}
 
-	async person(opts: { viewport: { width: number; height: number }; isMobile?: boolean; hasTouch?: boolean; deviceScaleFactor?: number; locale?: string } = PROJECTOR): Promise<Person> {
+	async person(opts: Device = PROJECTOR): Promise<Person> {
 		const context = await this.browser!.newContext({ ...opts, baseURL: this.baseUrl, locale: opts.locale ?? "en-GB", timezoneId: "Europe/Paris" });
 		context.setDefaultTimeout(15_000);
 		let dropped = false;
