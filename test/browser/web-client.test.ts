@@ -131,7 +131,8 @@ describe("browser e2e", function () {
 			localStorage.setItem("lp.session", JSON.stringify(s));
 		});
 		await visitor.page.reload();
-		await visitor.page.getByRole("heading", { name: "My paths" }).waitFor();
+		// the progress request went through (this pupil has no path yet), with no error shown
+		await visitor.page.getByText("No path is assigned to you yet.").waitFor();
 		expect(await visitor.page.locator(".alert.error").count()).to.equal(0);
 
 		// sign out: the session is gone here and on the server
@@ -374,6 +375,7 @@ describe("browser e2e", function () {
 		const { page: t } = await as(school.teacher, PROJECTOR);
 		await t.goto("/teacher");
 		await nav(s, "Messages");
+		await s.getByLabel("With").waitFor();
 		const options = await s.getByLabel("With").locator("option").allTextContents();
 		expect(options.some(o => o.startsWith("Marie Curie ("))).to.equal(true);
 		await s.getByLabel("With").selectOption(school.teacher.id);

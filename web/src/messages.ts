@@ -223,6 +223,8 @@ export const en = {
 	"console.away": "disconnected",
 	"console.student": "Student",
 	"console.distribution": "Answers",
+	"console.rightCount": "Right",
+	"console.wrongCount": "Wrong",
 	"console.fullscreen": "Full screen",
 
 	"results.title": "Results",
@@ -486,6 +488,8 @@ export const fr: Record<keyof typeof en, string> = {
 	"console.away": "déconnecté",
 	"console.student": "Élève",
 	"console.distribution": "Réponses",
+	"console.rightCount": "Justes",
+	"console.wrongCount": "Fausses",
 	"console.fullscreen": "Plein écran",
 
 	"results.title": "Résultats",

@@ -224,7 +224,7 @@ function Distribution({ distribution }: { distribution: Record<string, number> }
 		<ul class="distribution" aria-label={t("console.distribution")}>
 			{entries.map(([key, count]) => (
 				<li key={key}>
-					{key === "right" ? t("answer.right") : key === "wrong" ? t("answer.wrong") : key === "true" ? t("answer.true") : key === "false" ? t("answer.false") : key}: <strong>{count}</strong>
+					{key === "right" ? t("console.rightCount") : key === "wrong" ? t("console.wrongCount") : key === "true" ? t("answer.true") : key === "false" ? t("answer.false") : key}: <strong>{count}</strong>
 				</li>
 			))}
 		</ul>

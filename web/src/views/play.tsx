@@ -41,8 +41,13 @@ export function PlayView({ code }: { code: string }) {
 	const [reveal, setReveal] = useState<{ questionIndex: number; feedback: Feedback }>();
 	const [result, setResult] = useState<Result>();
 	const [ended, setEnded] = useState<{ leaderboard: Standing[] }>();
+	// The latest values, for handlers and timers that outlive a render.
 	const sentRef = useRef(sent);
 	sentRef.current = sent;
+	const ackedRef = useRef(acked);
+	ackedRef.current = acked;
+	const questionRef = useRef(question);
+	questionRef.current = question;
 
 	useEffect(() => {
 		let live: LiveLink | undefined;
@@ -66,8 +71,10 @@ export function PlayView({ code }: { code: string }) {
 					setEnded(e);
 				});
 				live.on("error", (e: { command?: string; message: string; type: string; clientId?: string }) => {
-					if (e.command !== "answer") return;
-					if (e.type === "ALREADY_ANSWERED") return setAcked(i => Math.max(i, sentRef.current?.index ?? i));
+					// Only the answer waiting for its acknowledgement: a late repeat of an older one says nothing new.
+					const pending = sentRef.current;
+					if (e.command !== "answer" || !pending || e.clientId !== pending.clientId) return;
+					if (e.type === "ALREADY_ANSWERED") return setAcked(i => Math.max(i, pending.index));
 					setAnswerError(e.message);
 					setSent(undefined);
 				});
@@ -89,10 +96,16 @@ export function PlayView({ code }: { code: string }) {
 	const status = useStore(link?.status ?? NO_STATUS);
 	const state = useStore(link?.state ?? NO_STATE);
 
-	// Back from a drop with an answer not yet acknowledged: send it again (same clientId: recorded once).
+	// Back from a drop with an answer of the open question still unacknowledged: send it again (same
+	// clientId: recorded once). The SDK usually delivers the queued one first, and then this does nothing.
 	useEffect(() => {
-		if (status !== "live" || !sent || acked >= sent.index || !link) return;
-		const id = setTimeout(() => link.send("answer", { questionIndex: sent.index, clientId: sent.clientId, answer: sent.answer }), 1500);
+		if (status !== "live" || !link) return;
+		const id = setTimeout(() => {
+			const pending = sentRef.current;
+			if (pending && ackedRef.current < pending.index && questionRef.current?.index === pending.index) {
+				link.send("answer", { questionIndex: pending.index, clientId: pending.clientId, answer: pending.answer });
+			}
+		}, 1500);
 		return () => clearTimeout(id);
 	}, [status]);
 
