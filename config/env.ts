@@ -192,6 +192,12 @@ export interface Settings {
 	corsOrigins: OriginList;
 	/** Strict-Transport-Security max-age, sent only in production and only over TLS (HSTS_MAX_AGE_SECONDS); 0: never. */
 	hstsMaxAgeSeconds: number;
+	// ---- Web client (web/, served by the gateway at /; README "Web client")
+	/**
+	 * The ws(s):// URL browsers open live rooms at (behind a proxy or on another host). Unset: the page's
+	 * own host name on the realtime node's port, ws or wss as the page is http or https.
+	 */
+	realtimePublicUrl?: string;
 	// Block 6: billing (docs/BILLING.md)
 	billing: BillingSettings;
 }
@@ -305,7 +311,13 @@ export function loadSettings(env: Env = process.env): Settings {
 		// Block 6: billing
 		billing: loadBillingSettings(env, nodeEnv),
 		...communicationSettings(env, nodeEnv),
+		...webClientSettings(env),
 	};
+}
+
+/** Web client (see the Settings fields above and README "Web client"). */
+function webClientSettings(env: Env) {
+	return { realtimePublicUrl: url(env, "REALTIME_PUBLIC_URL", ["ws:", "wss:"])?.replace(/\/+$/, "") };
 }
 
 /** Block 4, communication (see the Settings fields above and docs/COMMUNICATION.md). */

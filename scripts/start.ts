@@ -11,6 +11,7 @@ import { SERVICE_LOADERS, resolveServiceNames } from "../services/index.js";
 import { createPlatformBroker } from "../services/platform.js";
 import { developmentSecret } from "./dev-secret.js";
 import { EmbeddedDatabaseError, startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-db.js";
+import { ensureWebClient } from "./web-client.js";
 
 /** A stop that hangs (a stuck connection) must not keep a terminated process alive. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -40,6 +41,7 @@ function announce(broker: ServiceBroker): void {
 	if (api?.server) {
 		const port = (api.server.address() as AddressInfo).port;
 		console.log(`API listening on http://localhost:${port}/api (docs at http://localhost:${port}/api/docs)`);
+		console.log(`Web client at http://localhost:${port}/`);
 	}
 	const realtime = broker.getLocalService("realtime") as any;
 	if (realtime?.port) console.log(`Realtime (Colyseus) listening on ws://localhost:${realtime.port}`);
@@ -50,6 +52,12 @@ async function main(): Promise<void> {
 
 	if (cfg.nodeEnv === "development" && !process.env.JWT_SECRET?.trim()) {
 		overrideSettings({ jwtSecret: await developmentSecret(cfg.dataDir) });
+	}
+
+	// The gateway serves the browser client: build it first when its sources changed (never in production,
+	// whose image carries a build). A failed build leaves the API up and says why.
+	if (services.includes("api") && cfg.nodeEnv !== "production") {
+		await ensureWebClient().catch(err => console.error(`Web client: build failed, the API still starts: ${err instanceof Error ? err.message : err}`));
 	}
 
 	let mongo: EmbeddedDatabase | undefined;

@@ -51,6 +51,8 @@ export const SERVICE_LOADERS: Readonly<Record<string, Loader>> = {
 	aiSources: () => load(import("./ai/sources.service.js")),
 	aiTutor: () => load(import("./ai/tutor.service.js")),
 	aiGeneration: () => load(import("./ai/generation.service.js")),
+	// Web client: the names of the people a member may write to (the chat screens)
+	contacts: () => load(import("./web/contacts.service.js")),
 };
 
 export const ALL_SERVICES = Object.keys(SERVICE_LOADERS);

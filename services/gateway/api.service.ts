@@ -13,13 +13,13 @@ import type { Ctx } from "../shared/identity.js";
 import { identityCacheOf, LiveIdentityMixin } from "../shared/live-identity.js";
 import { isConnected } from "../shared/mongo-connection.js";
 import { verifyAccessToken } from "../shared/tokens.js";
-import { accountPagesRoute } from "./account-pages.js";
 import { DOCS_HTML, docsAsset } from "./docs.js";
 import { gatewayEdge } from "./edge.js";
 import { toErrorBody } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { assertSafeRequest, clientIp } from "./request-guard.js";
 import { stripeWebhookRoute } from "./webhook-routes.js";
+import { webClientRoute } from "./web-client.js";
 
 type Req = IncomingMessage & { body?: unknown; query?: unknown; $params?: Record<string, unknown>; $ctx?: Ctx<unknown>; $service?: any; params?: Record<string, string> };
 type Res = ServerResponse;
@@ -159,8 +159,8 @@ const ApiService: ServiceDef = {
 			},
 			// Block 6: Stripe's webhook keeps its raw body for the signature check.
 			stripeWebhookRoute(cfg.maxBodyBytes, cfg.trustedProxies),
-			// Last: the pages that mails link to, at the root (/verify-email, /accept-invitation, /reset-password).
-			accountPagesRoute(),
+			// Last: the browser client (web/dist) and its routes, mail links included (/verify-email, /accept-invitation, /reset-password).
+			webClientRoute(),
 		],
 	},
 

@@ -14,7 +14,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import cors from "cors";
 import type { Settings } from "../../config/env.js";
 import { originAllowed } from "../shared/allowed-origins.js";
-import { ACCOUNT_PAGES } from "./account-pages.js";
 import { securityHeaders, type Middleware } from "../shared/security-headers.js";
 
 export const CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -23,9 +22,13 @@ export const CORS_EXPOSED_HEADERS = ["Retry-After", "X-Request-ID"] as const;
 /** Browsers cache a preflight's answer this long (seconds); Chromium caps it at 7200. */
 export const CORS_MAX_AGE = 600;
 
-/** The docs page, the pages mails link to, and their assets are HTML and scripts we serve; everything else is data. */
+/**
+ * The docs page and its assets are HTML and scripts we serve; everything else gets the data policy. The web
+ * client's index.html sends its own policy (services/gateway/web-client.ts: connect-src adds the realtime
+ * node), which replaces this one.
+ */
 export function isDocsPage(path: string): boolean {
-	return path === "/api/docs" || path.startsWith("/api/docs/") || path.startsWith("/account/") || (ACCOUNT_PAGES as readonly string[]).includes(path.slice(1));
+	return path === "/api/docs" || path.startsWith("/api/docs/");
 }
 
 export type EdgeSettings = Pick<Settings, "nodeEnv" | "corsOrigins" | "hstsMaxAgeSeconds" | "trustedProxies">;

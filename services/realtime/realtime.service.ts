@@ -82,6 +82,18 @@ const RealtimeService: ServiceDef = {
 	mixins: [LiveIdentityMixin],
 
 	actions: {
+		/**
+		 * Where a browser opens live rooms (the web client asks once): REALTIME_PUBLIC_URL when set, else
+		 * this node's port, which the client pairs with the page's own host name (README "Web client").
+		 */
+		clientConfig: {
+			rest: "GET /client-config",
+			params: { $$strict: "remove" },
+			handler(this: any) {
+				return { realtime: { url: settings().realtimePublicUrl ?? null, port: this.port ?? settings().realtimePort } };
+			},
+		},
+
 		/** Which of these users are in the conversation's chat room, on any realtime node (shared presence). */
 		presentUsers: {
 			params: { $$strict: "remove", conversationId: ID, userIds: { type: "array", max: 100, items: ID } },

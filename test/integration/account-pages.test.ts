@@ -1,8 +1,13 @@
 /**
- * `mail links`: the links in signup, invitation and password-reset mails open a page of the platform
- * (they answered 404 before), whose script is served beside it, with no token leaking through Referer.
+ * `mail links`: the links in signup, invitation and password-reset mails open the web client (web/, served by
+ * the gateway at the root), whose pages send the token to the API; no token leaks through Referer, nothing
+ * inline runs (a strict CSP), and paths that are neither a client route nor a file still answer 404. The
+ * pages themselves are driven in Chromium by the `browser e2e` group.
  */
+import { readdir, readFile } from "node:fs/promises";
 import { expect } from "chai";
+import { ensureWebClient } from "../../scripts/web-client.js";
+import { WEB_DIST } from "../../services/gateway/web-client.js";
 import { latestMail, signupSchool, PASSWORD } from "../support/accounts.js";
 import { bootPlatform, http, settings, unique } from "../support/platform.js";
 
@@ -14,9 +19,13 @@ async function open(link: string) {
 }
 
 describe("mail links", function () {
-	before(bootPlatform);
+	this.timeout(120_000);
+	before(async () => {
+		expect(await ensureWebClient({ log: () => undefined }), "the web client must be built (npm ci builds it)").to.not.equal("unbuildable");
+		await bootPlatform();
+	});
 
-	it("a verification, an invitation and a reset link each open a page that knows what to do with the token", async () => {
+	it("a verification, an invitation and a reset link each open the client, with no inline script and no Referer", async () => {
 		const school = await signupSchool();
 		const email = `${unique("pages")}@school.test`;
 		expect((await http("POST", "/api/invitations", { token: school.admin.token, body: { email, role: "teacher" } })).status).to.equal(201);
@@ -34,31 +43,41 @@ describe("mail links", function () {
 			expect(res.headers.get("content-type")).to.match(/^text\/html/);
 			expect(res.headers.get("referrer-policy")).to.equal("no-referrer");
 			expect(res.headers.get("cache-control")).to.equal("no-store");
-			expect(html).to.include(`data-page="${page}"`).and.include(`src="/account/pages.js"`);
-			expect(html, "no inline script").to.not.match(/<script>(?!<\/script>)/);
-			// The page's own script and style load under its policy; nothing else does.
-			const csp = res.headers.get("content-security-policy") ?? "";
-			expect(csp).to.include("script-src 'self'").and.include("default-src 'self'").and.not.include("unsafe-eval");
+			expect(res.headers.get("content-security-policy")).to.include("script-src 'self'").and.not.include("unsafe-inline");
+			expect(html).to.match(/<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js"><\/script>/);
+			expect(html, "no inline script").to.not.match(/<script(?![^>]*\bsrc=)[^>]*>/);
+			expect(html, "no inline style").to.not.match(/<style|style="/);
 		}
 	});
 
-	it("serves the pages' script and style, and still answers 404 for unknown root paths", async () => {
+	it("serves the client's bundle, which knows what each page sends; unknown files and API paths stay 404", async () => {
 		const { baseUrl } = await bootPlatform();
-		const js = await fetch(`${baseUrl}/account/pages.js`);
+		const bundle = (await readdir(`${WEB_DIST}assets`)).find(f => /^index-.*\.js$/.test(f))!;
+		const js = await fetch(`${baseUrl}/assets/${bundle}`);
 		expect(js.status).to.equal(200);
 		expect(js.headers.get("content-type")).to.match(/javascript/);
+		expect(js.headers.get("cache-control")).to.include("immutable");
 		const source = await js.text();
-		for (const route of ["/auth/verify-email", "/invitations/accept", "/auth/password-reset/confirm"]) expect(source).to.include(route);
-		expect((await fetch(`${baseUrl}/account/pages.css`)).status).to.equal(200);
-		const unknown = await fetch(`${baseUrl}/no-such-page`);
-		expect(unknown.status).to.equal(404);
+		expect(source).to.equal(await readFile(`${WEB_DIST}assets/${bundle}`, "utf8"));
+		for (const route of ["/api/auth/verify-email", "/api/invitations/accept", "/api/auth/password-reset/confirm"]) expect(source).to.include(route);
+		for (const path of ["/no-such-file.js", "/assets/missing.js", "/api/no-such-route", "/health/nope"]) {
+			const res = await fetch(`${baseUrl}${path}`);
+			expect(res.status, path).to.equal(404);
+			expect((await res.json()).error.type, path).to.be.a("string");
+		}
+		// A client route the client does not know is its own "page not found", not the server's.
+		const unknownPage = await fetch(`${baseUrl}/no-such-page`);
+		expect(unknownPage.status).to.equal(200);
+		expect(await unknownPage.text()).to.include('<div id="app">');
+		// Only GET and HEAD reach the client: a POST to a page is not one.
+		expect((await fetch(`${baseUrl}/login`, { method: "POST" })).status).to.equal(404);
 	});
 
 	it("the reset page's request does what the form sends: a new password works", async () => {
 		const school = await signupSchool();
 		expect((await http("POST", "/api/auth/password-reset/request", { body: { email: school.admin.email } })).status).to.be.within(200, 204);
 		const token = /reset-password\?token=([A-Za-z0-9_-]+)/.exec((await latestMail(school.admin.email!, "password-reset")).text)![1];
-		// The body pages.js posts for this page: { token, password }.
+		// The body the reset page posts (web/src/views/auth.tsx): { token, password }.
 		const done = await http("POST", "/api/auth/password-reset/confirm", { body: { token, password: `${PASSWORD} renewed` } });
 		expect(done.status, JSON.stringify(done.body)).to.be.within(200, 204);
 		expect((await http("POST", "/api/auth/login", { body: { email: school.admin.email, password: `${PASSWORD} renewed` } })).status).to.equal(200);
