@@ -235,9 +235,18 @@ const PathsService: ServiceDef = {
 				if (path.status === "active") return path;
 				if (path.status === "archived") throw conflict("An archived path cannot be activated again");
 				await this.assertItems(ctx, path.steps, true, "activate");
-				const activated: PathDoc = await this.withActiveSlot(ctx, () =>
-					this.updateScoped(ctx, path.id, { $set: { status: "active", activatedAt: this.clock.now() } }, { status: "draft" }),
+				const activated: PathDoc | null = await this.withActiveSlot(ctx, () =>
+					this.updateScoped(ctx, path.id, { $set: { status: "active", activatedAt: this.clock.now() } }, { status: "draft" }).catch((err: any) => {
+						if (err?.code === 404) return null;
+						throw err;
+					}),
 				);
+				if (!activated) {
+					// No longer a draft: a racing activation got there first (the same answer), or it was archived meanwhile.
+					const now: PathDoc = await this.managed(ctx, ctx.params.id);
+					if (now.status === "active") return now;
+					throw conflict("An archived path cannot be activated again");
+				}
 				const students = await this.assignedStudents(ctx, activated);
 				await this.notifyStudents(ctx, activated, students.map((s: { id: string }) => s.id), `paths:${activated.id}:activated`);
 				return activated;

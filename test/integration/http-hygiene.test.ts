@@ -179,11 +179,18 @@ describe("http hygiene", function () {
 	});
 
 	describe("security headers", () => {
-		it("are on every answer of the gateway: data, errors, health, 404, the docs page", async () => {
+		it("are on every answer of the gateway: data, errors, health, 404, the docs page, the web client", async () => {
 			expectSecurityHeaders(await answered(`${baseUrl}/api/me`), "401");
 			expectSecurityHeaders(await answered(`${baseUrl}/api/me`, { headers: { authorization: `Bearer ${fx.admin.token}` } }), "200");
 			expectSecurityHeaders(await answered(`${baseUrl}/health/live`), "health");
-			expectSecurityHeaders(await answered(`${baseUrl}/no/such/route`), "404");
+			expectSecurityHeaders(await answered(`${baseUrl}/api/no/such/route`), "404");
+			const missingFile = await answered(`${baseUrl}/no/such/file.txt`);
+			expect(missingFile.status).to.equal(404);
+			expectSecurityHeaders(missingFile, "404 outside the API");
+			// A client route: the web client's page, under its own page policy.
+			const clientPage = await answered(`${baseUrl}/no/such/route`);
+			expect(clientPage.status).to.equal(200);
+			expectSecurityHeaders(clientPage, "client page", true);
 			expectSecurityHeaders(await answered(`${baseUrl}/api/openapi.json`), "openapi.json");
 			expectSecurityHeaders(await answered(`${baseUrl}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" }), "400");
 			const page = await answered(`${baseUrl}/api/docs`);

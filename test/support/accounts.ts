@@ -91,6 +91,20 @@ export async function createUsernameStudent(by: Account, schoolCode: string): Pr
 }
 
 /** Platform staff are made by the create-admin command (a system call), never by an endpoint. */
+let shared: { account: Account; at: number } | undefined;
+
+/**
+ * One platform admin for the whole mocha run, logged in again before its access token (15 minutes at most)
+ * runs out: a full run lasts longer than that.
+ */
+export async function sharedPlatformAdmin(): Promise<Account> {
+	if (!shared) shared = { account: await createPlatformAdmin(), at: Date.now() };
+	else if (Date.now() - shared.at > 10 * 60_000) {
+		shared = { account: account(await login({ email: shared.account.email!, password: PASSWORD }), PASSWORD), at: Date.now() };
+	}
+	return shared.account;
+}
+
 export async function createPlatformAdmin(): Promise<Account> {
 	const { broker } = await bootPlatform();
 	const email = `${unique("root")}@platform.test`;

@@ -8,7 +8,7 @@ import type { Context } from "mocha";
 import { overrideSettings, settings } from "../../config/env.js";
 import { modelInstalled } from "../../services/ai/embedding/embedder.js";
 import { parseSse } from "../../services/ai/tutor/sse.js";
-import { invite, signupSchool, type Account, type SchoolFixture } from "./accounts.js";
+import { invite, sharedPlatformAdmin, signupSchool, type Account, type SchoolFixture } from "./accounts.js";
 import { classOf, validatedItem } from "./learning-content.js";
 import { bootPlatform, http, unique } from "./platform.js";
 import { createStaff } from "./two-schools.js";
@@ -30,10 +30,9 @@ export function requireModel(ctx: Context): void {
 	}
 }
 
-let root: Account | undefined;
 
 export async function givePlan(schoolId: string, plan = "campus"): Promise<void> {
-	root ??= await createStaff("platform_admin");
+	const root = await sharedPlatformAdmin();
 	const res = await http("PATCH", `/api/schools/${schoolId}/subscription`, { token: root.token, body: { plan } });
 	expect(res.status, JSON.stringify(res.body)).to.equal(200);
 }

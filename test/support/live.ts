@@ -6,7 +6,7 @@
  */
 import { Client, type Room } from "@colyseus/sdk";
 import { expect } from "chai";
-import { createPlatformAdmin, invite, signupSchool, type Account, type SchoolFixture } from "./accounts.js";
+import { invite, sharedPlatformAdmin, signupSchool, type Account, type SchoolFixture } from "./accounts.js";
 import { realtimeEndpoint } from "./chat.js";
 import { classOf, validatedItem } from "./learning-content.js";
 import { createPath, ITEM_BODIES, type ItemName, type LearningSchool } from "./learning-sessions.js";
@@ -25,10 +25,9 @@ export interface LiveSchool extends SchoolFixture {
 	items: Record<ItemName, any>;
 }
 
-let root: Account | undefined;
 
 export async function setPlan(schoolId: string, plan: string): Promise<void> {
-	root ??= await createPlatformAdmin();
+	const root = await sharedPlatformAdmin();
 	const res = await http("PATCH", `/api/schools/${schoolId}/subscription`, { token: root.token, body: { plan } });
 	expect(res.status, JSON.stringify(res.body)).to.equal(200);
 }

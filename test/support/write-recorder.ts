@@ -86,7 +86,10 @@ export function recordWrites(server: Server): WriteRecorder {
 			const options = (op === "findOneAndDelete" ? args[1] : args[2]) ?? {};
 			// With returnDocument "before", the after-state has to be read back.
 			const after = op === "findOneAndDelete" ? null : options.returnDocument === "after" ? doc : before ? await this.findOne({ _id: (before as { _id: any })._id }) : doc;
-			const changed = op === "findOneAndDelete" ? doc !== null && doc !== undefined : !same(before, after);
+			// An update that matched nothing (its filter no longer held: a racing request got there first) returns no
+			// document and changed nothing, whatever the read just before it saw.
+			const matchedNothing = op !== "findOneAndDelete" && options.returnDocument === "after" && (doc === null || doc === undefined);
+			const changed = op === "findOneAndDelete" ? doc !== null && doc !== undefined : !matchedNothing && !same(before, after);
 			if (changed) request.writes.push({ collection: this.collectionName, op, detail: JSON.stringify(args[0])?.slice(0, 300) });
 			return result;
 		};
