@@ -152,7 +152,8 @@ const EvaluationsService: ServiceDef = {
 						}
 					});
 					for (const g of graded.filter(x => x.answered)) {
-						await ctx.call("memory.recordReview", {
+						// memory rates the answer with the student's own response times (memory/rating.ts): its rating is kept
+						const recorded = (await ctx.call("memory.recordReview", {
 							reviewKey: `evaluation:${attempt.id}:${g.itemId}`,
 							studentId: attempt.studentId,
 							itemId: g.itemId,
@@ -162,9 +163,11 @@ const EvaluationsService: ServiceDef = {
 							rating: g.rating,
 							...(g.responseTimeMs === null ? {} : { responseTimeMs: g.responseTimeMs }),
 							correct: g.correct,
+							rateFromAnswer: true,
 							source: "evaluation",
 							reviewedAt: now,
-						});
+						})) as { rating: number };
+						g.rating = recorded.rating;
 					}
 					const score = Math.round((graded.reduce((s, g) => s + g.score, 0) / attempt.itemIds.length) * 10_000) / 10_000;
 					const passed = score >= attempt.passScore;

@@ -30,8 +30,10 @@ import { callerScope, STUDENT_STEP_FIELDS, type StudentStepRecord } from "./sess
 import {
 	answerFeedback,
 	applyAnswer,
+	attemptOf,
 	closeSession,
 	currentItemId,
+	nextStepAt,
 	openSession,
 	planQueue,
 	prepareAnswer,
@@ -148,7 +150,7 @@ const RevisionsService: ServiceDef = {
 					subject: path.subject,
 					extraTimePercent: me?.studentProfile?.accommodations?.extraTimePercent ?? 0,
 				});
-				const first = items.find(i => i.id === currentItemId(created));
+				const first = items.find(i => i.id === currentItemId(created, now));
 				ctx.meta.$statusCode = 201;
 				return { id: created.id, status: created.status, mode, pathId: path.id, stepId: step.id, queue: created.queue.length, item: first ? serve(first) : null };
 			},
@@ -159,8 +161,14 @@ const RevisionsService: ServiceDef = {
 			params: { $$strict: "remove", id: ID },
 			async handler(this: any, ctx: Ctx<{ id: string }>) {
 				const session = await this.owned(ctx, ctx.params.id);
-				const itemId = session.status === "active" ? currentItemId(session) : null;
-				if (!itemId) return { done: true, status: session.status, remaining: 0 };
+				const now = this.clock.now();
+				const itemId = session.status === "active" ? currentItemId(session, now) : null;
+				if (!itemId) {
+					// Only learning steps not yet due are left: nothing to serve until the first of them.
+					const nextAt = session.status === "active" ? nextStepAt(session, now) : null;
+					if (nextAt) return { done: false, waiting: true, nextAt, remaining: remaining(session) };
+					return { done: true, status: session.status, remaining: 0 };
+				}
 				const [item] = (await ctx.call("content.resolveMany", { ids: [itemId] })) as SessionItem[];
 				if (!item) throw notFound("ContentItem", itemId);
 				return { done: false, remaining: remaining(session), item: serve(item) };
@@ -189,9 +197,11 @@ const RevisionsService: ServiceDef = {
 					}
 					const now = this.clock.now();
 					const prepared = prepareAnswer(session, { clientId, itemId, answer, responseTimeMs }, item, now, session.extraTimePercent);
-					if (prepared.duplicate) return { ...(await this.answerResponse(ctx, session, prepared.record, item)), duplicate: true };
+					if (prepared.duplicate) return { ...(await this.answerResponse(ctx, session, prepared.record, item, now)), duplicate: true };
+					// A learning step's answer is another review of the item: its own key.
+					const attempt = attemptOf(session, itemId);
 					const recorded = (await ctx.call("memory.recordReview", {
-						reviewKey: `revision:${session.id}:${itemId}`,
+						reviewKey: attempt === 1 ? `revision:${session.id}:${itemId}` : `revision:${session.id}:${itemId}:${attempt}`,
 						studentId: session.studentId,
 						itemId,
 						pathId: session.pathId,
@@ -200,16 +210,20 @@ const RevisionsService: ServiceDef = {
 						rating: prepared.record.rating,
 						...(prepared.record.responseTimeMs === null ? {} : { responseTimeMs: Math.round(prepared.record.responseTimeMs) }),
 						correct: prepared.record.correct,
+						// memory rates a graded answer with the student's own response times (memory/rating.ts)
+						rateFromAnswer: item.kind !== "flashcard",
+						extraTimePercent: session.extraTimePercent ?? 0,
 						source: session.mode === "practice" ? "practice" : "solo",
 						reviewedAt: now,
-					})) as { counted: boolean };
-					const record: AnswerRecord = { ...prepared.record, counted: recorded.counted };
-					const next = applyAnswer(session, record);
+					})) as { counted: boolean; rating: AnswerRecord["rating"]; after: { state: number; due: string | Date } };
+					const record: AnswerRecord = { ...prepared.record, rating: recorded.rating, counted: recorded.counted };
+					const next = applyAnswer(session, record, { state: recorded.after.state, due: new Date(recorded.after.due) });
+					const step = next.queue.length > session.queue.length ? next.queue[next.queue.length - 1] : null;
 					await this.model.updateOne(this.tenantFilter(ctx, { _id: session.id, status: "active" }), {
-						$push: { answers: record },
+						$push: { answers: record, ...(step ? { queue: step } : {}) },
 						$set: { lastActivityAt: next.lastActivityAt },
 					});
-					return { ...(await this.answerResponse(ctx, next, record, item)), duplicate: false };
+					return { ...(await this.answerResponse(ctx, next, record, item, now)), duplicate: false };
 				});
 			},
 		},
@@ -335,6 +349,7 @@ const RevisionsService: ServiceDef = {
 				lastActivityAt: new Date(session.lastActivityAt),
 				endedAt: session.endedAt ? new Date(session.endedAt) : null,
 				answers: session.answers.map(a => ({ ...a, answeredAt: new Date(a.answeredAt) })),
+				queue: session.queue.map(q => ({ ...q, dueAt: q.dueAt ? new Date(q.dueAt) : null })),
 			};
 		},
 
@@ -349,14 +364,16 @@ const RevisionsService: ServiceDef = {
 			}
 		},
 
-		async answerResponse(this: any, ctx: Ctx<any>, session: SessionState, record: AnswerRecord, item: SessionItem) {
-			const nextId = currentItemId(session);
+		async answerResponse(this: any, ctx: Ctx<any>, session: SessionState, record: AnswerRecord, item: SessionItem, now: Date) {
+			const nextId = session.status === "active" ? currentItemId(session, now) : null;
 			let next = null;
-			if (nextId && session.status === "active") {
+			if (nextId) {
 				const [nextItem] = (await ctx.call("content.resolveMany", { ids: [nextId] })) as SessionItem[];
 				if (nextItem) next = serve(nextItem);
 			}
-			return { itemId: record.itemId, ...answerFeedback(record, item as ContentItem & { id: string }), counted: record.counted, remaining: remaining(session), next };
+			// Nothing to serve yet but a learning step to come: when it falls due (null otherwise).
+			const nextAt = !nextId && session.status === "active" ? nextStepAt(session, now) : null;
+			return { itemId: record.itemId, ...answerFeedback(record, item as ContentItem & { id: string }), counted: record.counted, remaining: remaining(session), next, nextAt };
 		},
 
 		/**
