@@ -23,16 +23,41 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 	return f;
 }
 
-export function wallClock(date: Date, timeZone: string): { y: number; m: number; d: number; h: number; min: number; s: number } {
-	const parts: Record<string, number> = {};
-	for (const p of formatter(timeZone).formatToParts(date)) if (p.type !== "literal") parts[p.type] = Number(p.value);
-	return { y: parts.year, m: parts.month, d: parts.day, h: parts.hour, min: parts.minute, s: parts.second };
+/**
+ * The zone's offset from UTC at `date`, in milliseconds (Paris in winter: +3 600 000). Reading it from Intl costs
+ * microseconds and a review needs several, so offsets are remembered per quarter hour of UTC time: every zone's
+ * offset is a whole number of quarter hours and changes only at a quarter-hour boundary since 1970 or so; a quarter
+ * hour whose two ends disagree is never remembered, so an odd historical change is still read exactly.
+ */
+export function timeZoneOffsetMs(date: Date, timeZone: string): number {
+	const t = date.getTime();
+	const bucket = Math.floor(t / QUARTER_HOUR_MS);
+	let cache = offsets.get(timeZone);
+	if (!cache) offsets.set(timeZone, (cache = new Map()));
+	const known = cache.get(bucket);
+	if (known !== undefined) return known;
+	const offset = intlOffsetMs(t, timeZone);
+	if (intlOffsetMs(bucket * QUARTER_HOUR_MS, timeZone) === offset && intlOffsetMs((bucket + 1) * QUARTER_HOUR_MS - 1000, timeZone) === offset) {
+		if (cache.size >= MAX_CACHED_QUARTERS) cache.clear();
+		cache.set(bucket, offset);
+	}
+	return offset;
 }
 
-/** The zone's offset from UTC at `date`, in milliseconds (Paris in winter: +3 600 000). */
-export function timeZoneOffsetMs(date: Date, timeZone: string): number {
-	const { y, m, d, h, min, s } = wallClock(date, timeZone);
-	return Date.UTC(y, m - 1, d, h, min, s) - Math.floor(date.getTime() / 1000) * 1000;
+const QUARTER_HOUR_MS = 900_000;
+const MAX_CACHED_QUARTERS = 200_000;
+const offsets = new Map<string, Map<number, number>>();
+
+function intlOffsetMs(t: number, timeZone: string): number {
+	const parts: Record<string, number> = {};
+	for (const p of formatter(timeZone).formatToParts(new Date(t))) if (p.type !== "literal") parts[p.type] = Number(p.value);
+	return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - Math.floor(t / 1000) * 1000;
+}
+
+/** The local calendar date and wall-clock time of `date` in `timeZone`. */
+export function wallClock(date: Date, timeZone: string): { y: number; m: number; d: number; h: number; min: number; s: number } {
+	const local = new Date(date.getTime() + timeZoneOffsetMs(date, timeZone));
+	return { y: local.getUTCFullYear(), m: local.getUTCMonth() + 1, d: local.getUTCDate(), h: local.getUTCHours(), min: local.getUTCMinutes(), s: local.getUTCSeconds() };
 }
 
 /**
