@@ -181,6 +181,12 @@ const LiveSessionsService: ServiceDef = {
 				},
 			},
 			async handler(this: any, ctx: Ctx<{ answers: LiveAnswerRecord[] }>) {
+				// The students' extra-time accommodations, for the rating rule (one read for the batch).
+				const students = (await ctx.call("users.resolveMany", { ids: [...new Set(ctx.params.answers.map(a => a.studentId))], roles: ["student"] })) as {
+					id: string;
+					studentProfile?: { accommodations?: { extraTimePercent?: number } };
+				}[];
+				const extraTime = new Map(students.map(u => [String(u.id), u.studentProfile?.accommodations?.extraTimePercent ?? 0]));
 				// One memory.recordReviews per batch, whatever the rooms it gathers: a burst of answers costs a few round trips.
 				const { results } = (await ctx.call("memory.recordReviews", {
 					reviews: ctx.params.answers.map(a => ({
@@ -196,6 +202,7 @@ const LiveSessionsService: ServiceDef = {
 						correct: a.correct,
 						// memory rates the answer with the student's own response times (memory/rating.ts)
 						rateFromAnswer: true,
+						extraTimePercent: extraTime.get(a.studentId) ?? 0,
 						source: "group",
 						reviewedAt: a.answeredAt,
 					})),

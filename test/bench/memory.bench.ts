@@ -40,12 +40,12 @@ const config: CohortConfig = {
 const TARGETS = [0.85, 0.9, 0.95] as const;
 /** Knob settings per scheduler, wide enough that their measured retentions bracket the targets at full size. */
 const GRIDS: Record<SchedulerKind, readonly number[]> = {
-	leitner: [0.35, 0.5, 0.7, 1, 1.4, 2],
+	leitner: [0.35, 0.5, 0.7, 1, 1.4, 2, 3],
 	sm2: [0.3, 0.45, 0.65, 1, 1.4],
-	oracle: [0.72, 0.8, 0.86, 0.9, 0.94, 0.97],
-	fsrs: [0.8, 0.86, 0.9, 0.95, 0.975],
-	"fsrs-no-steps": [0.8, 0.86, 0.9, 0.95, 0.975],
-	"fsrs-optimised": [0.8, 0.86, 0.9, 0.95, 0.975],
+	oracle: [0.6, 0.72, 0.8, 0.86, 0.9, 0.94, 0.97],
+	fsrs: [0.8, 0.86, 0.9, 0.95, 0.975, 0.985],
+	"fsrs-no-steps": [0.8, 0.86, 0.9, 0.95, 0.975, 0.985],
+	"fsrs-optimised": [0.8, 0.86, 0.9, 0.95, 0.975, 0.985],
 };
 /** The settings the default-knob figures (and the old fields) come from. */
 const DEFAULT_KNOB: Record<SchedulerKind, number> = { leitner: 1, sm2: 1, oracle: 0.9, fsrs: 0.9, "fsrs-no-steps": 0.9, "fsrs-optimised": 0.9 };
