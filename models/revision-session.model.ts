@@ -1,5 +1,6 @@
 /**
- * A student's revision session on one step: its queue, fixed at the start, and every answer taken, each
+ * A student's revision session on one step: its queue (planned at the start, plus the learning steps that come
+ * back during it), and every answer taken, each
  * with the client id that makes a retry harmless. Owned by services/learning/revisions.service.ts; the
  * rules live in services/learning/sessions/session-logic.ts.
  */
@@ -24,7 +25,8 @@ export const RevisionSessionSchema = defineSchema({
 	/** The live session a group-mode session belongs to (its id is derived from this and the student). */
 	liveSessionId: { type: String, default: null },
 	status: { type: String, enum: SESSION_STATUSES, required: true, default: "active" },
-	queue: { type: [part({ itemId: { type: String, required: true }, kind: { type: String, required: true } })], default: [] },
+	/** The items to answer; an item back for a learning step is queued again (kind "step", due at `dueAt`). */
+	queue: { type: [part({ itemId: { type: String, required: true }, kind: { type: String, required: true }, dueAt: { type: Date, default: null } })], default: [] },
 	answers: { type: [AnswerSchema], default: [] },
 	extraTimePercent: { type: Number, default: 0 },
 	startedAt: { type: Date, required: true },

@@ -23,9 +23,11 @@ export const SchedulingProfileSchema = defineSchema(
 		values: { type: Schema.Types.Mixed, default: () => ({}) },
 		studentBounds: { type: Schema.Types.Mixed, default: undefined },
 		updatedBy: { type: String, default: null },
-		/** Set by the optimiser on a student's subject layer: when it fitted `values.fsrsParameters`, from how many reviews. */
+		/** Set by the optimiser on a student layer when it adopted a fit: when it fitted `values.fsrsParameters`, from how many reviews. */
 		optimizedAt: { type: Date, default: undefined },
 		reviewsUsed: { type: Number, default: undefined },
+		/** The last optimisation of a student layer, adopted or not: both figures on the held-out reviews (memory/optimization-record.ts). */
+		lastOptimization: { type: Schema.Types.Mixed, default: undefined },
 	},
 	{ minimize: false },
 );

@@ -13,7 +13,14 @@ import type { LiveAnswerRecord } from "../services/learning/live/live-answer.js"
 import { GroupCommit } from "./group-commit.js";
 import { RoomError } from "./protocol.js";
 
-type Outcome = { ok: true } | { ok: false; error: { type: string; message: string } };
+type Outcome = ({ ok: true } & RecordedAnswer) | { ok: false; error: { type: string; message: string } };
+
+/** What memory made of a recorded answer: the rating it applied, and the card's state and due time after it. */
+export interface RecordedAnswer {
+	rating: number;
+	state: number;
+	due: Date;
+}
 
 /**
  * Answers per write. Large enough that the fixed cost per batch is shared by many answers; small enough
@@ -30,14 +37,14 @@ const IN_FLIGHT = 2;
 const WRITE_TIMEOUT_MS = 60_000;
 
 export class AnswerWriters {
-	private readonly bySchool = new Map<string, GroupCommit<LiveAnswerRecord>>();
+	private readonly bySchool = new Map<string, GroupCommit<LiveAnswerRecord, RecordedAnswer>>();
 
 	constructor(private readonly broker: ServiceBroker) {}
 
-	/** Resolves once the answer is recorded in the student's memory; rejects with a RoomError if it was refused. */
-	add(schoolId: string, answer: LiveAnswerRecord): Promise<void> {
+	/** Resolves once the answer is recorded in the student's memory (with what memory made of it); rejects with a RoomError if it was refused. */
+	add(schoolId: string, answer: LiveAnswerRecord): Promise<RecordedAnswer> {
 		let writer = this.bySchool.get(schoolId);
-		if (!writer) this.bySchool.set(schoolId, (writer = new GroupCommit(batch => this.write(schoolId, batch), MAX_BATCH, IN_FLIGHT)));
+		if (!writer) this.bySchool.set(schoolId, (writer = new GroupCommit<LiveAnswerRecord, RecordedAnswer>(batch => this.write(schoolId, batch), MAX_BATCH, IN_FLIGHT)));
 		return writer.add(answer);
 	}
 
@@ -47,12 +54,14 @@ export class AnswerWriters {
 		this.bySchool.clear();
 	}
 
-	private async write(schoolId: string, answers: LiveAnswerRecord[]): Promise<(Error | null)[]> {
+	private async write(schoolId: string, answers: LiveAnswerRecord[]): Promise<(Error | RecordedAnswer)[]> {
 		const { results } = await this.broker.call<{ results: Outcome[] }, { answers: LiveAnswerRecord[] }>(
 			"liveSessions.recordAnswers",
 			{ answers },
 			{ meta: { user: { id: "system", schoolId, roles: ["system"] } }, timeout: WRITE_TIMEOUT_MS },
 		);
-		return results.map(r => (r.ok ? null : new RoomError(r.error.type, `Your answer could not be recorded: ${r.error.message}`)));
+		return results.map(r =>
+			r.ok ? { rating: r.rating, state: r.state, due: new Date(r.due) } : new RoomError(r.error.type, `Your answer could not be recorded: ${r.error.message}`),
+		);
 	}
 }

@@ -19,6 +19,12 @@
  *
  * Points: see services/learning/live/live-scoring.ts (1000 × score × (0.5 + 0.5 × time left / limit)).
  *
+ * Learning steps (services/learning/live/review-round.ts): once the planned questions are done, `next` asks a review
+ * question for the item whose same-session learning step has elapsed for the most students (a wrong answer puts a
+ * known item in its 10-minute relearning step), open to those students only and worth no points; when none has
+ * elapsed, `next` ends the session (`nextReviewAt` in the state says when one will). Answers are stamped with the
+ * learning services' clock (services/learning/learning-clock.ts), the clock memory schedules those steps with.
+ *
  * Patch rate: 200 ms. The state changes rarely and in bursts (50 students answering within a few
  * seconds flip their `answered` flags): 5 patches a second show the teacher who has answered without
  * encoding and sending a patch to every client 20 times a second, which with 40 rooms of 50 is where
@@ -38,6 +44,8 @@ import type { AuthUser } from "../services/shared/identity.js";
 import { revealed } from "../services/learning/content/redact.js";
 import { distributionKeys, points, rank } from "../services/learning/live/live-scoring.js";
 import { evaluate, serve, type SessionItem } from "../services/learning/sessions/session-logic.js";
+import { learningClock } from "../services/learning/learning-clock.js";
+import { MAX_REVIEW_QUESTIONS, StepBook } from "../services/learning/live/review-round.js";
 import type { LiveAnswerRecord } from "../services/learning/live/live-answer.js";
 import { RoomError } from "./protocol.js";
 import { authenticate, callAs, checkJoin, PlatformRoom, type RoomClient } from "./platform.room.js";
@@ -93,6 +101,8 @@ interface Taken {
 	rating: number;
 	responseTimeMs: number;
 	answeredAt: Date;
+	/** Which answer of the student to this item in the session (memory's review key tells them apart). */
+	attempt: number;
 	points: number;
 	durable: Promise<void>;
 }
@@ -100,6 +110,8 @@ interface Taken {
 interface Question {
 	index: number;
 	item: SessionItem;
+	/** A review question: only these students answer it, for no points. */
+	reviewFor?: ReadonlySet<string>;
 	startedAt: number;
 	deadline: number;
 	limitMs: number;
@@ -155,6 +167,8 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 	private ending: Promise<void> | undefined;
 	private ended = false;
 	private startedAt: Date | undefined;
+	private readonly steps = new StepBook();
+	private reviewsAsked = 0;
 
 	/** Checks the user may take part before any seat exists (by code or by session id in the options). */
 	static async onAuth(token: string, options: any): Promise<GroupAuth> {
@@ -309,11 +323,23 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		if (status === "paused") throw conflict("The session is paused: resume it first");
 		if (status === "question") throw conflict("The current question is still open: reveal it first");
 		const index = this.state.questionIndex + 1;
-		if (index >= this.session.items.length) return this.end("completed");
+		let item = this.session.items[index];
+		let reviewFor: Set<string> | undefined;
+		if (index >= this.session.items.length) {
+			// The planned questions are done: a review question for a learning step that has elapsed, else the end.
+			const round = this.reviewsAsked < MAX_REVIEW_QUESTIONS ? this.steps.choose(learningClock.now().getTime()) : null;
+			item = round ? this.session.items.find(i => i.id === round.itemId)! : item;
+			if (!round || !item) return this.end("completed");
+			this.steps.asking(round);
+			this.reviewsAsked++;
+			reviewFor = new Set(round.studentIds);
+		}
 		this.startedAt ??= new Date();
 		const now = Date.now();
 		const limitMs = this.session.timeLimitSeconds * 1000;
-		this.question = { index, item: this.session.items[index], startedAt: now, deadline: now + limitMs, limitMs, closed: false, answers: new Map() };
+		this.question = { index, item, ...(reviewFor ? { reviewFor } : {}), startedAt: now, deadline: now + limitMs, limitMs, closed: false, answers: new Map() };
+		this.state.review = reviewFor !== undefined;
+		this.state.nextReviewAt = this.steps.nextDueAt() ?? 0;
 		this.state.status = "question";
 		this.state.questionIndex = index;
 		this.state.deadline = this.question.deadline;
@@ -434,6 +460,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 							rating: a.rating,
 							responseTimeMs: a.responseTimeMs,
 							answeredAt: a.answeredAt,
+							...(a.attempt > 1 ? { attempt: a.attempt } : {}),
 						})),
 					}))
 				: [],
@@ -466,6 +493,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		}
 		if (this.state.status === "paused") throw conflict("The session is paused");
 		if (q.closed || this.state.status !== "question") throw conflict("This question is closed");
+		if (q.reviewFor && !q.reviewFor.has(studentId)) throw conflict("This review question is for the classmates whose learning step it is");
 		const now = Date.now();
 		const remainingMs = q.deadline - now;
 		if (remainingMs < -LATE_GRACE_MS) throw conflict("Time is up for this question");
@@ -479,13 +507,20 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 			answer: p.answer,
 			...evaluated,
 			responseTimeMs,
-			answeredAt: new Date(now),
-			points: points(evaluated.score, remainingMs, q.limitMs),
+			// the learning services' clock: memory schedules the learning steps with it
+			answeredAt: learningClock.now(),
+			attempt: this.steps.attempt(studentId, q.item.id),
+			// a review question counts for memory, not for the leaderboard
+			points: q.reviewFor ? 0 : points(evaluated.score, remainingMs, q.limitMs),
 			durable: Promise.resolve(),
 		};
 		q.answers.set(studentId, taken);
 		taken.durable = this.context.answers.add(this.schoolId, this.answerRecord(studentId, taken)).then(
-			() => {
+			recorded => {
+				// memory rated the answer (with the student's own response times) and may have put the item in a step
+				taken.rating = recorded.rating;
+				this.steps.record(studentId, taken.itemId, taken.answeredAt.getTime(), recorded);
+				this.state.nextReviewAt = this.steps.nextDueAt() ?? 0;
 				participant.answers.push(taken);
 				const player = this.state.players.get(studentId);
 				if (player) player.answered = true;
@@ -520,6 +555,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 			rating: taken.rating,
 			responseTimeMs: taken.responseTimeMs,
 			answeredAt: taken.answeredAt,
+			...(taken.attempt > 1 ? { attempt: taken.attempt } : {}),
 		};
 	}
 
@@ -551,6 +587,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		return {
 			index: q.index,
 			count: this.session.items.length,
+			...(q.reviewFor ? { review: true, for: [...q.reviewFor] } : {}),
 			item: serve(q.item),
 			timeLimitMs: q.limitMs,
 			deadline: this.state.status === "paused" ? 0 : q.deadline,

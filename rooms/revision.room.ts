@@ -5,9 +5,14 @@
  * the very actions of the REST flow as the student (`revisions.start`, `next`, `answer`, `end`), which run
  * sessions/session-logic.ts and persist the session. One implementation, two transports.
  *
- * The timer: an item is shown with a time limit, the time after which a right answer is rated Hard
- * (memory/rating.ts). The room measures the response time itself, from the item going out to the answer
- * arriving, and passes it on; when the limit passes the student is told (`timeUp`) and may still answer.
+ * The timer: an item is shown with a time limit, the cold-start time after which a right answer is rated Hard
+ * (memory/rating.ts; once calibrated, memory rates with the student's own times). The room measures the response
+ * time itself, from the item going out to the answer arriving, and passes it on; when the limit passes the student
+ * is told (`timeUp`) and may still answer.
+ *
+ * Learning steps run within the session (sessions/session-logic.ts): when only items waiting for their step are
+ * left, the room says so (`waiting {nextAt, remaining}`) and pushes the next one when it falls due (a room timer
+ * for the time the service says is left); the student may also ask (`next`) at any time.
  *
  * Patch rate: 250 ms and an explicit patch at every change. One client, a handful of changes per minute:
  * the tick only has to drive the room clock (the item timer), not the display.
@@ -17,6 +22,7 @@ import type { Client, Delayed } from "@colyseus/core";
 import { forbidden, conflict } from "../services/shared/errors.js";
 import type { StudentItem } from "../services/learning/content/redact.js";
 import { timeThresholdsMs } from "../services/learning/memory/rating.js";
+import { MAX_STEP_IN_SESSION_MS } from "../services/learning/sessions/session-logic.js";
 import { reconnectSeconds } from "./group.room.js";
 import { authenticate, checkJoin, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { RevisionState } from "./schema/revision-state.js";
@@ -40,6 +46,7 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 	private busy = false;
 	private last: { clientId: string; feedback: unknown } | undefined;
 	private finishing: Promise<unknown> | undefined;
+	private waitTimer: Delayed | undefined;
 
 	static async onAuth(token: string) {
 		return checkJoin("revision", async () => {
@@ -56,6 +63,7 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 			reply: "feedback",
 		});
 		this.command("end", {}, client => this.finish(client), { reply: "summary" });
+		this.command("next", {}, client => this.fetchNext(client));
 	}
 
 	/** The first join starts (or resumes) the session as the student; later joins must be that student. */
@@ -65,6 +73,7 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 			return;
 		}
 		if (typeof options.sessionId === "string") {
+			// (a session waiting for a learning step has no item yet: joined() asks again and says when)
 			const next = await this.call<{ done: boolean; remaining: number; item?: StudentItem & { id: string } }>(client, "revisions.next", { id: options.sessionId });
 			if (next.done) throw conflict("This revision session is over");
 			this.sessionId = options.sessionId;
@@ -88,7 +97,8 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 		if (this.first) {
 			this.show(client, this.first);
 			this.first = null;
-		} else this.resend(client);
+		} else if (this.shown) this.resend(client);
+		else void this.fetchNext(client).catch(() => undefined);
 	}
 
 	onDrop(client: Client) {
@@ -103,6 +113,8 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 
 	private show(client: Client, item: StudentItem & { id: string }) {
 		this.shown?.timer.clear();
+		this.waitTimer?.clear();
+		this.waitTimer = undefined;
 		const limitMs = Math.round(timeThresholdsMs(item.expectedSeconds).slowMs);
 		const shownAt = Date.now();
 		const timer = this.clock.setTimeout(() => client.send("timeUp", { itemId: item.id }), limitMs);
@@ -143,6 +155,7 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 			// The feedback goes first, then what comes next.
 			client.send("feedback", feedback);
 			if (next) this.show(client, next);
+			else if (result.nextAt) this.wait(client, new Date(result.nextAt as string), result.remaining);
 			else void this.finish(client).then(summary => client.send("summary", summary), () => undefined);
 			this.broadcastPatch();
 			return undefined;
@@ -151,9 +164,40 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 		}
 	}
 
+	/**
+	 * Only learning steps not yet due are left: tell the student when the next one is, and push it then. The service's
+	 * clock decides what is due; the timer only says when to ask it again.
+	 */
+	private wait(client: Client, nextAt: Date, remaining: number) {
+		this.waitTimer?.clear();
+		client.send("waiting", { nextAt, remaining });
+		// At least a second (no busy loop if the clocks disagree), at most the longest step a session keeps.
+		const delay = Math.min(Math.max(nextAt.getTime() - Date.now(), 1_000), MAX_STEP_IN_SESSION_MS);
+		this.waitTimer = this.clock.setTimeout(() => void this.fetchNext(client as RoomClient).catch(() => undefined), delay);
+	}
+
+	/** The student asks for the next item (or the timer does): shown if one is ready, else when it will be, else the end. */
+	private async fetchNext(client: RoomClient): Promise<undefined> {
+		if (this.finishing || this.state.status !== "active") throw conflict("This revision session is over");
+		if (this.shown) {
+			this.resend(client);
+			return undefined;
+		}
+		const next = await this.call<{ done: boolean; waiting?: boolean; nextAt?: string; remaining: number; item?: StudentItem & { id: string } }>(client, "revisions.next", {
+			id: this.sessionId,
+		});
+		this.state.remaining = next.remaining;
+		if (next.item) this.show(client, next.item);
+		else if (next.waiting && next.nextAt) this.wait(client, new Date(next.nextAt), next.remaining);
+		else void this.finish(client).then(summary => client.send("summary", summary), () => undefined);
+		this.broadcastPatch();
+		return undefined;
+	}
+
 	private finish(client: RoomClient): Promise<unknown> {
 		this.finishing ??= (async () => {
 			const summary = await this.call(client, "revisions.end", { id: this.sessionId });
+			this.waitTimer?.clear();
 			this.shown?.timer.clear();
 			this.shown = undefined;
 			this.state.status = "done";

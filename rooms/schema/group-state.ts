@@ -29,6 +29,10 @@ export const GroupState = schema(
 		/** Time left on the current question while paused (and its whole limit when it opens). */
 		remainingMs: t.number().default(0),
 		answeredCount: t.number().default(0),
+		/** The current question is a review question (a learning step, asked again of the students it is due for). */
+		review: t.boolean().default(false),
+		/** When the next learning step falls due for some student (learning clock, epoch ms; 0: none waits). */
+		nextReviewAt: t.number().default(0),
 		teacherConnected: t.boolean().default(false),
 		players: t.map(GroupPlayer),
 		distribution: t.map("number"),

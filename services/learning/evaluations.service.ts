@@ -227,8 +227,11 @@ const EvaluationsService: ServiceDef = {
 		 */
 		async afterSubmit(this: any, ctx: Ctx<any>, attempt: AttemptDoc, byId: Map<string, SessionItem>) {
 			const submittedAt = new Date(attempt.submittedAt!);
+			// Memory rates each answer with the student's own response times (memory/rating.ts); the attempt keeps
+			// memory's rating. A repeated submit replays the same reviews, so it finds the same ratings.
+			const rated = new Map<string, number>();
 			for (const g of attempt.answers.filter(x => x.answered)) {
-				await ctx.call("memory.recordReview", {
+				const recorded = (await ctx.call("memory.recordReview", {
 					reviewKey: `evaluation:${attempt.id}:${g.itemId}`,
 					studentId: attempt.studentId,
 					itemId: g.itemId,
@@ -238,9 +241,16 @@ const EvaluationsService: ServiceDef = {
 					rating: g.rating,
 					...(g.responseTimeMs === null ? {} : { responseTimeMs: g.responseTimeMs }),
 					correct: g.correct,
+					rateFromAnswer: true,
 					source: "evaluation",
 					reviewedAt: submittedAt,
-				});
+				})) as { rating: number };
+				if (recorded.rating !== g.rating) rated.set(g.itemId, recorded.rating);
+			}
+			if (rated.size > 0) {
+				const answers = attempt.answers.map(a => (rated.has(a.itemId) ? { ...a, rating: rated.get(a.itemId)! } : a));
+				await this.model.updateOne(this.tenantFilter(ctx, { _id: attempt.id, status: "submitted" }), { $set: { answers } });
+				attempt = { ...attempt, answers };
 			}
 			await ctx.call("progress.recordSession", {
 				studentId: attempt.studentId,

@@ -208,10 +208,17 @@ const LiveSessionsService: ServiceDef = {
 				},
 			},
 			async handler(this: any, ctx: Ctx<{ answers: LiveAnswerRecord[] }>) {
+				// The students' extra-time accommodations, for the rating rule (one read for the batch).
+				const students = (await ctx.call("users.resolveMany", { ids: [...new Set(ctx.params.answers.map(a => a.studentId))], roles: ["student"] })) as {
+					id: string;
+					studentProfile?: { accommodations?: { extraTimePercent?: number } };
+				}[];
+				const extraTime = new Map(students.map(u => [String(u.id), u.studentProfile?.accommodations?.extraTimePercent ?? 0]));
 				// One memory.recordReviews per batch, whatever the rooms it gathers: a burst of answers costs a few round trips.
 				const { results } = (await ctx.call("memory.recordReviews", {
 					reviews: ctx.params.answers.map(a => ({
-						reviewKey: `live:${a.liveSessionId}:${a.studentId}:${a.itemId}`,
+						// a review question's answer (a learning step, asked again) is another review: its own key
+						reviewKey: `live:${a.liveSessionId}:${a.studentId}:${a.itemId}${a.attempt && a.attempt > 1 ? `:${a.attempt}` : ""}`,
 						studentId: a.studentId,
 						itemId: a.itemId,
 						pathId: a.pathId,
@@ -220,12 +227,20 @@ const LiveSessionsService: ServiceDef = {
 						rating: a.rating,
 						...(a.responseTimeMs === null || a.responseTimeMs === undefined ? {} : { responseTimeMs: Math.round(a.responseTimeMs) }),
 						correct: a.correct,
+						// memory rates the answer with the student's own response times (memory/rating.ts)
+						rateFromAnswer: true,
+						extraTimePercent: extraTime.get(a.studentId) ?? 0,
 						source: "group",
 						reviewedAt: a.answeredAt,
 					})),
-				})) as { results: ({ ok: true; duplicate: boolean } | { ok: false; error: { type: string; message: string } })[] };
+				})) as { results: ({ ok: true; duplicate: boolean; rating: number; after: { state: number; due: Date } } | { ok: false; error: { type: string; message: string } })[] };
+				// What memory made of each answer: the rating applied, and the card's state and due time (the room serves learning steps again).
 				return {
-					results: results.map(r => (r.ok ? { ok: true as const, duplicate: !!r.duplicate } : { ok: false as const, error: { type: r.error.type, message: r.error.message } })),
+					results: results.map(r =>
+						r.ok
+							? { ok: true as const, duplicate: !!r.duplicate, rating: r.rating, state: r.after.state, due: r.after.due }
+							: { ok: false as const, error: { type: r.error.type, message: r.error.message } },
+					),
 				};
 			},
 		},
@@ -247,7 +262,8 @@ const LiveSessionsService: ServiceDef = {
 					items: {
 						type: "object",
 						strict: "remove",
-						props: { studentId: ID, joinedAt: DATE, answers: { type: "array", max: MAX_QUESTIONS, items: { type: "object", strict: "remove", props: LIVE_ANSWER_PROPS } } },
+						// the planned questions, and as many review questions at most (rooms/group.room.ts)
+						props: { studentId: ID, joinedAt: DATE, answers: { type: "array", max: 2 * MAX_QUESTIONS, items: { type: "object", strict: "remove", props: LIVE_ANSWER_PROPS } } },
 					},
 				},
 				leaderboard: {

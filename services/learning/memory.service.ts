@@ -30,6 +30,8 @@ import { learningClock } from "./learning-clock.js";
 import type { ProfileValues } from "./memory/profile-layers.js";
 import { cardFromJSON, retrievability, type MemoryCard, type ReviewSource } from "./memory/scheduler.js";
 import { CARD_FIELDS, cardOf, reviewStep, type ReviewInput } from "./memory/review-step.js";
+import { appendSamples, readDigests } from "./memory/response-digests.js";
+import { responseSample, type RatedItem } from "./memory/response-times.js";
 import { memoryStateId, reviewLogId } from "./memory/natural-ids.js";
 import { dueCutoff } from "./memory/spacing.js";
 
@@ -49,6 +51,8 @@ const REVIEW_PROPS = {
 	rating: { type: "number", integer: true, min: 1, max: 4 },
 	responseTimeMs: { type: "number", integer: true, min: 0, max: 86_400_000, optional: true },
 	correct: { type: "boolean", optional: true },
+	rateFromAnswer: { type: "boolean", optional: true },
+	extraTimePercent: { type: "number", min: 0, max: 1000, optional: true },
 	source: { type: "enum", values: [...REVIEW_SOURCES] },
 	reviewedAt: DATE,
 } as const;
@@ -93,22 +97,27 @@ const MemoryService: ServiceDef = {
 					ctx.call("content.resolveMany", { ids: [p.itemId] }),
 					ctx.call("users.resolveMany", { ids: [p.studentId], roles: ["student"] }),
 					this.model.findOne(this.stateFilter(ctx, p)),
-				])) as [unknown, { subject: string }[], unknown[], any];
+				])) as [unknown, ({ subject: string } & RatedItem)[], unknown[], any];
 				if (known) return this.replay(ctx, known);
 				if (!item) throw notFound("ContentItem", p.itemId);
 				if (students.length === 0) throw notFound("Student", p.studentId);
 				const [profile, school] = (await Promise.all([
 					ctx.call("scheduling.resolve", { studentId: p.studentId, subject: item.subject, ...(p.teacherId ? { teacherId: p.teacherId } : {}) }),
-					p.source === "practice" ? ctx.call("schools.resolve", { id: schoolId }) : undefined,
-				])) as [{ values: ProfileValues }, { timezone: string } | undefined];
-				// A practice answer counts when the card is due today in the school's zone, as the queue decides.
-				const dueBefore = school ? dueCutoff(p.reviewedAt, school.timezone) : undefined;
+					ctx.call("schools.resolve", { id: schoolId }),
+				])) as [{ values: ProfileValues }, { timezone: string }];
+				// FSRS counts the school's local days; a practice answer counts when the card is due today there, as the queue decides.
+				const context = { timeZone: school.timezone, dueBefore: dueCutoff(p.reviewedAt, school.timezone), item };
+				const sample = responseSample(p, item);
 
 				return retryOnConflict(
 					async attempt => {
-						const stateDoc = attempt === 0 ? stored : await this.model.findOne(this.stateFilter(ctx, p));
+						const [stateDoc, digests] = await Promise.all([
+							attempt === 0 ? stored : this.model.findOne(this.stateFilter(ctx, p)),
+							p.rateFromAnswer ? readDigests(schoolId, [{ studentId: p.studentId, kind: item.kind }]) : undefined,
+						]);
 						const before = stateDoc ? cardOf(stateDoc) : null;
-						const { outcome, log: logFields } = reviewStep(before, p, item.subject, profile.values, dueBefore);
+						const recent = digests?.get(`${p.studentId}:${item.kind}`);
+						const { outcome, log: logFields } = reviewStep(before, p, item.subject, profile.values, { ...context, ...(recent ? { recent } : {}) });
 						let log;
 						try {
 							log = await ReviewLog.create(this.tenantFilter(ctx, { _id: reviewLogId(schoolId, p.reviewKey), ...logFields }));
@@ -132,6 +141,7 @@ const MemoryService: ServiceDef = {
 								return RETRY;
 							}
 						}
+						if (sample !== null) await appendSamples(schoolId, [{ studentId: p.studentId, kind: item.kind, time: sample }]);
 						return this.resultOf(log, false);
 					},
 					{ message: "This item's memory changed meanwhile; try again" },
@@ -178,29 +188,51 @@ const MemoryService: ServiceDef = {
 		},
 
 		history: {
-			params: { $$strict: "remove", studentId: ID, subject: { type: "string", min: 1, max: 100 } },
-			async handler(this: any, ctx: Ctx<{ studentId: string; subject: string }>) {
-				const docs = await ReviewLog.find(this.tenantFilter(ctx, { studentId: ctx.params.studentId, subject: ctx.params.subject, counted: true }), {
+			params: { $$strict: "remove", studentId: ID, subject: { type: "string", min: 1, max: 100, optional: true } },
+			async handler(this: any, ctx: Ctx<{ studentId: string; subject?: string }>) {
+				const { studentId, subject } = ctx.params;
+				const docs = await ReviewLog.find(this.tenantFilter(ctx, { studentId, ...(subject === undefined ? {} : { subject }), counted: true }), {
 					itemId: 1,
 					rating: 1,
 					reviewedAt: 1,
+					first: 1,
 				})
 					.sort({ reviewedAt: 1, _id: 1 })
 					.limit(MAX_HISTORY)
 					.lean();
-				return docs.map((d: any) => ({ itemId: String(d.itemId), rating: d.rating, reviewedAt: d.reviewedAt }));
+				return docs.map((d: any) => ({ itemId: String(d.itemId), rating: d.rating, reviewedAt: d.reviewedAt, first: d.first === true }));
 			},
 		},
 
 		reviewCounts: {
-			params: { $$strict: "remove", minCount: { type: "number", integer: true, min: 1, max: 1_000_000 } },
-			async handler(this: any, ctx: Ctx<{ minCount: number }>) {
+			params: {
+				$$strict: "remove",
+				minCount: { type: "number", integer: true, min: 1, max: 1_000_000 },
+				by: { type: "enum", values: ["subject", "student"], optional: true },
+			},
+			async handler(this: any, ctx: Ctx<{ minCount: number; by?: "subject" | "student" }>) {
+				const { minCount } = ctx.params;
 				// Across schools: only the system principal's nightly job calls this (see the permission matrix).
-				const rows = await ReviewLog.aggregate([
+				const perSubject = [
 					{ $match: { counted: true } },
 					{ $group: { _id: { schoolId: "$schoolId", studentId: "$studentId", subject: "$subject" }, count: { $sum: 1 } } },
-					{ $match: { count: { $gte: ctx.params.minCount } } },
-				]);
+				];
+				if (ctx.params.by === "student") {
+					// Per student: all their counted reviews, and how many of their subjects have too few for a fit of their own.
+					const rows = await ReviewLog.aggregate([
+						...perSubject,
+						{
+							$group: {
+								_id: { schoolId: "$_id.schoolId", studentId: "$_id.studentId" },
+								count: { $sum: "$count" },
+								uncoveredSubjects: { $sum: { $cond: [{ $lt: ["$count", minCount] }, 1, 0] } },
+							},
+						},
+						{ $match: { count: { $gte: minCount } } },
+					]);
+					return rows.map((r: any) => ({ schoolId: String(r._id.schoolId), studentId: String(r._id.studentId), count: r.count, uncoveredSubjects: r.uncoveredSubjects }));
+				}
+				const rows = await ReviewLog.aggregate([...perSubject, { $match: { count: { $gte: minCount } } }]);
 				return rows.map((r: any) => ({ schoolId: String(r._id.schoolId), studentId: String(r._id.studentId), subject: r._id.subject, count: r.count }));
 			},
 		},

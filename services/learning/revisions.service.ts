@@ -33,8 +33,10 @@ import { callerScope, STUDENT_STEP_FIELDS, type StudentStepRecord } from "./sess
 import {
 	answerFeedback,
 	applyAnswer,
+	attemptOf,
 	closeSession,
 	currentItemId,
+	nextStepAt,
 	openSession,
 	planQueue,
 	prepareAnswer,
@@ -152,7 +154,7 @@ const RevisionsService: ServiceDef = {
 					subject: path.subject,
 					extraTimePercent: me?.studentProfile?.accommodations?.extraTimePercent ?? 0,
 				});
-				const first = items.find(i => i.id === currentItemId(created));
+				const first = items.find(i => i.id === currentItemId(created, now));
 				ctx.meta.$statusCode = 201;
 				return { id: created.id, status: created.status, mode, pathId: path.id, stepId: step.id, queue: created.queue.length, item: first ? serve(first) : null };
 			},
@@ -163,8 +165,14 @@ const RevisionsService: ServiceDef = {
 			params: { $$strict: "remove", id: ID },
 			async handler(this: any, ctx: Ctx<{ id: string }>) {
 				const session = await this.owned(ctx, ctx.params.id);
-				const itemId = session.status === "active" ? currentItemId(session) : null;
-				if (!itemId) return { done: true, status: session.status, remaining: 0 };
+				const now = this.clock.now();
+				const itemId = session.status === "active" ? currentItemId(session, now) : null;
+				if (!itemId) {
+					// Only learning steps not yet due are left: nothing to serve until the first of them.
+					const nextAt = session.status === "active" ? nextStepAt(session, now) : null;
+					if (nextAt) return { done: false, waiting: true, nextAt, remaining: remaining(session) };
+					return { done: true, status: session.status, remaining: 0 };
+				}
 				const [item] = (await ctx.call("content.resolveMany", { ids: [itemId] })) as SessionItem[];
 				if (!item) throw notFound("ContentItem", itemId);
 				return { done: false, remaining: remaining(session), item: serve(item) };
@@ -186,41 +194,50 @@ const RevisionsService: ServiceDef = {
 				const first = await this.owned(ctx, id);
 				const [item] = (await ctx.call("content.resolveMany", { ids: [itemId] })) as SessionItem[];
 				return retryOnConflict(
-					async attempt => {
-						const session: SessionDoc = attempt === 0 ? first : await this.owned(ctx, id);
+					async round => {
+						const session: SessionDoc = round === 0 ? first : await this.owned(ctx, id);
 						if (!item) {
 							if (session.answers.some(a => a.clientId === clientId)) throw conflict("The item of this answer no longer exists");
 							throw notFound("ContentItem", itemId);
 						}
-						const prepared = prepareAnswer(session, { clientId, itemId, answer, responseTimeMs }, item, this.clock.now(), session.extraTimePercent);
+						const now = this.clock.now();
+						const prepared = prepareAnswer(session, { clientId, itemId, answer, responseTimeMs }, item, now, session.extraTimePercent);
 						if (prepared.duplicate) {
 							// A retry: memory gets the kept answer again (idempotent by key), in case the first request
 							// stopped between the session and memory.
-							await this.tellMemory(ctx, session, prepared.record).catch((err: unknown) =>
+							await this.tellMemory(ctx, session, prepared.record, item).catch((err: unknown) =>
 								this.logger.warn("A retried answer could not be told to memory", { sessionId: session.id, itemId }, err),
 							);
-							return { ...(await this.answerResponse(ctx, session, prepared.record, item)), duplicate: true };
+							return { ...(await this.answerResponse(ctx, session, prepared.record, item, now)), duplicate: true };
 						}
-						const record: AnswerRecord = prepared.record;
+						// A learning step's answer is another review of the item (its own attempt number and review key).
+						const record: AnswerRecord = { ...prepared.record, attempt: attemptOf(session, itemId) };
+						// Kept by one conditional $push: one answer per client id, and per item and attempt.
+						const sameAttempt = record.attempt === 1 ? { "answers.itemId": { $ne: itemId } } : { answers: { $not: { $elemMatch: { itemId, attempt: record.attempt } } } };
 						const kept = await this.model.updateOne(
-							this.tenantFilter(ctx, { _id: session.id, status: "active", "answers.itemId": { $ne: itemId }, "answers.clientId": { $ne: clientId } }),
+							this.tenantFilter(ctx, { _id: session.id, status: "active", "answers.clientId": { $ne: clientId }, ...sameAttempt }),
 							{ $push: { answers: record }, $set: { lastActivityAt: record.answeredAt } },
 						);
-						// Another answer got there first (this item, this client id, or the end): read again and say which.
+						// Another answer got there first (this attempt, this client id, or the end): read again and say which.
 						if (kept.matchedCount !== 1) return RETRY;
-						let recorded: { counted: boolean };
+						let recorded: { counted: boolean; rating: AnswerRecord["rating"]; after: { state: number; due: string | Date } };
 						try {
-							recorded = await this.tellMemory(ctx, session, record);
+							recorded = await this.tellMemory(ctx, session, record, item);
 						} catch (err) {
 							await this.model.updateOne(this.tenantFilter(ctx, { _id: session.id, status: "active" }), { $pull: { answers: { clientId } } });
 							throw err;
 						}
-						const counted: AnswerRecord = { ...record, counted: recorded.counted };
-						if (counted.counted !== record.counted) {
-							await this.model.updateOne(this.tenantFilter(ctx, { _id: session.id, "answers.clientId": clientId }), { $set: { "answers.$.counted": counted.counted } });
+						// Memory's rating (the student's own response times) and whether it counted; a step due soon comes back.
+						const stored: AnswerRecord = { ...record, rating: recorded.rating, counted: recorded.counted };
+						const next = applyAnswer(session, stored, { state: recorded.after.state, due: new Date(recorded.after.due) });
+						const step = next.queue.length > session.queue.length ? next.queue[next.queue.length - 1] : null;
+						if (step || stored.rating !== record.rating || stored.counted !== record.counted) {
+							await this.model.updateOne(this.tenantFilter(ctx, { _id: session.id, "answers.clientId": clientId }), {
+								$set: { "answers.$.rating": stored.rating, "answers.$.counted": stored.counted },
+								...(step && next.status === "active" ? { $push: { queue: step } } : {}),
+							});
 						}
-						const next = applyAnswer(session, counted);
-						return { ...(await this.answerResponse(ctx, next, counted, item)), duplicate: false };
+						return { ...(await this.answerResponse(ctx, next, stored, item, now)), duplicate: false };
 					},
 					{ attempts: 3, message: "This session changed meanwhile, try again" },
 				);
@@ -348,6 +365,7 @@ const RevisionsService: ServiceDef = {
 				lastActivityAt: new Date(session.lastActivityAt),
 				endedAt: session.endedAt ? new Date(session.endedAt) : null,
 				answers: session.answers.map(a => ({ ...a, answeredAt: new Date(a.answeredAt) })),
+				queue: session.queue.map(q => ({ ...q, dueAt: q.dueAt ? new Date(q.dueAt) : null })),
 			};
 		},
 
@@ -362,10 +380,14 @@ const RevisionsService: ServiceDef = {
 			}
 		},
 
-		/** Records a kept answer in memory, under the session's key for the item: once, however often it is told. */
-		tellMemory(this: any, ctx: Ctx<any>, session: SessionDoc, record: AnswerRecord): Promise<{ counted: boolean }> {
+		/**
+		 * Records a kept answer in memory, under the session's key for the item and attempt: once, however often it
+		 * is told. Memory rates a graded answer with the student's own response times (memory/rating.ts).
+		 */
+		tellMemory(this: any, ctx: Ctx<any>, session: SessionDoc, record: AnswerRecord, item: SessionItem) {
+			const attempt = record.attempt ?? 1;
 			return ctx.call("memory.recordReview", {
-				reviewKey: `revision:${session.id}:${record.itemId}`,
+				reviewKey: attempt === 1 ? `revision:${session.id}:${record.itemId}` : `revision:${session.id}:${record.itemId}:${attempt}`,
 				studentId: session.studentId,
 				itemId: record.itemId,
 				pathId: session.pathId,
@@ -374,19 +396,23 @@ const RevisionsService: ServiceDef = {
 				rating: record.rating,
 				...(record.responseTimeMs === null ? {} : { responseTimeMs: Math.round(record.responseTimeMs) }),
 				correct: record.correct,
+				rateFromAnswer: item.kind !== "flashcard",
+				extraTimePercent: session.extraTimePercent ?? 0,
 				source: session.mode === "practice" ? "practice" : "solo",
 				reviewedAt: record.answeredAt,
-			});
+			}) as Promise<{ counted: boolean; rating: AnswerRecord["rating"]; after: { state: number; due: string | Date } }>;
 		},
 
-		async answerResponse(this: any, ctx: Ctx<any>, session: SessionState, record: AnswerRecord, item: SessionItem) {
-			const nextId = currentItemId(session);
+		async answerResponse(this: any, ctx: Ctx<any>, session: SessionState, record: AnswerRecord, item: SessionItem, now: Date) {
+			const nextId = session.status === "active" ? currentItemId(session, now) : null;
 			let next = null;
-			if (nextId && session.status === "active") {
+			if (nextId) {
 				const [nextItem] = (await ctx.call("content.resolveMany", { ids: [nextId] })) as SessionItem[];
 				if (nextItem) next = serve(nextItem);
 			}
-			return { itemId: record.itemId, ...answerFeedback(record, item as ContentItem & { id: string }), counted: record.counted, remaining: remaining(session), next };
+			// Nothing to serve yet but a learning step to come: when it falls due (null otherwise).
+			const nextAt = !nextId && session.status === "active" ? nextStepAt(session, now) : null;
+			return { itemId: record.itemId, ...answerFeedback(record, item as ContentItem & { id: string }), counted: record.counted, remaining: remaining(session), next, nextAt };
 		},
 
 		/**

@@ -5,9 +5,11 @@
  * layers of every active path they are assigned to (and of the school and subject layers); values that
  * fall outside bounds tightened later are clamped when the profile is resolved.
  *
- * `optimize` fits a student's FSRS-6 weights for one subject from their own review log
- * (memory/optimizer.ts, the open-spaced-repetition optimiser) and stores them on their student:subject
- * layer, so `resolve` uses them from then on.
+ * `optimize` fits a student's FSRS-6 weights from their own review log (memory/optimizer.ts, the
+ * open-spaced-repetition optimiser): per subject when the subject has enough reviews, else per student (all their
+ * subjects). The fit is judged on the student's most recent reviews, held out of it, against the parameters in use;
+ * it replaces them on the student:subject (or student) layer only if it predicts those reviews better, and the
+ * layer keeps both figures either way (`lastOptimization`, shown by `effective`).
  */
 import cron, { type ScheduledTask } from "node-cron";
 import { SchedulingLease, SchedulingProfile } from "../../models/scheduling-profile.model.js";
@@ -27,7 +29,8 @@ import {
 	type LayerKind,
 	type LayerRef,
 } from "./memory/layer-rules.js";
-import { DEFAULT_MIN_REVIEWS, NotEnoughReviewsError, optimizeParameters, OptimizerUnavailableError, type OptimizerReview } from "./memory/optimizer.js";
+import { DEFAULT_MIN_REVIEWS, NEW_REVIEWS_TO_REOPTIMIZE as REOPTIMIZE_AFTER, NotEnoughReviewsError, optimizeWithHoldout, OptimizerUnavailableError, timedTrainingItems, type OptimizerReview } from "./memory/optimizer.js";
+import { optimizationRecord, optimizationShown, type OptimizationRecord } from "./memory/optimization-record.js";
 import {
 	resolveProfile,
 	STUDENT_EDITABLE_FIELDS,
@@ -51,8 +54,8 @@ const LAYER_REF_PARAMS = {
 
 /** Reviews a student needs in a subject before their weights are fitted (the optimiser's own default). */
 export const MIN_REVIEWS_TO_OPTIMIZE = DEFAULT_MIN_REVIEWS;
-/** The nightly job refits a student's weights once they have this many counted reviews since the last fit. */
-export const NEW_REVIEWS_TO_REOPTIMIZE = DEFAULT_MIN_REVIEWS;
+/** The nightly job refits a student's weights once they have this many counted reviews since the last attempt. */
+export const NEW_REVIEWS_TO_REOPTIMIZE = REOPTIMIZE_AFTER;
 /** Every night at 03:00 UTC, a quiet hour for European schools. */
 const OPTIMIZE_SCHEDULE = "0 3 * * *";
 
@@ -61,7 +64,11 @@ interface ResolveTarget {
 	subject?: string;
 	teacherId?: string;
 }
-type Resolved = Omit<ResolvedProfile, "boundsSources"> & { boundsSources: ResolvedProfile["boundsSources"]; teacherId: string | null };
+type Resolved = Omit<ResolvedProfile, "boundsSources"> & {
+	boundsSources: ResolvedProfile["boundsSources"];
+	teacherId: string | null;
+	optimization: ReturnType<typeof optimizationShown>;
+};
 
 interface PathSummary {
 	id: string;
@@ -76,7 +83,7 @@ const SchedulingService: ServiceDef = {
 	settings: { rest: "/" },
 	mixins: [
 		dbMixin(SchedulingProfile, {
-			fields: ["id", "schoolId", "kind", "subject", "teacherId", "studentId", "values", "studentBounds", "optimizedAt", "reviewsUsed", "updatedBy", "updatedAt"],
+			fields: ["id", "schoolId", "kind", "subject", "teacherId", "studentId", "values", "studentBounds", "optimizedAt", "reviewsUsed", "lastOptimization", "updatedBy", "updatedAt"],
 		}),
 	],
 
@@ -181,8 +188,8 @@ const SchedulingService: ServiceDef = {
 
 		optimize: {
 			rest: "POST /scheduling-profiles/optimize",
-			params: { $$strict: "remove", studentId: ID, subject: SUBJECT },
-			async handler(this: any, ctx: Ctx<{ studentId: string; subject: string }>) {
+			params: { $$strict: "remove", studentId: ID, subject: { ...SUBJECT, optional: true } },
+			async handler(this: any, ctx: Ctx<{ studentId: string; subject?: string }>) {
 				const { studentId, subject } = ctx.params;
 				const user = currentUser(ctx);
 				const schoolId = callerSchoolId(ctx);
@@ -190,13 +197,29 @@ const SchedulingService: ServiceDef = {
 				if (!isSystem(user) && !user.roles.includes("school_admin") && !(await this.teaches(ctx, user.id, studentId))) {
 					throw forbidden("You may only optimise the settings of your own students");
 				}
-				const history = (await ctx.call("memory.history", { studentId, subject })) as { itemId: string; rating: number; reviewedAt: string | Date }[];
-				const reviews: OptimizerReview[] = history.map(r => ({ cardId: r.itemId, rating: r.rating, reviewedAt: new Date(r.reviewedAt) }));
 				const school = (await ctx.call("schools.resolve", { id: schoolId })) as { timezone: string };
-				const profile: Resolved = await this.resolveFor(ctx, { studentId, subject });
-				let fitted;
+				const historyOf = async (s?: string): Promise<OptimizerReview[]> => {
+					const rows = (await ctx.call("memory.history", { studentId, ...(s === undefined ? {} : { subject: s }) })) as {
+						itemId: string;
+						rating: number;
+						reviewedAt: string | Date;
+						first?: boolean;
+					}[];
+					return rows.map(r => ({ cardId: r.itemId, rating: r.rating, reviewedAt: new Date(r.reviewedAt), ...(r.first === undefined ? {} : { first: r.first }) }));
+				};
+				// Per subject when it has enough reviews of its own, else per student (every subject of theirs).
+				let scope: "subject" | "student" = "student";
+				let reviews: OptimizerReview[] | undefined;
+				if (subject !== undefined) {
+					reviews = await historyOf(subject);
+					if (timedTrainingItems(reviews, school.timezone).reviewsUsed >= MIN_REVIEWS_TO_OPTIMIZE) scope = "subject";
+				}
+				if (scope === "student") reviews = await historyOf();
+				const layerSubject = scope === "subject" ? subject : undefined;
+				const profile: Resolved = await this.resolveFor(ctx, { studentId, subject: layerSubject });
+				let result;
 				try {
-					fitted = await optimizeParameters(reviews, {
+					result = await optimizeWithHoldout(reviews!, profile.values.fsrsParameters, {
 						timeZone: school.timezone,
 						minReviews: MIN_REVIEWS_TO_OPTIMIZE,
 						numRelearningSteps: profile.values.relearningSteps.length,
@@ -208,20 +231,22 @@ const SchedulingService: ServiceDef = {
 					if (err instanceof OptimizerUnavailableError) throw new ClientError(err.message, 503, ERR.UNAVAILABLE);
 					throw err;
 				}
-				const ref: LayerRef = { kind: "student", studentId, subject };
+				const now = this.clock.now();
+				const record: OptimizationRecord = optimizationRecord(result, scope, now);
+				const ref: LayerRef = layerSubject === undefined ? { kind: "student", studentId } : { kind: "student", studentId, subject: layerSubject };
 				await this.upsertLayer(ctx, layerKey(ref), {
 					$set: {
 						kind: "student",
-						subject,
+						subject: layerSubject ?? null,
 						teacherId: null,
 						studentId,
-						"values.fsrsParameters": fitted.parameters,
-						optimizedAt: this.clock.now(),
-						reviewsUsed: fitted.reviewsUsed,
+						lastOptimization: record,
 						updatedBy: user.id,
+						// Only a fit that predicted the held-out reviews better replaces the parameters in use.
+						...(result.adopted ? { "values.fsrsParameters": result.parameters, optimizedAt: now, reviewsUsed: result.reviewsUsed } : {}),
 					},
 				});
-				return { parameters: fitted.parameters, reviewsUsed: fitted.reviewsUsed };
+				return { scope, subject: layerSubject ?? null, adopted: result.adopted, parameters: result.parameters, reviewsUsed: result.reviewsUsed, evaluation: record.evaluation };
 			},
 		},
 
@@ -229,24 +254,32 @@ const SchedulingService: ServiceDef = {
 			params: { $$strict: "remove" },
 			async handler(this: any, ctx: Ctx<Record<string, never>>) {
 				const run = async () => {
-					const candidates = (await ctx.call("memory.reviewCounts", { minCount: MIN_REVIEWS_TO_OPTIMIZE })) as {
-						schoolId: string;
-						studentId: string;
-						subject: string;
-						count: number;
-					}[];
+					// Per subject where a subject has enough reviews; per student where some subject of theirs has not.
+					const [bySubject, byStudent] = (await Promise.all([
+						ctx.call("memory.reviewCounts", { minCount: MIN_REVIEWS_TO_OPTIMIZE }),
+						ctx.call("memory.reviewCounts", { minCount: MIN_REVIEWS_TO_OPTIMIZE, by: "student" }),
+					])) as [{ schoolId: string; studentId: string; subject: string; count: number }[], { schoolId: string; studentId: string; count: number; uncoveredSubjects: number }[]];
+					const candidates = [
+						...bySubject.map(c => ({ ...c, ref: { kind: "student" as const, studentId: c.studentId, subject: c.subject } })),
+						...byStudent.filter(c => c.uncoveredSubjects > 0).map(c => ({ ...c, subject: undefined, ref: { kind: "student" as const, studentId: c.studentId } })),
+					];
 					let optimized = 0;
 					let failed = 0;
 					for (const c of candidates) {
-						const layer = await this.model.findOne({ schoolId: c.schoolId, key: layerKey({ kind: "student", studentId: c.studentId, subject: c.subject }) }, { reviewsUsed: 1 });
-						if (c.count - (layer?.reviewsUsed ?? 0) < NEW_REVIEWS_TO_REOPTIMIZE) continue;
+						const layer = await this.model.findOne({ schoolId: c.schoolId, key: layerKey(c.ref) }, { reviewsUsed: 1, lastOptimization: 1 });
+						const seen = Math.max(layer?.reviewsUsed ?? 0, layer?.lastOptimization?.reviewsUsed ?? 0);
+						if (c.count - seen < NEW_REVIEWS_TO_REOPTIMIZE) continue;
 						try {
 							// The system principal acts inside the student's school, with the same checks as a teacher's request.
-							await ctx.call("scheduling.optimize", { studentId: c.studentId, subject: c.subject }, { meta: { user: { ...systemMeta().user!, schoolId: c.schoolId } } });
+							await ctx.call(
+								"scheduling.optimize",
+								{ studentId: c.studentId, ...(c.subject === undefined ? {} : { subject: c.subject }) },
+								{ meta: { user: { ...systemMeta().user!, schoolId: c.schoolId } } },
+							);
 							optimized++;
 						} catch (err) {
 							failed++;
-							this.logger.warn(`Optimising ${c.studentId} in ${c.subject} failed`, err);
+							this.logger.warn(`Optimising ${c.studentId}${c.subject === undefined ? "" : ` in ${c.subject}`} failed`, err);
 						}
 					}
 					return { candidates: candidates.length, optimized, failed };
@@ -336,11 +369,14 @@ const SchedulingService: ServiceDef = {
 			};
 			const wanted = targets.map(keysOf);
 			const docs = await this.model.find(this.tenantFilter(ctx, { key: { $in: [...new Set(wanted.flat())] } }));
-			const byKey = new Map<string, ProfileLayer>(docs.map((d: any) => [d.key, toProfileLayer(d.toObject({ flattenObjectIds: true }))]));
+			const raw = new Map<string, any>(docs.map((d: any) => [d.key, d.toObject({ flattenObjectIds: true })]));
+			const byKey = new Map<string, ProfileLayer>([...raw].map(([key, d]) => [key, toProfileLayer(d)]));
 			return targets.map((target, t) => {
 				const layers = wanted[t].map(key => byKey.get(key)).filter((l): l is ProfileLayer => l !== undefined);
 				const resolved = resolveProfile(layers, target.subject === undefined ? {} : { subject: target.subject });
-				return { ...resolved, teacherId: target.teacherId ?? null };
+				// The last optimisation of the student's layers (subject first): its two figures, and whether it was adopted.
+				const optimization = optimizationShown(wanted[t].map(key => raw.get(key)).filter(Boolean), resolved.sources.fsrsParameters);
+				return { ...resolved, optimization, teacherId: target.teacherId ?? null };
 			});
 		},
 

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { createEmptyCard, type Card, type Grade } from "ts-fsrs";
 import { invite, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
 import { AGREEMENT_VALUES, agreementReference, callInSchool, createItem } from "../support/learning-content.js";
+import { ResponseDigest } from "../../models/response-digest.model.js";
 import { ReviewLog } from "../../models/review-log.model.js";
 import { http, unique } from "../support/platform.js";
 
@@ -34,7 +35,8 @@ describe("memory batch (memory.recordReviews)", function () {
 	};
 
 	before(async () => {
-		s = await signupSchool();
+		// UTC: the cards must be exactly plain ts-fsrs's on the raw instants (local days: memory.test.ts, local-days.test.ts)
+		s = await signupSchool({ timezone: "UTC" });
 		teacher = await invite(s.admin, "teacher");
 		other = await signupSchool();
 		foreignStudent = await invite(other.admin, "student");
@@ -85,6 +87,22 @@ describe("memory batch (memory.recordReviews)", function () {
 		expect(batchedLogs).to.have.length(reviews.length);
 		expect(batchedLogs).to.deep.equal(aloneLogs);
 		expect(batchedLogs.filter(l => l.first)).to.have.length(3);
+	});
+
+	it("rates the answers it is asked to rate and appends each new right answer's time to the student's digest, once", async () => {
+		const student = await invite(s.admin, "student");
+		const questions = await Promise.all([0, 1, 2].map(n => createItem(teacher, { kind: "short_answer", title: `q${n}`, subject: "Geography", prompt: `q${n}?`, accepted: ["a"], expectedSeconds: 10 })));
+		const at = new Date("2022-03-01T10:00:00Z");
+		const reviews = questions.map((q, n) => ({ reviewKey: unique("k"), studentId: student.id, itemId: q.id, rating: 4, correct: n < 2, responseTimeMs: 1_000 + n * 1_000, rateFromAnswer: true, reviewedAt: at }));
+		const { results } = await batch(reviews);
+		// first answers: never Easy from speed; the wrong one is Again
+		expect(results.map(r => r.rating)).to.deep.equal([3, 3, 1]);
+		const digest = async () => ((await ResponseDigest.findOne({ schoolId: s.school.id, studentId: student.id, kind: "short_answer" }).lean()) as any)?.times;
+		expect(await digest()).to.deep.equal([0.1, 0.2]);
+		// a retry of the batch adds nothing
+		const again = await batch(reviews);
+		expect(again.results.every(r => r.duplicate === true)).to.equal(true);
+		expect(await digest()).to.deep.equal([0.1, 0.2]);
 	});
 
 	it("duplicates within a batch and across batches write once and answer with the first result", async () => {

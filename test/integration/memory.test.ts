@@ -1,8 +1,9 @@
 import { expect } from "chai";
-import { createEmptyCard, type Card, type Grade } from "ts-fsrs";
+import { createEmptyCard, fsrs, generatorParameters, type Card, type Grade } from "ts-fsrs";
 import { invite, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
 import { AGREEMENT_VALUES, agreementReference, callInSchool, createItem } from "../support/learning-content.js";
 import { MemoryState } from "../../models/memory-state.model.js";
+import { ResponseDigest } from "../../models/response-digest.model.js";
 import { ReviewLog } from "../../models/review-log.model.js";
 import { bootPlatform, http, unique } from "../support/platform.js";
 
@@ -16,6 +17,8 @@ describe("memory model", function () {
 	let other: SchoolFixture;
 	let foreignStudent: Account;
 	let foreignItem: any;
+	/** A school on UTC: there the card must be exactly plain ts-fsrs's on the raw instants. */
+	let utc: SchoolFixture;
 
 	const record = (params: Record<string, unknown>, schoolId = s.school.id) =>
 		callInSchool(schoolId, "memory.recordReview", { source: "solo", reviewKey: unique("k"), ...params });
@@ -29,17 +32,21 @@ describe("memory model", function () {
 		other = await signupSchool();
 		foreignStudent = await invite(other.admin, "student");
 		foreignItem = await createItem(await invite(other.admin, "teacher"));
+		utc = await signupSchool({ timezone: "UTC" });
 	});
 
-	it("fsrs agreement: reviews recorded through memory.recordReview give exactly ts-fsrs's card for the same history", async () => {
+	it("fsrs agreement: reviews recorded through memory.recordReview give exactly ts-fsrs's card for the same history (a school on UTC)", async () => {
 		const subject = unique("Agreement");
-		const item = await createItem(teacher, { kind: "flashcard", title: "x", subject, front: "f", back: "b" });
+		const [utcTeacher, utcStudent] = await Promise.all([invite(utc.admin, "teacher"), invite(utc.admin, "student")]);
+		const item = await createItem(utcTeacher, { kind: "flashcard", title: "x", subject, front: "f", back: "b" });
 		const values = AGREEMENT_VALUES;
 		const layer = await http("PUT", "/api/scheduling-profiles/layers", {
-			token: s.admin.token,
-			body: { kind: "student", studentId: student.id, subject, values },
+			token: utc.admin.token,
+			body: { kind: "student", studentId: utcStudent.id, subject, values },
 		});
 		expect(layer.status, JSON.stringify(layer.body)).to.equal(200);
+		const record = (params: Record<string, unknown>) => callInSchool(utc.school.id, "memory.recordReview", { source: "solo", reviewKey: unique("k"), ...params });
+		const student = utcStudent;
 
 		const plain = agreementReference();
 		const ratings: Grade[] = [3, 3, 1, 3, 2, 4, 3, 1, 3, 3, 4, 2];
@@ -53,10 +60,70 @@ describe("memory model", function () {
 			// the next answer a little after it is due, sometimes early
 			at = new Date(Math.max(at.getTime() + 60_000, expected.due.getTime() + (i % 3 === 0 ? -DAY / 2 : 3_600_000)));
 		}
-		const [stored] = await states(student.id, [item.id]);
+		const [stored] = await callInSchool(utc.school.id, "memory.states", { studentId: student.id, itemIds: [item.id] });
 		expect(stored).to.deep.include({ ...expected, itemId: item.id, subject });
 		expect(stored.retrievability).to.be.within(0, 1);
-		expect((await history(student.id, subject)).map(r => r.rating)).to.deep.equal(ratings);
+		const logged = await callInSchool<any[]>(utc.school.id, "memory.history", { studentId: student.id, subject });
+		expect(logged.map(r => r.rating)).to.deep.equal(ratings);
+		expect(logged.map(r => r.first)).to.deep.equal(ratings.map((_, i) => i === 0));
+	});
+
+	it("counts the school's local days: in Los Angeles, answers an hour apart on one afternoon are the same day (UTC says two)", async () => {
+		const la = await signupSchool({ timezone: "America/Los_Angeles" });
+		const [laTeacher, laStudent] = await Promise.all([invite(la.admin, "teacher"), invite(la.admin, "student")]);
+		const subject = unique("Local");
+		const item = await createItem(laTeacher, { kind: "flashcard", title: "x", subject, front: "f", back: "b" });
+		const noSteps = { learningSteps: [], relearningSteps: [] };
+		expect((await http("PUT", "/api/scheduling-profiles/layers", { token: la.admin.token, body: { kind: "school", values: noSteps } })).status).to.equal(200);
+		const recordLa = (reviewedAt: string, rating = 3) =>
+			callInSchool(la.school.id, "memory.recordReview", { source: "solo", reviewKey: unique("k"), studentId: laStudent.id, itemId: item.id, rating, reviewedAt });
+		// 16:30 and 17:30 in Los Angeles on 10 June: 23:30 UTC on the 10th and 00:30 UTC on the 11th
+		await recordLa("2026-06-10T23:30:00Z");
+		const second = await recordLa("2026-06-11T00:30:00Z");
+		expect(second.after.elapsed_days).to.equal(0);
+		expect(second.after.stability).to.be.lessThan(3.5);
+		// plain ts-fsrs on the raw instants counts a day: stability 2.3 → 7.3, a week's interval
+		const plain = fsrs(generatorParameters({ enable_fuzz: false, enable_short_term: true, learning_steps: [], relearning_steps: [] }));
+		const naive = plain.next(plain.next(createEmptyCard(new Date("2026-06-10T23:30:00Z")), new Date("2026-06-10T23:30:00Z"), 3).card, new Date("2026-06-11T00:30:00Z"), 3).card;
+		expect(naive.elapsed_days).to.equal(1);
+		expect(naive.stability).to.be.greaterThan(7);
+		// the next due date falls on the local day scheduled_days on, at the same local time
+		const localDay = (d: string | Date) => new Date(d).toLocaleDateString("en-CA", { timeZone: "America/Los_Angeles" });
+		const localTime = (d: string | Date) => new Date(d).toLocaleTimeString("en-GB", { timeZone: "America/Los_Angeles" });
+		const due = new Date(second.after.due);
+		const daysOn = (Date.parse(localDay(due)) - Date.parse(localDay("2026-06-11T00:30:00Z"))) / DAY;
+		expect(daysOn).to.equal(second.after.scheduled_days);
+		expect(localTime(due)).to.equal("17:30:00");
+		// a review late on the local evening before the due day is a day later than the last, as the queue counts
+		const third = await recordLa(new Date(due.getTime() - 2 * 3_600_000).toISOString());
+		expect(third.after.elapsed_days).to.equal(second.after.scheduled_days);
+	});
+
+	it("rates a graded answer it is asked to rate with the student's own response times: a first answer is never Easy, then calibrated", async () => {
+		const learner = await invite(s.admin, "student");
+		const question = (n: number) => createItem(teacher, { kind: "short_answer", title: `q${n}`, subject: "Geography", prompt: `q${n}?`, accepted: ["a"], expectedSeconds: 10 });
+		const rate = (itemId: string, responseTimeMs: number, reviewedAt: Date, correct = true) =>
+			record({ studentId: learner.id, itemId, rating: 3, correct, responseTimeMs, rateFromAnswer: true, reviewedAt });
+		const t0 = Date.parse("2024-02-05T09:00:00Z");
+		// a very fast first answer: Good, not Easy; its time joins the student's digest
+		const first = await question(0);
+		expect((await rate(first.id, 500, new Date(t0))).rating).to.equal(3);
+		// 25 more right answers of this kind at about 8 s (normalised 0.8): calibrated from then on
+		const items = await Promise.all(Array.from({ length: 25 }, (_, n) => question(n + 1)));
+		for (const [n, it] of items.entries()) await rate(it.id, 7_000 + (n % 5) * 500, new Date(t0 + (n + 1) * 60_000));
+		const digest = await ResponseDigest.findOne({ schoolId: s.school.id, studentId: learner.id, kind: "short_answer" }).lean();
+		expect((digest as any).times).to.have.length(26);
+		// a review days later (not a first answer): 3 s is fast for this student, 9.5 s slow, 8 s ordinary
+		const later = (k: number) => new Date(t0 + (10 + k) * DAY);
+		expect((await rate(items[0].id, 3_000, later(0))).rating).to.equal(4);
+		expect((await rate(items[1].id, 9_500, later(1))).rating).to.equal(2);
+		expect((await rate(items[2].id, 8_000, later(2))).rating).to.equal(3);
+		expect((await rate(items[3].id, 3_000, later(3), false)).rating).to.equal(1);
+		// a caller's own rating stands when it does not ask
+		expect((await record({ studentId: learner.id, itemId: items[4].id, rating: 2, correct: true, responseTimeMs: 3_000, reviewedAt: later(4) })).rating).to.equal(2);
+		// the log keeps the rating applied
+		const logged = await ReviewLog.findOne({ schoolId: s.school.id, studentId: learner.id, itemId: items[0].id, rating: 4 }).lean();
+		expect(logged).to.not.equal(null);
 	});
 
 	it("duplicate reviewKey writes once, even when the retries race", async () => {

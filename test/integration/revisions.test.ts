@@ -14,6 +14,7 @@ import {
 	type LearningSchool,
 } from "../support/learning-sessions.js";
 import { bootPlatform, http, unique } from "../support/platform.js";
+import { invite } from "../support/accounts.js";
 import { ReviewLog } from "../../models/review-log.model.js";
 import { RevisionSession } from "../../models/revision-session.model.js";
 
@@ -77,6 +78,96 @@ describe("revision sessions", function () {
 		expect(attempt.items).to.have.length(4);
 		expectNoAnswerKeys(await ok(http("GET", `/api/evaluations/${attempt.id}`, { token: student.token })), school, quizAnswered, "evaluations.get");
 		expectNoAnswerKeys(await ok(http("GET", "/api/evaluations", { token: student.token })), school, quizAnswered, "evaluations.list");
+	});
+
+	it("learning steps run within the session: an item answered Again comes back once its relearning step has elapsed", async () => {
+		const student = await invite(school.admin, "student");
+		const names: ItemName[] = ["capital", "sea", "earth"];
+		const created = await createPath(school.teacher, { studentIds: [student.id], activate: true, steps: [{ title: "Steps", itemIds: itemIds(school, ...names) }] });
+		const step = created.path.steps[0].id;
+		const start = () => ok(http("POST", "/api/revision-sessions", { token: student.token, body: { pathId: created.id, stepId: step } }), 201);
+		const next = (id: string) => ok(http("GET", `/api/revision-sessions/${id}/next`, { token: student.token }));
+		const answer = (id: string, itemId: string, right: boolean) =>
+			ok(http("POST", `/api/revision-sessions/${id}/answers`, { token: student.token, body: { clientId: unique("c"), itemId, answer: (right ? RIGHT : WRONG)[nameOf.get(itemId)!], responseTimeMs: 6000 } }));
+		const states = () => callInSchool<any[]>(school.school.id, "memory.states", { studentId: student.id, itemIds: itemIds(school, ...names) });
+
+		// Day 0: three new items answered right, each put in its 10-minute learning step: they come back in the session
+		clock.advance(10, "d");
+		const first = await start();
+		expect(first.queue).to.equal(3);
+		let served = first.item;
+		for (let k = 0; k < 3; k++) {
+			const res = await answer(first.id, served.id, true);
+			expect(res.rating, "a first answer is never Easy").to.be.oneOf([2, 3]);
+			served = res.next;
+		}
+		expect(served).to.equal(null);
+		const waiting = await next(first.id);
+		expect(waiting).to.deep.include({ done: false, waiting: true, remaining: 3 });
+		expect(new Date(waiting.nextAt).getTime()).to.equal(clock.now().getTime() + 10 * 60_000);
+		clock.advance(10, "m");
+		for (let k = 0; k < 3; k++) {
+			const again = await next(first.id);
+			expect(again.done, JSON.stringify(again)).to.equal(false);
+			await answer(first.id, again.item.id, true);
+		}
+		expect(await next(first.id)).to.deep.include({ done: true });
+		await ok(http("POST", `/api/revision-sessions/${first.id}/end`, { token: student.token }));
+		expect((await states()).map(st => st.state)).to.deep.equal([2, 2, 2]); // all graduated to Review
+
+		// When they fall due: the capital is forgotten (Again) and comes back after its 10-minute relearning step
+		const due = Math.max(...(await states()).map(st => new Date(st.due).getTime()));
+		clock.set(due + 60_000);
+		const second = await start();
+		expect(second.queue).to.equal(3);
+		const capital = school.items.capital.id;
+		let item = second.item;
+		let lapsed: any;
+		for (let k = 0; k < 3; k++) {
+			const res = await answer(second.id, item.id, item.id !== capital);
+			if (item.id === capital) lapsed = res;
+			item = res.next;
+		}
+		expect(lapsed).to.include({ correct: false, rating: 1, counted: true });
+		// answered ahead of its step: refused; the session waits for it
+		const early = await http("POST", `/api/revision-sessions/${second.id}/answers`, { token: student.token, body: { clientId: unique("c"), itemId: capital, answer: RIGHT.capital } });
+		expect(early.status).to.equal(409);
+		const wait = await next(second.id);
+		expect(wait).to.deep.include({ done: false, waiting: true, remaining: 1 });
+		const [capitalState] = (await states()).filter(st => st.itemId === capital);
+		expect(capitalState.state).to.equal(3); // Relearning
+		expect(new Date(wait.nextAt).getTime()).to.equal(new Date(capitalState.due).getTime());
+		clock.set(new Date(wait.nextAt).getTime());
+		const back = await next(second.id);
+		expect(back.item.id).to.equal(capital);
+		const relearnt = await answer(second.id, capital, true);
+		expect(relearnt.remaining).to.equal(0);
+		expect(relearnt.next).to.equal(null);
+		expect(relearnt.nextAt).to.equal(null);
+		// two reviews of the capital in this session, each under its own key
+		const logs = await ReviewLog.find({ schoolId: school.school.id, studentId: student.id, itemId: capital, reviewKey: { $regex: `^revision:${second.id}:` } }).sort({ reviewedAt: 1 }).lean();
+		expect(logs.map((l: any) => l.reviewKey)).to.deep.equal([`revision:${second.id}:${capital}`, `revision:${second.id}:${capital}:2`]);
+		expect(logs.map((l: any) => l.rating)).to.deep.equal([1, 3]);
+		const stored = await ok(http("GET", `/api/revision-sessions/${second.id}`, { token: student.token }));
+		expect(stored.queue.map((q: any) => q.kind)).to.deep.equal(["due", "due", "due", "step"]);
+		expect(stored.answers.map((a: any) => a.itemId).filter((id: string) => id === capital)).to.have.length(2);
+		await ok(http("POST", `/api/revision-sessions/${second.id}/end`, { token: student.token }));
+
+		// Ended before the step: the item is due at its step time, for the next session
+		const [again] = (await states()).filter(st => st.itemId === capital);
+		clock.set(new Date(again.due).getTime() + 60_000);
+		const third = await start();
+		expect(third.item.id).to.equal(capital);
+		await answer(third.id, capital, false);
+		await ok(http("POST", `/api/revision-sessions/${third.id}/end`, { token: student.token }));
+		const [pending] = (await states()).filter(st => st.itemId === capital);
+		expect(new Date(pending.due).getTime()).to.equal(clock.now().getTime() + 10 * 60_000);
+		const tooSoon = await http("POST", "/api/revision-sessions", { token: student.token, body: { pathId: created.id, stepId: step } });
+		expect(tooSoon.status).to.equal(409);
+		expect(new Date(tooSoon.body.error.data.nextDueAt).getTime()).to.equal(new Date(pending.due).getTime());
+		clock.advance(10, "m");
+		const fourth = await start();
+		expect(fourth.item.id).to.equal(capital);
 	});
 
 	it("answer keys: the check itself fails on a full item of each kind (so the test above can fail)", () => {

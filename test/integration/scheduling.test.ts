@@ -1,13 +1,13 @@
 import { expect } from "chai";
-import { createEmptyCard, default_w, fsrs, generatorParameters, type StepUnit } from "ts-fsrs";
+import mongoose from "mongoose";
+import { default_w } from "ts-fsrs";
 import { invite, signupSchool, type Account, type SchoolFixture } from "../support/accounts.js";
 import { callInSchool, classOf, createItem, validatedItem } from "../support/learning-content.js";
 import { bootPlatform, http, systemMeta, unique } from "../support/platform.js";
-import { Prng } from "../bench/memory/prng.js";
+import { cohortItems, DEFAULT_CONFIG, simulateStudent, type CohortConfig } from "../bench/memory/simulator.js";
 import { ReviewLog } from "../../models/review-log.model.js";
 import { reviewLogId } from "../../services/learning/memory/natural-ids.js";
-import { PLATFORM_DEFAULTS } from "../../services/learning/memory/profile-layers.js";
-import { review, type Grade, type MemoryCard, type ReviewOutcome } from "../../services/learning/memory/scheduler.js";
+import { cardFromJSON, review } from "../../services/learning/memory/scheduler.js";
 
 const LAYERS = "/api/scheduling-profiles/layers";
 const put = (by: Account, body: Record<string, unknown>) => http("PUT", LAYERS, { token: by.token, body });
@@ -165,45 +165,38 @@ describe("scheduling profiles", function () {
 	});
 
 	/**
-	 * 405 reviews (45 items × 9), scheduled by the product's scheduler a little after each falls due, inserted in one
-	 * write: through memory.recordReview (which the memory tests cover) they cost ~9 round trips each.
+	 * A simulated student's review log (the benchmark's cohort: exponential forgetting, not FSRS, scheduled by our FSRS
+	 * with default parameters), inserted in one write under `subjects` in turn (item by item), so the optimiser has a
+	 * history the default parameters predict badly. memory.history reads only the log: the item ids need no items.
 	 */
-	async function insertHistory(studentId: string, subject: string) {
-		const items = await Promise.all(Array.from({ length: 45 }, (_, i) => createItem(t1, { kind: "flashcard", title: `c${i}`, subject, front: `q${i}`, back: "a" })));
-		const rng = new Prng(11);
-		const profile = { ...PLATFORM_DEFAULTS };
-		const logs: Record<string, unknown>[] = [];
-		items.forEach((item, index) => {
-			let at = new Date(Date.UTC(2019, 0, 7, 8) + index * 60_000);
-			let card: MemoryCard | null = null;
-			for (let n = 0; n < 9; n++) {
-				const rating = (rng.next() < 0.12 + Math.min(0.3, n * 0.03) ? 1 : rng.next() < 0.15 ? 2 : 3) as Grade;
-				const outcome: ReviewOutcome = review(card, rating, at, profile);
-				const reviewKey = `${item.id}:${n}`;
-				logs.push({
-					_id: reviewLogId(s.school.id, reviewKey),
-					schoolId: s.school.id,
-					reviewKey,
-					studentId,
-					itemId: item.id,
-					subject,
-					rating,
-					source: "solo",
-					counted: true,
-					first: n === 0,
-					reviewedAt: at,
-					elapsedDays: outcome.log.elapsedDays,
-					retrievability: outcome.log.retrievability,
-					scheduledDays: outcome.log.scheduledDays,
-					before: outcome.before,
-					after: outcome.after,
-				});
-				card = outcome.after;
-				at = new Date(Math.max(at.getTime() + 60_000, outcome.after.due.getTime() + Math.floor(rng.next() * 86_400_000)));
-			}
+	async function insertHistory(studentId: string, subjects: string[], opts: { student?: number; schoolId?: string } = {}) {
+		const config: CohortConfig = { ...DEFAULT_CONFIG, items: 80, days: 60, seed: 11 };
+		const { log } = await simulateStudent("fsrs", 0.9, opts.student ?? 3, config, cohortItems(config), { keepLog: true });
+		const schoolId = opts.schoolId ?? s.school.id;
+		const itemIds = new Map<string, string>();
+		const docs = log!.map((r, n) => {
+			if (!itemIds.has(r.cardId)) itemIds.set(r.cardId, new mongoose.Types.ObjectId().toHexString());
+			const reviewKey = unique(`sim:${n}`);
+			return {
+				_id: reviewLogId(schoolId, reviewKey),
+				schoolId,
+				reviewKey,
+				studentId,
+				itemId: itemIds.get(r.cardId),
+				subject: subjects[Number(r.cardId) % subjects.length],
+				rating: r.rating,
+				source: "solo",
+				counted: true,
+				first: r.first === true,
+				reviewedAt: r.reviewedAt,
+				elapsedDays: 0,
+				retrievability: 0,
+				scheduledDays: 0,
+				after: { reps: 1 },
+			};
 		});
-		await ReviewLog.insertMany(logs);
-		expect(await callInSchool(s.school.id, "memory.history", { studentId, subject })).to.have.length(405);
+		await ReviewLog.insertMany(docs);
+		return log!.length;
 	}
 
 	describe("optimisation", () => {
@@ -214,11 +207,13 @@ describe("scheduling profiles", function () {
 			expect(res.status).to.equal(409);
 			expect(res.body.error.type).to.equal("NOT_ENOUGH_REVIEWS");
 			expect((await readLayer(s.admin, `kind=student&studentId=${s3.id}&subject=${subject}`)).body.id).to.equal(null);
+			expect((await http("POST", "/api/scheduling-profiles/optimize", { token: s.admin.token, body: { studentId: s3.id, subject: "" } })).status).to.equal(422);
 		});
 
-		it("fits a student's weights from ≥ 400 reviews and stores them on their subject layer, used by scheduling.resolve", async () => {
-			await insertHistory(s3.id, subject);
-			expect(await callInSchool(s.school.id, "memory.history", { studentId: s3.id, subject })).to.have.length(405);
+		it("fits on older reviews, judges the fit on the most recent ones, adopts it when better, and effective shows both figures", async () => {
+			const total = await insertHistory(s3.id, [subject]);
+			expect(total).to.be.greaterThan(600);
+			expect(await callInSchool(s.school.id, "memory.history", { studentId: s3.id, subject })).to.have.length(total);
 
 			expect((await http("POST", "/api/scheduling-profiles/optimize", { token: t2.token, body: { studentId: s3.id, subject } })).status).to.equal(403);
 			expect((await http("POST", "/api/scheduling-profiles/optimize", { token: s3.token, body: { studentId: s3.id, subject } })).status).to.equal(403);
@@ -226,7 +221,14 @@ describe("scheduling profiles", function () {
 
 			const res = await http("POST", "/api/scheduling-profiles/optimize", { token: t1.token, body: { studentId: s3.id, subject } });
 			expect(res.status, JSON.stringify(res.body)).to.equal(200);
-			expect(res.body.reviewsUsed).to.equal(405);
+			expect(res.body).to.include({ scope: "subject", subject, adopted: true, reviewsUsed: total });
+			const { fitted, current, heldOut, trainedOn } = res.body.evaluation;
+			// held out: the most recent fifth of the predicted reviews; the fit beat the defaults there on both figures
+			expect(heldOut).to.be.greaterThan(20);
+			expect(heldOut / (heldOut + trainedOn)).to.be.closeTo(0.2, 0.01);
+			expect(fitted.logLoss).to.be.lessThan(current.logLoss);
+			expect(fitted.rmseBins).to.be.lessThan(current.rmseBins);
+			expect(fitted.predictions).to.equal(heldOut);
 			expect(res.body.parameters).to.have.length(21);
 			expect(res.body.parameters.some((w: number, i: number) => Math.abs(w - default_w[i]) > 1e-3)).to.equal(true);
 
@@ -234,8 +236,17 @@ describe("scheduling profiles", function () {
 			expect(resolved.values.fsrsParameters).to.deep.equal(res.body.parameters);
 			expect(resolved.sources.fsrsParameters).to.equal(`student:subject:${subject}`);
 			const layer = (await readLayer(t1, `kind=student&studentId=${s3.id}&subject=${subject}`)).body;
-			expect(layer.reviewsUsed).to.equal(405);
+			expect(layer.reviewsUsed).to.equal(total);
 			expect(layer.optimizedAt).to.be.a("string");
+			expect(layer.lastOptimization).to.deep.include({ scope: "subject", adopted: true, reviewsUsed: total });
+
+			// GET /effective shows both figures and that the fitted set is the one in use
+			const shown = (await effective(t1, `student=${s3.id}&subject=${subject}`)).body.optimization;
+			expect(shown).to.deep.include({ layer: `student:subject:${subject}`, scope: "subject", adopted: true, inUse: true, reviewsUsed: total });
+			expect(shown.evaluation).to.deep.include({ heldOut, trainedOn });
+			expect(shown.evaluation.fitted).to.deep.equal(fitted);
+			expect(shown.evaluation.current).to.deep.equal(current);
+			expect(shown).to.not.have.property("parameters");
 
 			// the student changing their own settings keeps the fitted weights
 			expect((await put(s3, { kind: "student", subject, values: { desiredRetention: 0.93 } })).status).to.equal(200);
@@ -249,36 +260,67 @@ describe("scheduling profiles", function () {
 				itemId: item.id,
 				rating: 3,
 				source: "solo",
-				reviewedAt: new Date("2020-06-01T08:00:00Z"),
+				reviewedAt: new Date("2026-06-01T08:00:00Z"),
 			});
-			const withValues = (w: number[]) =>
-				fsrs(
-					generatorParameters({
-						request_retention: after.values.desiredRetention,
-						maximum_interval: after.values.maximumIntervalDays,
-						w,
-						enable_fuzz: false,
-						enable_short_term: true,
-						learning_steps: after.values.learningSteps as StepUnit[],
-						relearning_steps: after.values.relearningSteps as StepUnit[],
-					}),
-				).next(createEmptyCard(new Date("2020-06-01T08:00:00Z")), new Date("2020-06-01T08:00:00Z"), 3).card;
-			expect(scheduled.after).to.deep.equal(withValues(res.body.parameters));
-			expect(scheduled.after).not.to.deep.equal(withValues([...default_w]));
+			const fittedCard = review(null, 3, new Date("2026-06-01T08:00:00Z"), { ...after.values }, { timeZone: s.school.timezone }).after;
+			const defaultCard = review(null, 3, new Date("2026-06-01T08:00:00Z"), { ...after.values, fsrsParameters: [...default_w] }, { timeZone: s.school.timezone }).after;
+			expect(cardFromJSON(scheduled.after)).to.deep.equal(fittedCard);
+			expect(cardFromJSON(scheduled.after)).not.to.deep.equal(defaultCard);
+
+			// fitted again on the same log: the new fit is the set in use, not better on either figure → not adopted, figures kept
+			const again = await http("POST", "/api/scheduling-profiles/optimize", { token: s.admin.token, body: { studentId: s3.id, subject } });
+			expect(again.status, JSON.stringify(again.body)).to.equal(200);
+			expect(again.body.adopted).to.equal(false);
+			expect(again.body.evaluation.fitted).to.deep.equal(again.body.evaluation.current);
+			const kept = (await readLayer(t1, `kind=student&studentId=${s3.id}&subject=${subject}`)).body;
+			expect(kept.values.fsrsParameters).to.deep.equal(res.body.parameters);
+			expect(kept.optimizedAt).to.equal(layer.optimizedAt);
+			expect(kept.lastOptimization).to.deep.include({ adopted: false });
+			const shownAgain = (await effective(t1, `student=${s3.id}&subject=${subject}`)).body.optimization;
+			expect(shownAgain).to.deep.include({ adopted: false, inUse: false });
 		});
 
-		it("the nightly job (system) fits students with ≥ 400 new reviews since their last fit, and only them", async () => {
+		it("per student when the subject has too few reviews of its own: fitted on all their subjects, stored on the student layer", async () => {
+			const s5 = await invite(s.admin, "student");
+			const [a, b, c] = [unique("Algebra"), unique("Botany"), unique("Chemistry")];
+			const total = await insertHistory(s5.id, [a, b, c], { student: 5 });
+			const perSubject = await callInSchool<any[]>(s.school.id, "memory.history", { studentId: s5.id, subject: a });
+			expect(perSubject.length).to.be.lessThan(400);
+			expect(await callInSchool<any[]>(s.school.id, "memory.history", { studentId: s5.id })).to.have.length(total);
+
+			const res = await http("POST", "/api/scheduling-profiles/optimize", { token: s.admin.token, body: { studentId: s5.id, subject: a } });
+			expect(res.status, JSON.stringify(res.body)).to.equal(200);
+			expect(res.body).to.include({ scope: "student", subject: null, reviewsUsed: total });
+			const general = (await readLayer(s.admin, `kind=student&studentId=${s5.id}`)).body;
+			expect(general.lastOptimization).to.deep.include({ scope: "student", adopted: res.body.adopted });
+			expect((await readLayer(s.admin, `kind=student&studentId=${s5.id}&subject=${a}`)).body.id).to.equal(null);
+			// whatever the subject, effective shows the student layer's figures (and uses its weights if adopted)
+			const shown = (await effective(s.admin, `student=${s5.id}&subject=${b}`)).body;
+			expect(shown.optimization).to.deep.include({ layer: "student", scope: "student", adopted: res.body.adopted, inUse: res.body.adopted });
+			if (res.body.adopted) expect(shown.values.fsrsParameters).to.deep.equal(res.body.parameters);
+		});
+
+		it("the nightly job (system) optimises per subject, and per student where a subject has too few, then waits for new reviews", async () => {
 			const s4 = await invite(s.admin, "student");
-			await insertHistory(s4.id, subject);
+			const s6 = await invite(s.admin, "student");
+			const optics = unique("Optics");
+			const total4 = await insertHistory(s4.id, [optics], { student: 4 });
+			await insertHistory(s6.id, [unique("Art"), unique("Music"), unique("Dance")], { student: 6 });
 			const before = (await readLayer(s.admin, `kind=student&studentId=${s3.id}&subject=${subject}`)).body;
 			const { broker } = await bootPlatform();
 			const run = await broker.call("scheduling.optimizeDue", {}, { meta: systemMeta() });
 			expect(run).to.include({ failed: 0 });
-			const fitted = (await readLayer(s.admin, `kind=student&studentId=${s4.id}&subject=${subject}`)).body;
-			expect(fitted.reviewsUsed).to.equal(405);
-			expect(fitted.values.fsrsParameters).to.have.length(21);
+			const fitted = (await readLayer(s.admin, `kind=student&studentId=${s4.id}&subject=${optics}`)).body;
+			expect(fitted.lastOptimization).to.deep.include({ scope: "subject", reviewsUsed: total4 });
+			// s4 has one subject with enough reviews: no per-student fit for them
+			expect((await readLayer(s.admin, `kind=student&studentId=${s4.id}`)).body.id).to.equal(null);
+			// s6's three subjects each have too few: one fit on all their reviews
+			expect((await readLayer(s.admin, `kind=student&studentId=${s6.id}`)).body.lastOptimization).to.deep.include({ scope: "student" });
 			// s3 was fitted already and has one review more since: left alone
 			expect((await readLayer(s.admin, `kind=student&studentId=${s3.id}&subject=${subject}`)).body).to.deep.equal(before);
+			// a second run finds nothing new to do
+			const second = (await broker.call("scheduling.optimizeDue", {}, { meta: systemMeta() })) as { optimized: number };
+			expect(second.optimized).to.equal(0);
 			// only the system principal runs it
 			const asAdmin = { meta: { user: { id: s.admin.id, schoolId: s.school.id, roles: ["school_admin"] } } };
 			const refused = await (async () => broker.call("scheduling.optimizeDue", {}, asAdmin as any))().catch(e => e);

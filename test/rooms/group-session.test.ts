@@ -13,7 +13,7 @@ import { roomContext } from "../../rooms/context.js";
 import { MAX_POINTS } from "../../services/learning/live/live-scoring.js";
 import { eventually, realtimeEndpoint } from "../support/chat.js";
 import { callInSchool } from "../support/learning-content.js";
-import { expectNoAnswerKeys } from "../support/learning-sessions.js";
+import { expectNoAnswerKeys, manualLearningClock } from "../support/learning-sessions.js";
 import { asLearningSchool, leaveAll, joinByCode, joinByRoomId, liveSchool, nameOfItem, openLive, RIGHT_LIVE, sdk, Wire, WRONG_LIVE, type LiveSchool } from "../support/live.js";
 import { http } from "../support/platform.js";
 
@@ -195,6 +195,74 @@ describe("group session", function () {
 		await eventually(async () => (matchMaker.getLocalRoomById(roomId) ? undefined : true), "the room to be disposed");
 		const joinAgain = await http("POST", "/api/live-sessions/join", { token: s.students[0].token, body: { code: joinCode } });
 		expect(joinAgain.status).to.equal(409);
+	});
+
+	it("after the planned questions, asks a review question of the students whose learning step has elapsed, for no points", async () => {
+		const fresh = await liveSchool({ students: 2 });
+		// the learning services' clock, moved by hand: memory schedules the steps with it, the room stamps answers with it
+		const clock = manualLearningClock(Date.now());
+		try {
+			const opened = await openLive(fresh, { questionCount: 1, timeLimitSeconds: 20 });
+			expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
+			const { id, roomId } = opened.body;
+			const teacherRoom = await joinByRoomId(fresh.teacher, roomId);
+			rooms.push(teacherRoom);
+			const teacher = new Wire(teacherRoom);
+			const [a, b] = fresh.students;
+			const roomA = await joinByRoomId(a, roomId);
+			const roomB = await joinByRoomId(b, roomId);
+			rooms.push(roomA, roomB);
+			const [wireA, wireB] = [new Wire(roomA), new Wire(roomB)];
+			await teacher.stateWhere(st => Object.keys(st.players).length === 2);
+
+			teacherRoom.send("start", {});
+			const q0 = await wireA.next("question", q => q.index === 0);
+			const name = nameOfItem(fresh, q0.item.id);
+			roomA.send("answer", { questionIndex: 0, clientId: "a0", answer: WRONG_LIVE[name] });
+			roomB.send("answer", { questionIndex: 0, clientId: "b0", answer: RIGHT_LIVE[name] });
+			await wireA.next("answered");
+			await wireB.next("answered");
+			teacherRoom.send("reveal", {});
+			// a wrong first answer: its first learning step (1 minute) is the next to fall due
+			const revealed = await teacher.stateWhere(st => st.status === "revealed" && st.nextReviewAt > 0);
+			expect(revealed.nextReviewAt).to.be.closeTo(clock.now().getTime() + 60_000, 1_000);
+			const scoreB = revealed.players[b.id].score;
+			expect(scoreB).to.be.greaterThan(0);
+
+			// a minute on: the step has elapsed for A only, so the review question is A's
+			clock.advance(61, "s");
+			teacherRoom.send("next", {});
+			const review = await wireA.next("question", q => q.index === 1);
+			expect(review).to.deep.include({ review: true, for: [a.id] });
+			expect(review.item.id).to.equal(q0.item.id);
+			expect((await teacher.stateWhere(st => st.status === "question" && st.questionIndex === 1)).review).to.equal(true);
+			roomB.send("answer", { questionIndex: 1, clientId: "b1", answer: RIGHT_LIVE[name] });
+			expect((await wireB.next("error", e => e.command === "answer")).message).to.match(/review question/);
+			roomA.send("answer", { questionIndex: 1, clientId: "a1", answer: RIGHT_LIVE[name] });
+			expect(await wireA.next("answered", m => m.questionIndex === 1)).to.include({ recorded: true });
+			teacherRoom.send("reveal", {});
+			expect(await wireA.next("result", r => r.questionIndex === 1)).to.include({ answered: true, correct: true, points: 0 });
+			// the second answer is another review in A's memory, under its own key
+			const logs = await ReviewLog.find({ schoolId: fresh.school.id, studentId: a.id, itemId: q0.item.id }).sort({ reviewedAt: 1 }).lean();
+			expect(logs.map((l: any) => [l.reviewKey, l.source, l.correct])).to.deep.equal([
+				[`live:${id}:${a.id}:${q0.item.id}`, "group", false],
+				[`live:${id}:${a.id}:${q0.item.id}:2`, "group", true],
+			]);
+
+			// no other step has elapsed yet (the next ones are 10 minutes out): next ends the session
+			teacherRoom.send("next", {});
+			const ended = await wireA.next("ended");
+			expect(ended.reason).to.equal("completed");
+			expect(ended.leaderboard.find((r: any) => r.studentId === b.id).score).to.equal(scoreB);
+			const stored = await RevisionSession.findOne({ liveSessionId: id, studentId: a.id }).lean();
+			expect((stored as any).answers.map((x: any) => x.correct)).to.deep.equal([false, true]);
+			// what is still in a step is due at its step time, for the students' next sessions
+			const [stateB] = await callInSchool(fresh.school.id, "memory.states", { studentId: b.id, itemIds: [q0.item.id] });
+			expect(stateB.state).to.equal(1);
+			expect(new Date(stateB.due).getTime()).to.be.greaterThan(clock.now().getTime());
+		} finally {
+			clock.restore();
+		}
 	});
 
 	it("pauses when the teacher leaves, resumes when they are back, and ends and persists when they stay away", async () => {

@@ -110,7 +110,8 @@ describe("profile layers", () => {
 			desiredRetention: 0.5,
 			maximumIntervalDays: 2.5,
 			newItemsPerDay: -1,
-			learningSteps: ["1m", "soon", "0m"],
+			// ts-fsrs reads a step with parseInt: "1.5m" would silently be 1 minute, so whole units only
+			learningSteps: ["1m", "soon", "0m", "1.5m"],
 			relearningSteps: "10m",
 			fsrsParameters: [1, 2, 3],
 			colour: "blue",
@@ -122,6 +123,7 @@ describe("profile layers", () => {
 				"fsrsParameters",
 				"learningSteps.1",
 				"learningSteps.2",
+				"learningSteps.3",
 				"maximumIntervalDays",
 				"newItemsPerDay",
 				"relearningSteps",

@@ -7,9 +7,15 @@ import { review } from "../../services/learning/memory/scheduler.js";
 import { buildSteps, findCycle, isAssigned, reorder, stepAccess } from "../../services/learning/paths/path-rules.js";
 import {
 	answerFeedback,
+	applyAnswer,
+	attemptOf,
 	closeSession,
 	currentItemId,
 	isIdle,
+	MAX_STEP_IN_SESSION_MS,
+	MAX_STEPS_PER_ITEM,
+	nextStepAt,
+	stepEntry,
 	openSession,
 	planQueue,
 	remaining,
@@ -83,7 +89,7 @@ describe("session logic (unit)", () => {
 
 	it("serves the next item without its answer key", () => {
 		const state = started();
-		expect(currentItemId(state)).to.equal(capital.id);
+		expect(currentItemId(state, T0)).to.equal(capital.id);
 		const served = JSON.stringify(serve(capital));
 		expect(served).to.contain("Capital of France?");
 		expect(served).not.to.match(/Paris|accepted/);
@@ -92,18 +98,19 @@ describe("session logic (unit)", () => {
 		expect(JSON.stringify(serve(pi))).not.to.contain("3.14");
 	});
 
-	it("grades on the server and rates by rating.ts: wrong → Again, slow → Hard, normal → Good, fast → Easy", () => {
+	it("grades on the server and rates by rating.ts (cold start): wrong → Again, slow → Hard, else Good, a fast first answer too", () => {
 		let state = started();
 		const wrong = takeAnswer(state, { clientId: "c1", itemId: capital.id, answer: { text: "Lyon" }, responseTimeMs: 15_000 }, capital, at(15_000));
 		expect(wrong.duplicate).to.equal(false);
 		expect(wrong.record).to.include({ correct: false, score: 0, rating: 1 });
 		state = (wrong as any).state;
-		expect(currentItemId(state)).to.equal(card.id);
+		expect(currentItemId(state, at(15_000))).to.equal(card.id);
 
 		const rights = [
 			[{ text: "paris" }, 35_000, 2],
 			[{ text: "Paris" }, 15_000, 3],
-			[{ text: "Paris." }, 5_000, 4],
+			// fast, but a first answer (and no calibration yet): never Easy from speed alone
+			[{ text: "Paris." }, 5_000, 3],
 		] as const;
 		for (const [answer, ms, rating] of rights) {
 			const fresh = takeAnswer(started(), { clientId: "x", itemId: capital.id, answer, responseTimeMs: ms }, capital, at(ms));
@@ -179,6 +186,55 @@ describe("session logic (unit)", () => {
 		expect(isIdle(state, at(29 * 60_000), 30 * 60_000)).to.equal(false);
 		expect(isIdle(state, at(31 * 60_000), 30 * 60_000)).to.equal(true);
 		expect(isIdle(closeSession(state, at(1), "completed").state, at(31 * 60_000), 30 * 60_000)).to.equal(false);
+	});
+
+	it("learning steps run within the session: an item in a step due soon comes back once it is due, before the rest", () => {
+		let state = started();
+		const answer = (it: SessionItem, body: unknown, when: Date, after?: { state: State; due: Date }) => {
+			const r = takeAnswer(state, { clientId: `c${state.answers.length}`, itemId: it.id, answer: body, responseTimeMs: 8000 }, it, when);
+			if (r.duplicate) throw new Error("seen as a retry");
+			state = applyAnswer(state, r.record, after);
+			return r.record;
+		};
+		// capital: wrong; memory puts it in a 10-minute relearning step
+		const failedAt = at(60_000);
+		answer(capital, { text: "Lyon" }, failedAt, { state: State.Learning, due: new Date(failedAt.getTime() + 10 * 60_000) });
+		expect(state.queue.at(-1)).to.deep.equal({ itemId: capital.id, kind: "step", dueAt: new Date(failedAt.getTime() + 10 * 60_000) });
+		expect(remaining(state)).to.equal(4);
+		// until it is due, the rest of the queue; it may not be answered early
+		expect(currentItemId(state, at(2 * 60_000))).to.equal(card.id);
+		expect(() => takeAnswer(state, { clientId: "early", itemId: capital.id, answer: { text: "Paris" } }, capital, at(2 * 60_000)))
+			.to.throw()
+			.with.property("type", "ALREADY_ANSWERED");
+		answer(card, { rating: 3 }, at(2 * 60_000), { state: State.Review, due: at(3 * 86_400_000) });
+		// once due, it comes before the items not yet answered
+		expect(currentItemId(state, at(11 * 60_000))).to.equal(capital.id);
+		expect(currentItemId(state, at(10 * 60_000))).to.equal(seas.id);
+		answer(seas, { choiceId: "a" }, at(3 * 60_000), { state: State.Review, due: at(2 * 86_400_000) });
+		answer(pi, { value: 3.14 }, at(4 * 60_000), { state: State.Review, due: at(2 * 86_400_000) });
+		// only the step is left: nothing to serve until it is due, and when that is
+		expect(currentItemId(state, at(5 * 60_000))).to.equal(null);
+		expect(nextStepAt(state, at(5 * 60_000))).to.deep.equal(new Date(failedAt.getTime() + 10 * 60_000));
+		expect(remaining(state)).to.equal(1);
+		expect(attemptOf(state, capital.id)).to.equal(2);
+		const second = answer(capital, { text: "Paris" }, at(12 * 60_000), { state: State.Review, due: at(86_400_000) });
+		expect(second.correct).to.equal(true);
+		expect(remaining(state)).to.equal(0);
+		expect(currentItemId(state, at(13 * 60_000))).to.equal(null);
+		expect(nextStepAt(state, at(13 * 60_000))).to.equal(null);
+	});
+
+	it("a step beyond MAX_STEP_IN_SESSION_MS, an uncounted answer, or an item back MAX_STEPS_PER_ITEM times is not queued again", () => {
+		const state = started();
+		const record = takeAnswer(state, { clientId: "a", itemId: capital.id, answer: { text: "Lyon" } }, capital, at(1)).record;
+		const inLearning = (ms: number) => ({ state: State.Relearning, due: at(1 + ms) });
+		expect(stepEntry(state, record, inLearning(MAX_STEP_IN_SESSION_MS))).to.not.equal(null);
+		expect(stepEntry(state, record, inLearning(MAX_STEP_IN_SESSION_MS + 1))).to.equal(null);
+		expect(stepEntry(state, { ...record, counted: false }, inLearning(60_000))).to.equal(null);
+		expect(stepEntry(state, record, { state: State.Review, due: at(60_000) })).to.equal(null);
+		expect(stepEntry(state, record, null)).to.equal(null);
+		const crowded = { ...state, queue: [...state.queue, ...Array.from({ length: MAX_STEPS_PER_ITEM }, () => ({ itemId: capital.id, kind: "step" as const, dueAt: at(1) }))] };
+		expect(stepEntry(crowded, record, inLearning(60_000))).to.equal(null);
 	});
 
 	it("marks practice answers on not-yet-due items as not counted", () => {

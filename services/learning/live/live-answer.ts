@@ -9,6 +9,8 @@ export const LIVE_ANSWER_PROPS = {
 	rating: { type: "number", integer: true, min: 1, max: 4 },
 	responseTimeMs: { type: "number", min: 0, nullable: true, optional: true },
 	answeredAt: { type: "date", convert: true },
+	/** Which answer of the student to this item in the session (2 and more: a review question for a learning step). */
+	attempt: { type: "number", integer: true, min: 1, max: 100, optional: true },
 } as const;
 
 /** One student's graded answer in a live group session, as the room records it (liveSessions.recordAnswers, finish). */
@@ -21,6 +23,8 @@ export interface LiveAnswer {
 	rating: number;
 	responseTimeMs: number | null;
 	answeredAt: Date;
+	/** 1 (or absent) for the first answer to the item in the session; more for a review question's. */
+	attempt?: number;
 }
 
 /** A LiveAnswer with the session it belongs to: a realtime node's batch gathers several sessions' answers. */

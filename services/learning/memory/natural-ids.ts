@@ -16,3 +16,7 @@ export function memoryStateId(schoolId: string, studentId: string, itemId: strin
 export function reviewLogId(schoolId: string, reviewKey: string): string {
 	return idOf("review-log", schoolId, reviewKey);
 }
+
+export function responseDigestId(schoolId: string, studentId: string, kind: string): string {
+	return idOf("response-digest", schoolId, studentId, kind);
+}

@@ -183,7 +183,8 @@ export function resolveProfile(layers: readonly ProfileLayer[], context: { subje
 	return { values, sources, studentBounds, boundsSources, practiceAllowed: studentBounds.practiceAllowed ?? false, adjustments };
 }
 
-const STEP = /^(\d+(?:\.\d+)?)(m|h|d)$/;
+/** Whole minutes, hours or days: ts-fsrs reads a step with parseInt, so "1.5m" would silently be 1 minute. */
+const STEP = /^(\d+)(m|h|d)$/;
 
 /** Checks a layer's values (and bounds, if any) against the legal ranges. Unknown fields are problems too. */
 export function validateLayer(values: Record<string, unknown>, studentBounds?: Record<string, unknown>): FieldProblem[] {
@@ -205,7 +206,7 @@ export function validateLayer(values: Record<string, unknown>, studentBounds?: R
 		if (steps.length > LIMITS.maxSteps) problems.push({ field, message: `at most ${LIMITS.maxSteps} steps` });
 		steps.forEach((step, i) => {
 			const m = typeof step === "string" ? STEP.exec(step) : null;
-			if (!m || Number(m[1]) <= 0) problems.push({ field: `${field}.${i}`, message: "must be a positive duration in m, h or d, such as \"10m\"" });
+			if (!m || Number(m[1]) <= 0) problems.push({ field: `${field}.${i}`, message: "must be a positive whole number of m, h or d, such as \"10m\"" });
 		});
 	}
 	if (v.fsrsParameters !== undefined) problems.push(...checkFsrsParameters(v.fsrsParameters));

@@ -29,6 +29,8 @@ import type { ProfileValues } from "./profile-layers.js";
 import { cardOf, reviewStep, type ReviewInput } from "./review-step.js";
 import type { MemoryCard } from "./scheduler.js";
 import { memoryStateId, reviewLogId } from "./natural-ids.js";
+import { appendSamples, readDigests } from "./response-digests.js";
+import { responseSample, type RatedItem } from "./response-times.js";
 import { dueCutoff } from "./spacing.js";
 
 /** Rounds of planning and writing: a pair whose state moved meanwhile is planned again in the next one. */
@@ -68,8 +70,9 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 	const [items, students] = (await Promise.all([
 		ctx.call("content.resolveMany", { ids: distinct(reviews.map(p => p.itemId)) }),
 		unconfirmed.length > 0 ? ctx.call("users.resolveMany", { ids: unconfirmed, roles: ["student"] }) : [],
-	])) as [{ id: string; subject: string }[], { id?: string; _id?: unknown }[]];
+	])) as [({ id: string; subject: string } & RatedItem)[], { id?: string; _id?: unknown }[]];
 	const subjectOf = new Map(items.map(item => [String(item.id), item.subject]));
+	const itemOf = new Map(items.map(item => [String(item.id), item]));
 	const found = students.map(u => String(u.id ?? u._id));
 	confirm(schoolId, found);
 	for (const id of found) studentIds.add(id);
@@ -93,9 +96,11 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 
 	if (fresh.length > 0) {
 		const profiles = await profilesOf(ctx, fresh.map(i => ({ ...reviews[i], subject: subjectOf.get(reviews[i].itemId)! })));
-		const school = fresh.some(i => reviews[i].source === "practice")
-			? ((await ctx.call("schools.resolve", { id: schoolId })) as { timezone: string })
-			: undefined;
+		// FSRS counts the school's local days (and practice answers count when due today there).
+		const school = (await ctx.call("schools.resolve", { id: schoolId })) as { timezone: string };
+		// Answers memory rates are rated against the student's digest as it stood before the batch.
+		const rated = fresh.filter(i => reviews[i].rateFromAnswer).map(i => ({ studentId: reviews[i].studentId, kind: itemOf.get(reviews[i].itemId)!.kind }));
+		const digests = await readDigests(schoolId, rated);
 		/** Plans the reviews `indices` on their stored states and writes them; answers the indices to plan again. */
 		const planAndWrite = async (indices: number[], last: boolean): Promise<number[]> => {
 			const states = await svc.byIdsScoped(ctx, indices.map(i => memoryStateId(schoolId, reviews[i].studentId, reviews[i].itemId)));
@@ -118,7 +123,14 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 					const subject = subjectOf.get(p.itemId)!;
 					try {
 						const profile = profiles.get(profileKey({ ...p, subject }))!;
-						const { outcome, log } = reviewStep(card, p, subject, profile, school ? dueCutoff(p.reviewedAt, school.timezone) : undefined);
+						const item = itemOf.get(p.itemId)!;
+						const recent = digests.get(`${p.studentId}:${item.kind}`);
+						const { outcome, log } = reviewStep(card, p, subject, profile, {
+							dueBefore: dueCutoff(p.reviewedAt, school.timezone),
+							timeZone: school.timezone,
+							item,
+							...(recent ? { recent } : {}),
+						});
 						steps.push({ index: i, log: { _id: logIdOf(i), schoolId, ...log }, counted: outcome.log.counted });
 						if (outcome.log.counted) card = after = outcome.after;
 					} catch (err) {
@@ -140,6 +152,14 @@ export async function recordBatch(svc: any, ctx: Ctx<any>, reviews: ReviewInput[
 			if (round > 1) await pause(round);
 			pending = await planAndWrite(pending, round === MAX_ROUNDS);
 		}
+		// Each newly recorded right answer teaches the rating rule the student's speed for that kind of item.
+		const samples = fresh.flatMap(i => {
+			const r = results[i];
+			const item = itemOf.get(reviews[i].itemId)!;
+			const time = r?.ok && r.duplicate === false ? responseSample(reviews[i], item) : null;
+			return time === null ? [] : [{ studentId: reviews[i].studentId, kind: item.kind, time }];
+		});
+		await appendSamples(schoolId, samples);
 	}
 
 	return reviews.map((p, i) => {

@@ -14,6 +14,12 @@
  *
  * Fuzz is off by default, so the schedule is a pure function of the history. When a profile turns it on, ts-fsrs
  * seeds the fuzz from the review time, reps and memory state, so it is still reproducible.
+ *
+ * One notion of a day: ts-fsrs counts the days between two reviews as UTC calendar days. Our queue (spacing.ts) and
+ * the optimiser (optimizer.ts) count the school's local days. So `review()` hands ts-fsrs the local wall-clock time
+ * (`timeZone` option) written as if it were UTC, and turns what comes back into true instants: a due date in days
+ * keeps its local time of day N local days later (across a DST change too), a same-day step its true length in
+ * minutes. Without a time zone (or in UTC) nothing is shifted, and the result is exactly ts-fsrs's on raw times.
  */
 import {
 	createEmptyCard,
@@ -28,6 +34,7 @@ import {
 	type StepUnit,
 } from "ts-fsrs";
 import type { ProfileValues } from "./profile-layers.js";
+import { instantOfWallClock, timeZoneOffsetMs } from "./local-time.js";
 
 export { Rating, State } from "ts-fsrs";
 export type { Grade } from "ts-fsrs";
@@ -54,6 +61,14 @@ export type SchedulerProfile = Pick<
 > & { enableFuzz?: boolean };
 
 export type ReviewSource = "solo" | "group" | "evaluation" | "practice";
+
+export interface ReviewOptions {
+	source?: ReviewSource;
+	/** spacing.dueCutoff: a review card falling due before it counts as due (practice rule). */
+	dueBefore?: Date;
+	/** The school's IANA time zone: the days FSRS counts are its local days. Default UTC. */
+	timeZone?: string;
+}
 
 /** What the review log records about one answer (the service adds student, item, path, response time, client id). */
 export interface ReviewRecord {
@@ -168,7 +183,7 @@ export function review(
 	rating: Grade,
 	now: Date,
 	profile: SchedulerProfile,
-	options: { source?: ReviewSource; dueBefore?: Date } = {},
+	options: ReviewOptions = {},
 ): ReviewOutcome {
 	if (!isGrade(rating)) throw new RangeError(`rating must be 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy), got ${String(rating)}`);
 	if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new RangeError("review needs a valid date");
@@ -183,8 +198,9 @@ export function review(
 	const counts = requested !== "practice" || before === null || before.state === State.New || dueToday || isDueAt(current, now);
 	const source: ReviewSource = requested === "practice" && counts ? "solo" : requested;
 
-	const result = schedulerFor(profile).next(toFsrsCard(current), now, rating);
-	const wouldBe = fromFsrsCard(result.card);
+	const clock = localClock(options.timeZone);
+	const result = schedulerFor(profile).next(clock.toLocal(toFsrsCard(current)), clock.wall(now), rating);
+	const wouldBe = clock.fromLocal(fromFsrsCard(result.card), now);
 	const log: ReviewRecord = {
 		rating,
 		source,
@@ -209,6 +225,33 @@ export function retrievability(state: MemoryCard | null | undefined, now: Date, 
 	return forgetting_curve(w as number[], elapsed, +state.stability.toFixed(8));
 }
 const DEFAULT_W = generatorParameters().w;
+
+/**
+ * Local days for ts-fsrs: instants as local wall-clock times written as UTC (so its UTC calendar days are the school's
+ * days), and back. Identity for UTC.
+ */
+interface LocalClock {
+	wall(t: Date): Date;
+	toLocal(card: Card): Card;
+	fromLocal(card: MemoryCard, now: Date): MemoryCard;
+}
+const UTC_CLOCK: LocalClock = { wall: (t) => t, toLocal: (c) => c, fromLocal: (c) => c };
+
+function localClock(timeZone: string | undefined): LocalClock {
+	if (timeZone === undefined || timeZone === "UTC" || timeZone === "Etc/UTC") return UTC_CLOCK;
+	const wall = (t: Date) => new Date(t.getTime() + timeZoneOffsetMs(t, timeZone));
+	return {
+		wall,
+		toLocal: (card) => ({ ...card, due: wall(card.due), ...(card.last_review ? { last_review: wall(card.last_review) } : {}) }),
+		fromLocal(card, now) {
+			const localNow = wall(now);
+			const gap = card.due.getTime() - localNow.getTime();
+			// Days: the same local time of day, N local days on. A same-day step: its true length.
+			const due = gap >= DAY_MS ? instantOfWallClock(card.due, timeZone) : new Date(now.getTime() + gap);
+			return { ...card, due, last_review: card.last_review ? new Date(now) : null };
+		},
+	};
+}
 
 export function toFsrsCard(state: MemoryCard): Card {
 	return {

@@ -13,6 +13,9 @@
 import { State } from "ts-fsrs";
 import type { ProfileValues } from "./profile-layers.js";
 import { retrievability, type MemoryCard } from "./scheduler.js";
+import { instantOfWallClock, wallClock } from "./local-time.js";
+
+export { localDaysBetween, timeZoneOffsetMs } from "./local-time.js";
 
 export interface ItemMemory {
 	itemId: string;
@@ -87,31 +90,6 @@ export function buildQueue(input: QueueInput): QueueEntry[] {
 // ---- local days -------------------------------------------------------------------------------------------------
 
 const DAY_MS = 86_400_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-	let f = formatters.get(timeZone);
-	if (!f) {
-		f = new Intl.DateTimeFormat("en-US", {
-			timeZone,
-			hourCycle: "h23",
-			year: "numeric",
-			month: "2-digit",
-			day: "2-digit",
-			hour: "2-digit",
-			minute: "2-digit",
-			second: "2-digit",
-		});
-		formatters.set(timeZone, f);
-	}
-	return f;
-}
-
-function wallClock(date: Date, timeZone: string): { y: number; m: number; d: number; h: number; min: number; s: number } {
-	const parts: Record<string, number> = {};
-	for (const p of formatter(timeZone).formatToParts(date)) if (p.type !== "literal") parts[p.type] = Number(p.value);
-	return { y: parts.year, m: parts.month, d: parts.day, h: parts.hour, min: parts.minute, s: parts.second };
-}
 
 /** The calendar day ("YYYY-MM-DD") of `date` in `timeZone`. Throws a RangeError on an unknown time zone. */
 export function localDay(date: Date, timeZone: string): string {
@@ -119,18 +97,9 @@ export function localDay(date: Date, timeZone: string): string {
 	return `${String(y).padStart(4, "0")}-${pad(m)}-${pad(d)}`;
 }
 
-/** The zone's offset from UTC at `date`, in milliseconds (Paris in winter: +3 600 000). */
-export function timeZoneOffsetMs(date: Date, timeZone: string): number {
-	const { y, m, d, h, min, s } = wallClock(date, timeZone);
-	return Date.UTC(y, m - 1, d, h, min, s) - Math.floor(date.getTime() / 1000) * 1000;
-}
-
 /** The instant local midnight begins `day` in `timeZone` (DST-aware). */
 export function startOfLocalDay(day: string, timeZone: string): Date {
-	const guess = dayToUtcMs(day);
-	const first = guess - timeZoneOffsetMs(new Date(guess), timeZone);
-	const second = guess - timeZoneOffsetMs(new Date(first), timeZone);
-	return new Date(second);
+	return instantOfWallClock(new Date(dayToUtcMs(day)), timeZone);
 }
 
 /** Local day bounds [start, end) of the day containing `date`: what a "today" database query filters on. */

@@ -7,12 +7,18 @@
  * 1. `planQueue`: the step's items in the order the spacing rules give (spacing.ts: due first, lowest
  *    retrievability first, then the day's quota of new items, then, in practice mode, items ahead of time).
  *    Lessons are reading material: they take no answer, so they are not queued.
- * 2. `openSession`: the state, with that queue fixed for the session.
- * 3. `currentItemId` / `serve`: the next unanswered item, redacted (redact.ts): no answer key leaves.
+ * 2. `openSession`: the state, with that queue.
+ * 3. `currentItemId` / `serve`: the next item to answer, redacted (redact.ts): no answer key leaves.
  * 4. `takeAnswer`: grades a question on the server (grading.ts) or takes a flashcard's self-rating, turns it
  *    into an FSRS rating (rating.ts), and appends the answer. A retry with the same client id gets the first
  *    result back (`duplicate: true`) and changes nothing.
- * 5. `closeSession`: completed (asked) or abandoned (idle), with the summary: score, success rate, time spent.
+ * 5. Learning steps run within the session, as Anki's learning queue does: when memory puts the answered item in a
+ *    (re)learning step that falls due within MAX_STEP_IN_SESSION_MS (the default profile: 1 and 10 minutes for a
+ *    new item, 10 minutes after a lapse), `applyAnswer` queues it again for that time (kind "step"). A step entry
+ *    is served as soon as it is due, before the rest of the queue; while only steps not yet due remain, there is
+ *    nothing to serve yet and `nextStepAt` says when there will be. If the session ends first, nothing is lost: the
+ *    item's memory state is due at its step time, and the next session's queue takes it then.
+ * 6. `closeSession`: completed (asked) or abandoned (idle), with the summary: score, success rate, time spent.
  */
 import type { Grade } from "ts-fsrs";
 import type { ContentItem } from "../content/content-types.js";
@@ -20,7 +26,7 @@ import { grade } from "../content/grading.js";
 import { forStudent, revealed, type Feedback, type StudentItem } from "../content/redact.js";
 import { ratingFromAnswer, selfRating } from "../memory/rating.js";
 import type { ProfileValues } from "../memory/profile-layers.js";
-import type { MemoryCard } from "../memory/scheduler.js";
+import { State, type MemoryCard } from "../memory/scheduler.js";
 import { buildQueue, type QueueKind } from "../memory/spacing.js";
 import { ClientError, ERR, conflict, invalid } from "../../shared/errors.js";
 
@@ -30,7 +36,9 @@ export type SessionStatus = "active" | "completed" | "abandoned";
 
 export interface QueuedItem {
 	itemId: string;
-	kind: QueueKind;
+	/** "step": the item back for a learning step, due at `dueAt`. */
+	kind: QueueKind | "step";
+	dueAt?: Date | null;
 }
 
 export interface AnswerRecord {
@@ -44,6 +52,8 @@ export interface AnswerRecord {
 	answeredAt: Date;
 	/** Whether the answer changed the memory model (a practice answer ahead of time does not). */
 	counted: boolean;
+	/** Which answer to this item in the session (1, then 2… for learning steps served again); absent: 1. */
+	attempt?: number;
 }
 
 export interface SessionState {
@@ -74,6 +84,13 @@ export type SessionItem = ContentItem & { id: string };
 export const MAX_QUEUE = 50;
 /** Longest response time taken as given; longer ones are capped (a tab left open is not thinking time). */
 export const MAX_RESPONSE_MS = 30 * 60_000;
+/**
+ * A learning step falling due within this long after the answer comes back in the same session; a longer one
+ * ("1h", "1d") leaves the item to a later session, due at its step time. 30 minutes: the default idle timeout.
+ */
+export const MAX_STEP_IN_SESSION_MS = 30 * 60_000;
+/** An item comes back at most this many times in one session (then it waits for the next session). */
+export const MAX_STEPS_PER_ITEM = 5;
 
 export interface PlanInput {
 	/** The step's items in the step's order, with their kind (lessons are left out of the queue). */
@@ -110,17 +127,46 @@ export function openSession(queue: readonly QueuedItem[], mode: SessionMode, now
 	return { mode, status: "active", queue: queue.map(q => ({ ...q })), answers: [], startedAt: new Date(now), lastActivityAt: new Date(now), endedAt: null };
 }
 
-const answeredIds = (state: SessionState) => new Set(state.answers.map(a => a.itemId));
-
-/** The next item to serve, or null when every queued item has an answer. */
-export function currentItemId(state: SessionState): string | null {
-	const done = answeredIds(state);
-	return state.queue.find(q => !done.has(q.itemId))?.itemId ?? null;
+/** The queue's entries still waiting for an answer: an item's k-th answer answers its k-th entry. */
+function openEntries(state: SessionState): QueuedItem[] {
+	const answered = new Map<string, number>();
+	for (const a of state.answers) answered.set(a.itemId, (answered.get(a.itemId) ?? 0) + 1);
+	const open: QueuedItem[] = [];
+	for (const entry of state.queue) {
+		const left = answered.get(entry.itemId) ?? 0;
+		if (left > 0) answered.set(entry.itemId, left - 1);
+		else open.push(entry);
+	}
+	return open;
 }
 
+const isReady = (entry: QueuedItem, now: Date) => !entry.dueAt || entry.dueAt.getTime() <= now.getTime();
+
+/**
+ * The next item to serve at `now`: a learning step that has fallen due (earliest first), else the first unanswered
+ * item in queue order. Null when nothing is ready: everything is answered, or only steps not yet due remain.
+ */
+export function currentItemId(state: SessionState, now: Date): string | null {
+	const open = openEntries(state);
+	const steps = open.filter(e => e.kind === "step" && isReady(e, now)).sort((a, b) => a.dueAt!.getTime() - b.dueAt!.getTime());
+	return (steps[0] ?? open.find(e => e.kind !== "step"))?.itemId ?? null;
+}
+
+/** When the earliest learning step still to come falls due, or null when none waits. */
+export function nextStepAt(state: SessionState, now: Date): Date | null {
+	const waiting = openEntries(state).filter(e => e.kind === "step" && !isReady(e, now));
+	if (waiting.length === 0) return null;
+	return new Date(Math.min(...waiting.map(e => e.dueAt!.getTime())));
+}
+
+/** Entries still to answer, learning steps not yet due included. */
 export function remaining(state: SessionState): number {
-	const done = answeredIds(state);
-	return state.queue.filter(q => !done.has(q.itemId)).length;
+	return openEntries(state).length;
+}
+
+/** Which answer to this item the next one is (1 for the first): review keys tell a step's answer from the first. */
+export function attemptOf(state: SessionState, itemId: string): number {
+	return state.answers.filter(a => a.itemId === itemId).length + 1;
 }
 
 /** The item as the student sees it before answering: never its answer key (redact.ts). */
@@ -147,10 +193,12 @@ export interface Evaluated {
 
 /**
  * Grades one answer. Questions: graded here, then rated by rating.ts's rule (wrong → Again, right and slow →
- * Hard, right → Good, right and fast → Easy, with the student's extra time). Flashcards: `{rating: 1..4}`,
- * the student's own; a card rated above Again counts as recalled (right).
+ * Hard, right → Good; Easy only once calibrated and never for a first answer). Without the student's response-time
+ * digest this is the cold-start rating; memory rates the answer again with the digest when asked
+ * (`rateFromAnswer`), and its rating is the one kept. Flashcards: `{rating: 1..4}`, the student's own; a card
+ * rated above Again counts as recalled (right).
  */
-export function evaluate(item: SessionItem, answer: unknown, responseTimeMs: number | null, extraTimePercent: number): Evaluated {
+export function evaluate(item: SessionItem, answer: unknown, responseTimeMs: number | null, extraTimePercent: number, firstAnswer?: boolean): Evaluated {
 	if (item.kind === "lesson") throw invalid("itemId", "a lesson takes no answer");
 	if (item.kind === "flashcard") {
 		const raw = typeof answer === "object" && answer !== null ? (answer as { rating?: unknown }).rating : undefined;
@@ -165,7 +213,7 @@ export function evaluate(item: SessionItem, answer: unknown, responseTimeMs: num
 		return { correct: rating > 1, score: rating > 1 ? 1 : 0, rating };
 	}
 	const graded = grade(item, answer);
-	const rating = ratingFromAnswer({ correct: graded.score, responseTimeMs, expectedSeconds: item.expectedSeconds, extraTimePercent });
+	const rating = ratingFromAnswer({ correct: graded.score, responseTimeMs, expectedSeconds: item.expectedSeconds, extraTimePercent, ...(firstAnswer === undefined ? {} : { firstAnswer }) });
 	return { correct: graded.correct, score: graded.score, rating };
 }
 
@@ -192,16 +240,36 @@ export function prepareAnswer(
 	if (state.status !== "active") throw conflict("This session has ended", ERR.SESSION_CLOSED);
 	if (!state.queue.some(q => q.itemId === input.itemId)) throw invalid("itemId", "is not an item of this session");
 	if (item.id !== input.itemId) throw new Error("prepareAnswer: the item does not match the answer");
-	if (answeredIds(state).has(input.itemId)) throw conflict("This item has already been answered in this session", ERR.ALREADY_ANSWERED);
+	const entry = openEntries(state).find(e => e.itemId === input.itemId);
+	if (!entry) throw conflict("This item has already been answered in this session", ERR.ALREADY_ANSWERED);
+	if (!isReady(entry, now)) {
+		throw conflict("This item comes back in this session once its learning step is due", ERR.ALREADY_ANSWERED, { dueAt: entry.dueAt });
+	}
 	const responseTimeMs = input.responseTimeMs === undefined || input.responseTimeMs === null ? null : Math.min(Math.max(0, input.responseTimeMs), MAX_RESPONSE_MS);
-	const evaluated = evaluate(item, input.answer, responseTimeMs, extraTimePercent);
-	const counted = !(state.mode === "practice" && state.queue.find(q => q.itemId === input.itemId)?.kind === "practice");
+	const evaluated = evaluate(item, input.answer, responseTimeMs, extraTimePercent, entry.kind === "new");
+	const counted = !(state.mode === "practice" && entry.kind === "practice");
 	return { duplicate: false, record: { clientId: input.clientId, itemId: input.itemId, ...evaluated, responseTimeMs, answeredAt: new Date(now), counted } };
 }
 
-/** The state with the answer appended. `counted` comes from memory when it knows better (practice on a due item counts). */
-export function applyAnswer(state: SessionState, record: AnswerRecord): SessionState {
-	return { ...state, answers: [...state.answers, record], lastActivityAt: new Date(record.answeredAt) };
+/**
+ * The state with the answer appended. `counted` (and the rating) come from memory when it knows better (practice on a
+ * due item counts). `after`, the card memory stored: in a learning step due soon enough, the item is queued again.
+ */
+export function applyAnswer(state: SessionState, record: AnswerRecord, after?: Pick<MemoryCard, "state" | "due"> | null): SessionState {
+	const next: SessionState = { ...state, answers: [...state.answers, record], lastActivityAt: new Date(record.answeredAt) };
+	const step = stepEntry(next, record, after);
+	return step ? { ...next, queue: [...next.queue, step] } : next;
+}
+
+/** The entry that brings the item back for its learning step, or null (no step, too far off, or back often enough). */
+export function stepEntry(state: SessionState, record: AnswerRecord, after?: Pick<MemoryCard, "state" | "due"> | null): QueuedItem | null {
+	if (!after || !record.counted || state.status !== "active") return null;
+	if (after.state !== State.Learning && after.state !== State.Relearning) return null;
+	const dueAt = new Date(after.due);
+	if (dueAt.getTime() - record.answeredAt.getTime() > MAX_STEP_IN_SESSION_MS) return null;
+	const repeats = state.queue.filter(q => q.itemId === record.itemId && q.kind === "step").length;
+	if (repeats >= MAX_STEPS_PER_ITEM) return null;
+	return { itemId: record.itemId, kind: "step", dueAt };
 }
 
 /** prepareAnswer then applyAnswer, for callers that record to memory afterwards (or not at all). */
