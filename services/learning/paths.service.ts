@@ -18,6 +18,8 @@ import type { ServiceDef } from "../shared/service.js";
 import { learningClock } from "./learning-clock.js";
 import { allItemIds, buildSteps, isAssigned, reorder, stepAccess, STEPS_RULE, type Step, type StepInput } from "./paths/path-rules.js";
 import { ID } from "../shared/params.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { pathChangedMessage } from "./paths/path-feed.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true, optional: true }) as const;
 const NAME = { type: "string", trim: true, min: 1, max: 200 } as const;
@@ -71,6 +73,14 @@ const PathsService: ServiceDef = {
 	mixins: [dbMixin(LearningPath, { fields: FIELDS })],
 
 	actions: {
+		/** Every path of the school as `learning.path.changed` (reporting rebuilds from them). */
+		export: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, {}, (doc: any) => on("learning.path.changed", [pathChangedMessage({ ...doc, id: String(doc._id) })]));
+			},
+		},
+
 		create: {
 			rest: ["POST /learning-paths", "POST /learning-paths/create"],
 			params: {
@@ -318,6 +328,11 @@ const PathsService: ServiceDef = {
 				return { inUse: wanted.filter(id => used.has(id)) };
 			},
 		},
+	},
+
+	/** moleculer-db calls this after every updateScoped: the reporting feed gets the path as it now is. */
+	async entityUpdated(this: any, json: any) {
+		await publishDurable(this.broker, "learning.path.changed", pathChangedMessage(json));
 	},
 
 	methods: {

@@ -12,6 +12,8 @@ import type { ServiceDef } from "../shared/service.js";
 import { canManageClass, canSeeClass, manageGuard, visibleClassesFilter } from "./class-access.js";
 import { classKey, headerProblems, readClassRows, type ClassRow, type LoginRef, type RowError } from "./class-import.js";
 import { ID } from "../shared/params.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { classChangedMessage } from "./users-feed.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true }) as const;
 const TEXT = (max: number) => ({ type: "string", trim: true, max, optional: true, nullable: true }) as const;
@@ -50,6 +52,14 @@ const ClassesService: ServiceDef = {
 	],
 
 	actions: {
+		/** The school's classes as `users.class.changed` (reporting rebuilds its class figures from them). */
+		export: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, {}, (doc: any) => on("users.class.changed", [classChangedMessage(doc)]));
+			},
+		},
+
 		create: {
 			rest: "POST /classes",
 			params: {
@@ -246,7 +256,25 @@ const ClassesService: ServiceDef = {
 		},
 	},
 
+	// moleculer-db calls these after updateScoped / removeScoped: reporting learns who teaches and attends.
+	entityUpdated(this: any, json: any) {
+		return this.announceChanged(json);
+	},
+	entityRemoved(this: any, json: any) {
+		return this.announceChanged(json, true);
+	},
+
 	methods: {
+		/** Like announceCreated: the change is stored, so a lost announcement is logged, not thrown. */
+		async announceChanged(this: any, cls: any, removed = false) {
+			const message = classChangedMessage(cls, removed);
+			try {
+				await publishDurable(this.broker, "users.class.changed", message);
+			} catch (err) {
+				this.logger.error("users.class.changed not published", message, err);
+			}
+		},
+
 		/** The descriptive fields a client sent; an empty optional field clears it. */
 		fieldsOf(params: ClassFields): Record<string, string | null> {
 			const out: Record<string, string | null> = {};
@@ -391,6 +419,7 @@ const ClassesService: ServiceDef = {
 			}
 			const createdJson = await this.toJSON(ctx, created);
 			for (const cls of createdJson) await this.announceCreated(cls);
+			for (const cls of updated) await this.announceChanged(cls);
 			errors.sort((a, b) => a.line - b.line);
 			return { created: createdJson, updated: await this.toJSON(ctx, updated), errors };
 		},

@@ -15,6 +15,8 @@ import { PASSWORD_RULE } from "./password.js";
 import { containsRegex, ID, LOCALE, PERSON_NAME, SEARCH } from "./rules.js";
 import { generateSchoolCode, normalizeSchoolCode } from "./school-code.js";
 import { isValidTimezone } from "./timezone.js";
+import { EXPORT_PARAMS, on } from "../shared/feed-export.js";
+import { schoolCreatedMessage, userCreatedMessage } from "./users-feed.js";
 
 const SCHOOL_NAME = { type: "string", trim: true, min: 2, max: 120 } as const;
 const TIMEZONE = { type: "string", trim: true, min: 1, max: 64 } as const;
@@ -95,12 +97,7 @@ const SchoolsService: ServiceDef = {
 						code: school.code,
 						timezone: school.timezone,
 					});
-					await publishDurable(this.broker, "users.user.created", {
-						id: `users.user.created:${admin.id}`,
-						schoolId,
-						userId: admin.id,
-						roles: admin.roles,
-					});
+					await publishDurable(this.broker, "users.user.created", userCreatedMessage(admin));
 				} catch (err) {
 					await this.undoSignup(ctx, schoolId, admin?.id, subscribed);
 					throw err;
@@ -197,6 +194,22 @@ const SchoolsService: ServiceDef = {
 				await recordAudit(ctx, { schoolId: id, action: "school.reactivated", targetType: "school", targetId: id });
 				await publishDurable(this.broker, "users.school.reactivated", { schoolId: id, by: currentUser(ctx).id });
 				return this.changed(ctx, updated);
+			},
+		},
+
+		/** Every school (or one) as `users.school.created` with its current state, for reporting's rebuild. */
+		export: {
+			params: { ...EXPORT_PARAMS, schoolId: { ...ID, optional: true } },
+			async handler(this: any, ctx: Ctx<{ schoolId?: string; after?: string; limit?: number }>) {
+				const { schoolId, after } = ctx.params;
+				const limit = ctx.params.limit ?? 500;
+				const where: Record<string, unknown> = schoolId ? { _id: schoolId } : {};
+				const docs: any[] = await this.model.find(after ? { ...where, _id: { ...(schoolId ? { $eq: schoolId } : {}), $gt: after } } : where).sort({ _id: 1 }).limit(limit).lean();
+				return {
+					rows: on("users.school.created", docs.map(d => schoolCreatedMessage(d))),
+					next: docs.length === limit ? String(docs[docs.length - 1]._id) : null,
+					...(after ? {} : { total: await this.model.countDocuments(where) }),
+				};
 			},
 		},
 
