@@ -156,6 +156,16 @@ export interface Settings {
 	minTermCoverage: number;
 	/** Questions one student may ask the tutor per minute (a runaway client must not spend the school's quota). */
 	askPerMinute: number;
+	// Block 5, reporting (services/reporting, docs/REPORTING.md)
+	/** Feed messages written to the projections in one batch, and how long a batch waits to fill. */
+	reportingBatchSize: number;
+	reportingBatchLingerMs: number;
+	/** Messages of one channel a node takes at once (JetStream max_ack_pending): what batches can fill from. */
+	reportingMaxInFlight: number;
+	/** Smallest group of people a public figure may describe (k-anonymity); never below 10. */
+	reportingMinGroup: number;
+	/** How long public statistics are cached (server and HTTP). */
+	reportingPublicCacheSeconds: number;
 }
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -213,6 +223,12 @@ export function loadSettings(env: Env = process.env): Settings {
 		minTermCoverage: fraction(env, "AI_MIN_TERM_COVERAGE", 0.6),
 		askPerMinute: int(env, "AI_ASK_PER_MINUTE", 10, 1, 1000),
 		...communicationSettings(env, nodeEnv),
+		// Block 5, reporting
+		reportingBatchSize: int(env, "REPORTING_BATCH_SIZE", 500, 1, 5000),
+		reportingBatchLingerMs: int(env, "REPORTING_BATCH_LINGER_MS", 20, 0, 5000),
+		reportingMaxInFlight: int(env, "REPORTING_MAX_IN_FLIGHT", 500, 1, 10000),
+		reportingMinGroup: int(env, "REPORTING_MIN_GROUP", 10, 10, 1000),
+		reportingPublicCacheSeconds: int(env, "REPORTING_PUBLIC_CACHE_SECONDS", 600, 0, 86400),
 	};
 }
 

@@ -43,6 +43,9 @@ export const SERVICE_LOADERS: Readonly<Record<string, Loader>> = {
 	aiSources: () => load(import("./ai/sources.service.js")),
 	aiTutor: () => load(import("./ai/tutor.service.js")),
 	aiGeneration: () => load(import("./ai/generation.service.js")),
+	// Block 5: reporting (services/reporting): the feed's aggregator, and the dashboards
+	reportingFeed: () => load(import("./reporting/feed.service.js")),
+	reporting: () => load(import("./reporting/reporting.service.js")),
 };
 
 export const ALL_SERVICES = Object.keys(SERVICE_LOADERS);

@@ -506,6 +506,9 @@ const PathsService: ServiceDef = {
 				objectives: path.objectives,
 				itemIds: allItemIds(path.steps),
 				studentIds: students.map(s => s.id),
+				// For reporting (learning.path.changed says the same): those assigned directly, and the step count.
+				directStudentIds: path.studentIds,
+				stepCount: path.steps.length,
 				classIds: path.classIds,
 				sourceIds,
 			});

@@ -34,6 +34,8 @@ export interface ExportPage<T = FeedRow> {
 	rows: T[];
 	/** Give it back as `after` for the next page; null after the last one. */
 	next: string | null;
+	/** Documents read for this page (a document may replay as several messages). */
+	count: number;
 	/** Documents to export (first page only). */
 	total?: number;
 }
@@ -53,7 +55,7 @@ export async function exportPage<T>(
 		.sort({ _id: 1 })
 		.limit(limit)
 		.lean();
-	const page: ExportPage<T> = { rows: docs.flatMap(toRows), next: docs.length === limit ? String(docs[docs.length - 1]._id) : null };
+	const page: ExportPage<T> = { rows: docs.flatMap(toRows), next: docs.length === limit ? String(docs[docs.length - 1]._id) : null, count: docs.length };
 	if (!p.after) page.total = await model.countDocuments(where);
 	return page;
 }

@@ -208,6 +208,7 @@ const SchoolsService: ServiceDef = {
 				return {
 					rows: on("users.school.created", docs.map(d => schoolCreatedMessage(d))),
 					next: docs.length === limit ? String(docs[docs.length - 1]._id) : null,
+					count: docs.length,
 					...(after ? {} : { total: await this.model.countDocuments(where) }),
 				};
 			},
