@@ -90,13 +90,7 @@ const SchoolsService: ServiceDef = {
 					subscribed = true;
 					// The mail is the one step that cannot be taken back, so it goes after what can still fail.
 					await ctx.call("auth.issueEmailVerification", { userId: admin.id, schoolId, email: admin.email });
-					await publishDurable(this.broker, "users.school.created", {
-						id: `users.school.created:${schoolId}`,
-						schoolId,
-						name: school.name,
-						code: school.code,
-						timezone: school.timezone,
-					});
+					await publishDurable(this.broker, "users.school.created", schoolCreatedMessage(school));
 					await publishDurable(this.broker, "users.user.created", userCreatedMessage(admin));
 				} catch (err) {
 					await this.undoSignup(ctx, schoolId, admin?.id, subscribed);

@@ -39,16 +39,20 @@ export function forgetZone(schoolId?: string): void {
 	else zones.clear();
 }
 
-/** The school's time zone: the register's, else asked of its owner (and remembered in the register). */
+/**
+ * The school's time zone: asked of its owner (a school admin may change it), remembered for ZONE_CACHE_MS and
+ * kept in the register, which answers when the owner cannot.
+ */
 export async function timeZoneOf(schoolId: string, resolve: ResolveSchool): Promise<string> {
 	const hit = zones.get(schoolId);
 	if (hit && hit.until > Date.now()) return hit.zone;
-	const doc: any = await ReportingSchool.findById(schoolId, { timezone: 1 }).lean();
-	let zone: string | null = doc?.timezone ?? null;
-	if (!zone) {
-		const school = await resolve(schoolId).catch(() => null);
-		zone = school?.timezone ?? null;
-		if (zone) await ReportingSchool.updateOne({ _id: schoolId }, { $set: { timezone: zone }, $setOnInsert: { ...(school?.name ? { name: school.name } : {}) } }, { upsert: true });
+	const school = await resolve(schoolId).catch(() => null);
+	let zone: string | null = school?.timezone ?? null;
+	if (zone) {
+		await ReportingSchool.updateOne({ _id: schoolId }, { $set: { timezone: zone }, $setOnInsert: { ...(school?.name ? { name: school.name } : {}), status: "active", statusAt: null, lostAt: null } }, { upsert: true });
+	} else {
+		const doc: any = await ReportingSchool.findById(schoolId, { timezone: 1 }).lean();
+		zone = doc?.timezone ?? null;
 	}
 	const resolved = zoneOrUtc(zone);
 	zones.set(schoolId, { zone: resolved, until: Date.now() + ZONE_CACHE_MS });

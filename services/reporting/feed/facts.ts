@@ -285,8 +285,8 @@ export function normalize(channel: string, m: Record<string, any>): Normalized |
 		case "users.user.created": {
 			if (!occurred || !isStr(m.userId)) return null;
 			const createdAt = date(m.at) ?? occurred;
-			const status = m.status === "suspended" ? "suspended" : "active";
-			return state({ type: "person", schoolId, userId: m.userId, at: occurred, roles: strs(m.roles), status, createdAt });
+			// A replayed account says if it is suspended (active is what every account starts as).
+			return state({ type: "person", schoolId, userId: m.userId, at: occurred, roles: strs(m.roles), ...(m.status === "suspended" ? { status: "suspended" as const } : {}), createdAt });
 		}
 		case "users.user.roleChanged":
 			if (!occurred || !isStr(m.userId)) return null;
@@ -319,8 +319,8 @@ export function normalize(channel: string, m: Record<string, any>): Normalized |
 			});
 		case "users.school.created": {
 			if (!occurred) return null;
-			const lost = m.status === "suspended";
-			return register({ type: "school", schoolId, at: occurred, name: str(m.name) ?? undefined, timezone: str(m.timezone) ?? undefined, createdAt: date(m.at) ?? occurred, ...(m.status ? { status: lost ? "lost" : "active" } : {}) });
+			// A replayed school says if it is suspended (lost); every school starts active.
+			return register({ type: "school", schoolId, at: date(m.suspendedAt) ?? occurred, name: str(m.name) ?? undefined, timezone: str(m.timezone) ?? undefined, createdAt: date(m.at) ?? occurred, ...(m.status === "suspended" ? { status: "lost" as const } : {}) });
 		}
 		case "users.school.suspended":
 		case "billing.subscription.suspended":

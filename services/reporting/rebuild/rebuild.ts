@@ -179,11 +179,16 @@ function strip(doc: Record<string, unknown>): Record<string, unknown> {
 	return Object.fromEntries(Object.entries(doc).filter(([k]) => !BOOKKEEPING.has(k)));
 }
 
-function firstDifference(x: unknown, y: unknown, path: string): string | null {
+function firstDifference(x: any, y: any, path: string): string | null {
 	if (typeof x === "number" && typeof y === "number") return Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x)) ? null : `${path}: ${x} ≠ ${y}`;
 	if (x instanceof Date || y instanceof Date) return new Date(x as any).getTime() === new Date(y as any).getTime() ? null : `${path}: ${String(x)} ≠ ${String(y)}`;
 	if (Array.isArray(x) && Array.isArray(y)) {
 		if (x.length !== y.length) return `${path}: ${x.length} entries ≠ ${y.length}`;
+		// Sets of ids ($addToSet) keep the order they were added in: compared as sets.
+		if (x.every(v => typeof v === "string") && y.every(v => typeof v === "string")) {
+			x = [...x].sort();
+			y = [...(y as string[])].sort();
+		}
 		for (let i = 0; i < x.length; i++) {
 			const d = firstDifference(x[i], y[i], `${path}[${i}]`);
 			if (d) return d;
