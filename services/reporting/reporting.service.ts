@@ -63,7 +63,8 @@ function generatedActions(): Record<string, unknown> {
 		for (const chart of Object.keys(kind.charts)) {
 			out[chartAction(kind.name, chart)] = {
 				rest: `GET ${kind.rest}/charts/${chart}`,
-				params: { $$strict: "remove", ...kind.params, ...(chart === "heatmap" ? { pathId: { ...ID, optional: true } } : {}), format: FORMAT },
+				// The heatmap is "as of now" (estimated recall of every item): it has no period.
+				params: chart === "heatmap" ? { $$strict: "remove", id: ID, pathId: { ...ID, optional: true }, format: FORMAT } : { $$strict: "remove", ...kind.params, format: FORMAT },
 				async handler(this: any, ctx: Ctx<any>) {
 					const data = chart === "heatmap" ? await this.heatmapData(ctx) : await this.dashboardData(kind.name, ctx);
 					return this.sendChart(ctx, kind.charts[chart](data), `${kind.name}-${chart}`);
@@ -155,8 +156,8 @@ const ReportingService: ServiceDef = {
 			const now = new Date();
 			switch (kind) {
 				case "student": {
-					const { p, period, zone } = await this.scope(ctx);
 					await this.assertMaySeeStudent(ctx, ctx.params.id);
+					const { p, period, zone } = await this.scope(ctx);
 					const data = await studentDashboard(p, ctx.params.id, period, today(zone, now), now);
 					const titles = await this.itemTitles(ctx, data.weakestItems.map((w: any) => w.itemId));
 					data.weakestItems = data.weakestItems.map((w: any) => ({ ...w, title: titles.get(w.itemId) ?? null }));

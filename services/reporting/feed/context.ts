@@ -40,17 +40,17 @@ export function forgetZone(schoolId?: string): void {
 }
 
 /**
- * The school's time zone: asked of its owner (a school admin may change it), remembered for ZONE_CACHE_MS and
- * kept in the register, which answers when the owner cannot.
+ * The school's time zone: asked of its owner (a school admin may change it), remembered for ZONE_CACHE_MS and,
+ * by the feed (`remember`; dashboards only read), kept in the register, which answers when the owner cannot.
  */
-export async function timeZoneOf(schoolId: string, resolve: ResolveSchool): Promise<string> {
+export async function timeZoneOf(schoolId: string, resolve: ResolveSchool, remember = false): Promise<string> {
 	const hit = zones.get(schoolId);
 	if (hit && hit.until > Date.now()) return hit.zone;
 	const school = await resolve(schoolId).catch(() => null);
 	let zone: string | null = school?.timezone ?? null;
-	if (zone) {
+	if (zone && remember) {
 		await ReportingSchool.updateOne({ _id: schoolId }, { $set: { timezone: zone }, $setOnInsert: { ...(school?.name ? { name: school.name } : {}), status: "active", statusAt: null, lostAt: null } }, { upsert: true });
-	} else {
+	} else if (!zone) {
 		const doc: any = await ReportingSchool.findById(schoolId, { timezone: 1 }).lean();
 		zone = doc?.timezone ?? null;
 	}

@@ -105,7 +105,7 @@ async function countFacts(env: FeedEnv, schoolId: string, g: number, facts: Fact
 	const fresh = ids.filter((_, i) => !refused.has(i)).map(id => byId.get(id)!);
 	if (fresh.length === 0) return 0;
 	try {
-		const timeZone = await timeZoneOf(schoolId, env.resolveSchool);
+		const timeZone = await timeZoneOf(schoolId, env.resolveSchool, true);
 		const senders = fresh.flatMap(f => (f.type === "message" ? [f.senderId] : f.type === "visio" ? [f.userId] : f.type === "aiGeneration" ? [f.ownerId] : []));
 		const ctx = await factContext(schoolId, g, timeZone, senders);
 		await writeContributions(schoolId, g, fresh.flatMap(f => contributionsOf(f, ctx)));
