@@ -21,7 +21,7 @@ export interface ChartDoc {
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, c => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
 
 /** Base config: readable sizes, system sans-serif fonts (DejaVu on Debian), white background. */
-const CONFIG = { font: "DejaVu Sans, Liberation Sans, sans-serif", background: "white", axis: { labelFontSize: 11, titleFontSize: 12 }, title: { fontSize: 15, subtitleFontSize: 12, anchor: "start" }, legend: { labelFontSize: 11, titleFontSize: 12 } };
+const CONFIG = { font: "DejaVu Sans, Liberation Sans, sans-serif", background: "white", axis: { labelFontSize: 11, titleFontSize: 12 }, title: { fontSize: 15, subtitleFontSize: 12, anchor: "start" }, legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260, titleLimit: 260 } };
 
 export async function renderSvg(chart: ChartDoc): Promise<string> {
 	const spec = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", config: CONFIG, ...chart.spec, title: { text: chart.title, subtitle: chart.subtitle }, description: chart.description } as TopLevelSpec;
