@@ -6,6 +6,7 @@
  */
 import { settings } from "../../config/env.js";
 import { ReportingGeneration } from "../../models/reporting-generation.model.js";
+import { ReportingBatch } from "../../models/reporting-batch.model.js";
 import { ReportingMarker } from "../../models/reporting-marker.model.js";
 import { dbMixin } from "../shared/db.mixin.js";
 import type { FeedRow } from "../shared/feed-export.js";
@@ -16,7 +17,7 @@ import { CHANNELS } from "./feed/facts.js";
 import { applyBatch, type FeedEnv } from "./feed/writer.js";
 import { PROJECTION_MODELS } from "./projection-models.js";
 
-/** A marker still undone this long after it was written belongs to a batch that died half-way. */
+/** A batch record still there this long after it was written belongs to a batch that died half-way. */
 const DOUBT_AFTER_MS = 60_000;
 
 const FeedService: ServiceDef & { channels: Record<string, unknown> } = {
@@ -48,12 +49,16 @@ const FeedService: ServiceDef & { channels: Record<string, unknown> } = {
 			async handler(this: any) {
 				const [building, inDoubt] = await Promise.all([
 					ReportingGeneration.find({ building: { $ne: null } }, { current: 1, building: 1, startedAt: 1 }).lean(),
-					ReportingMarker.countDocuments({ done: false, at: { $lt: new Date(Date.now() - DOUBT_AFTER_MS) } }),
+					ReportingBatch.find({ at: { $lt: new Date(Date.now() - DOUBT_AFTER_MS) } }, { schoolId: 1, markerIds: 1 }).lean(),
 				]);
 				return {
 					channels: [...CHANNELS],
+					// Since this node started: batches written, messages taken, facts among them, facts counted (not seen before), dropped ones.
+					thisNode: { ...this.totals },
 					rebuilding: building.map((b: any) => ({ schoolId: String(b._id), current: b.current, building: b.building, startedAt: b.startedAt })),
-					factsInDoubt: inDoubt,
+					// Batches a process died in the middle of: their facts may be counted or not. A rebuild of the school settles them.
+					factsInDoubt: inDoubt.reduce((n: number, b: any) => n + b.markerIds.length, 0),
+					schoolsInDoubt: [...new Set(inDoubt.map((b: any) => b.schoolId))],
 				};
 			},
 		},
@@ -78,7 +83,12 @@ const FeedService: ServiceDef & { channels: Record<string, unknown> } = {
 
 	created(this: any) {
 		const cfg = settings();
-		this.batcher = new MicroBatcher((rows: FeedRow[]) => applyBatch(this.env(), rows), {
+		this.totals = { batches: 0, messages: 0, facts: 0, counted: 0, malformed: 0 };
+		this.batcher = new MicroBatcher(async (rows: FeedRow[]) => {
+			const done = await applyBatch(this.env(), rows);
+			this.totals.batches++;
+			for (const k of ["messages", "facts", "counted", "malformed"] as const) this.totals[k] += done[k];
+		}, {
 			maxSize: cfg.reportingBatchSize,
 			lingerMs: cfg.reportingBatchLingerMs,
 			concurrency: 2,

@@ -1,5 +1,6 @@
 /** Every model reporting owns: the rebuild clears a generation across them, the services create their indexes. */
 import { ReportingActivity } from "../../models/reporting-activity.model.js";
+import { ReportingBatch } from "../../models/reporting-batch.model.js";
 import { ReportingBucket } from "../../models/reporting-bucket.model.js";
 import { ReportingClass } from "../../models/reporting-class.model.js";
 import { ReportingGeneration } from "../../models/reporting-generation.model.js";
@@ -15,4 +16,4 @@ import { ReportingSchool } from "../../models/reporting-school.model.js";
 /** Per generation of a school: a rebuild fills a new one and drops the old. */
 export const GENERATION_MODELS = [ReportingBucket, ReportingActivity, ReportingMastery, ReportingPerson, ReportingClass, ReportingPath, ReportingProgress, ReportingLiveSession, ReportingMarker] as const;
 
-export const PROJECTION_MODELS = [...GENERATION_MODELS, ReportingGeneration, ReportingSchool, ReportingInvoice] as const;
+export const PROJECTION_MODELS = [...GENERATION_MODELS, ReportingGeneration, ReportingSchool, ReportingInvoice, ReportingBatch] as const;

@@ -90,7 +90,7 @@ export async function projectionSnapshot(schoolId: string): Promise<Record<strin
 		const docs = await model.collection.find(filter as any).sort({ _id: 1 }).toArray();
 		// Figures only: when a state was last described (a replayed account's time differs from its creation message's) is bookkeeping.
 		out[model.modelName] = docs.map((d: any) => {
-			if (model.modelName === "ReportingMarker") return { _id: d._id, done: d.done };
+			if (model.modelName === "ReportingMarker") return { _id: d._id };
 			const { at: _at, rolesAt: _r, statusAt: _s, ...figures } = d;
 			// Sets of ids keep the order they were added in.
 			for (const k of ["st", "te", "ot", "classIds", "studentIds", "teacherIds"]) if (Array.isArray(figures[k])) figures[k] = [...figures[k]].sort();

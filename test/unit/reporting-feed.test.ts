@@ -79,9 +79,10 @@ describe("reporting feed (unit)", () => {
 			// 23:30 UTC on the 14th is 00:30 on the 15th in Paris (winter, UTC+1).
 			expect(new Set(buckets.map(b => b.day))).to.deep.equal(new Set(["2026-03-15"]));
 			expect(buckets.map(b => `${b.scope}:${b.key}`).sort()).to.deep.equal(
-				["sch:-", `stu:${ID(1)}`, `cls:${ID(20)}`, `cls:${ID(21)}`, `pth:${ID(30)}`, `sp:${ID(1)}:${ID(30)}`, `tch:${ID(9)}`, "sub:Geography", `itm:${ID(40)}`].sort(),
+				["sch:-", `stu:${ID(1)}`, `cls:${ID(20)}`, `cls:${ID(21)}`, `pth:${ID(30)}`, `tch:${ID(9)}`, "sub:Geography", `itm:${ID(40)}`].sort(),
 			);
 			expect(buckets[0].counters).to.deep.equal({ rv: 1, ok: 0, nw: 1 });
+			expect(buckets.find(b => b.scope === "stu").counters).to.deep.equal({ rv: 1, ok: 0, nw: 1, [`p.${ID(30)}.rv`]: 1, [`p.${ID(30)}.ok`]: 0 });
 			expect(out.filter(c => c.kind === "active").map((c: any) => `${c.span}:${c.key}`)).to.deep.equal(["day:2026-03-15", "month:2026-03", "subject-month:Geography|2026-03"]);
 			expect(out.find(c => c.kind === "mastery")).to.deep.include({ studentId: ID(1), itemId: ID(40), correct: false });
 		});

@@ -51,11 +51,22 @@ export async function oneSeries(p: Projection, scope: Scope, key: string, days: 
 /** Sum of counters over a series. */
 export function total(series: Series | undefined): Counters {
 	const out: Counters = {};
-	for (const counters of series?.values() ?? []) for (const [k, v] of Object.entries(counters)) out[k] = (out[k] ?? 0) + v;
+	// Nested counters (a student's per path) are not summed here: `pathTotal` reads them.
+	for (const counters of series?.values() ?? []) for (const [k, v] of Object.entries(counters)) if (typeof v === "number") out[k] = (out[k] ?? 0) + v;
 	return out;
 }
 
-export const n = (c: Counters | undefined, k: string) => c?.[k] ?? 0;
+export const n = (c: Counters | undefined, k: string) => (typeof c?.[k] === "number" ? c[k] : 0);
+
+/** A student's series restricted to one path (the counters their bucket keeps per path). */
+export function pathSeries(series: Series, pathId: string): Series {
+	const out: Series = new Map();
+	for (const [day, c] of series) {
+		const nested = (c as any).p?.[pathId];
+		if (nested) out.set(day, nested as Counters);
+	}
+	return out;
+}
 
 /** Who was active, per key (day, month or subject|month). */
 export async function activeOf(p: Projection, span: "day" | "month" | "subject-month", keys: readonly string[]): Promise<Map<string, { st: string[]; te: string[]; ot: string[] }>> {

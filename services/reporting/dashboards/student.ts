@@ -7,7 +7,7 @@ import { addDays, dayStartMs, daysBetween } from "../feed/local-time.js";
 import { lastActiveDay, minutes, rate, round, streak } from "./figures.js";
 import type { Period } from "./period.js";
 import { stated } from "./period.js";
-import { masteryOf, n, oneSeries, pathsOf, progressOf, seriesOf, total, type Projection } from "./read.js";
+import { masteryOf, n, oneSeries, pathSeries, pathsOf, progressOf, total, type Projection } from "./read.js";
 import { failingRun, recallNow } from "./recall.js";
 
 /** Days read back for the streak (longer streaks show as "at least" this). */
@@ -25,10 +25,7 @@ export async function studentDashboard(p: Projection, studentId: string, period:
 	const items = mastery.get(studentId) ?? {};
 	const sum = total(series);
 	const mine = paths.filter(path => path.studentIds.includes(studentId) || Object.values(items).some(r => r.ps?.includes(path.pathId)));
-	const [pathSeries, progress] = await Promise.all([
-		seriesOf(p, "sp", mine.map(path => `${studentId}:${path.pathId}`), period.days),
-		progressOf(p, mine.map(path => ({ studentId, pathId: path.pathId }))),
-	]);
+	const progress = await progressOf(p, mine.map(path => ({ studentId, pathId: path.pathId })));
 	const streakNow = streak(history, today);
 
 	const weakest = Object.entries(items)
@@ -74,7 +71,7 @@ export async function studentDashboard(p: Projection, studentId: string, period:
 		paths: mine.map(path => {
 			const done = progress.get(`${studentId}|${path.pathId}`) ?? {};
 			const completions = Object.values(done).map(d => new Date(d).getTime()).sort((a, b) => a - b);
-			const s = pathSeries.get(`${studentId}:${path.pathId}`)!;
+			const s = pathSeries(series, path.pathId);
 			const t = total(s);
 			let before = completions.filter(t => t < dayStartMs(period.days[0], period.timeZone)).length;
 			const perDay = period.days.map(day => {

@@ -7,7 +7,10 @@
 import { localDay } from "./local-time.js";
 import type { Fact, Role } from "./facts.js";
 
-export type Scope = "sch" | "cls" | "pth" | "stu" | "sp" | "itm" | "tch" | "sub";
+export type Scope = "sch" | "cls" | "pth" | "stu" | "itm" | "tch" | "sub";
+
+/** The counters a student's bucket also keeps per path (`p.<pathId>.<counter>`): their progress per path over time. */
+export const PER_PATH = ["rv", "ok", "ss", "tm", "st"];
 export type ActiveSet = "st" | "te" | "ot";
 
 export interface FactContext {
@@ -40,12 +43,11 @@ export function contributionsOf(f: Fact, ctx: FactContext): Contribution[] {
 	const studentScopes = (studentId: string, pathId: string | null, teacherId: string | null, counters: Record<string, number>) => {
 		const path = pathId ? ctx.pathOf(pathId) : undefined;
 		bucket("sch", "-", counters);
-		bucket("stu", studentId, counters);
+		// The student's own counters, and per path (nested in the same document: one write instead of two).
+		const perPath = pathId ? Object.fromEntries(Object.entries(counters).filter(([k]) => PER_PATH.includes(k)).map(([k, v]) => [`p.${pathId}.${k}`, v])) : {};
+		bucket("stu", studentId, { ...counters, ...perPath });
 		for (const classId of ctx.classesOf(studentId)) bucket("cls", classId, counters);
-		if (pathId) {
-			bucket("pth", pathId, counters);
-			bucket("sp", `${studentId}:${pathId}`, counters);
-		}
+		if (pathId) bucket("pth", pathId, counters);
 		const teacher = teacherId ?? path?.ownerId ?? null;
 		if (teacher) bucket("tch", teacher, counters);
 		if (path?.subject) bucket("sub", path.subject, counters);

@@ -4,17 +4,19 @@
  * 1. Register updates (schools, invoices): each field set by the latest event by its own time.
  * 2. States (accounts, classes, paths) of each generation written to: the newest description wins, so an
  *    older event arriving late changes nothing.
- * 3. Facts: one marker per (generation, fact id) in one unordered insertMany; a duplicate key is a fact
- *    already counted (a redelivery, a replay, a fact both exported and delivered live during a rebuild),
- *    and counts nothing. Only facts whose marker was new go on.
+ * 3. Facts: a batch record naming them, then one marker per (generation, fact id) in one unordered insertMany;
+ *    a duplicate key is a fact already counted (a redelivery, a replay, a fact both exported and delivered live
+ *    during a rebuild), and counts nothing. Only facts whose marker was new go on.
  * 4. Their contributions (feed/contributions.ts), merged per document, in one unordered bulkWrite per
  *    collection (`$inc` for counters, `$addToSet` for active users, sorted capped `$push` for last answers,
  *    `$min` for completion times: all order-insensitive, so out-of-order facts give the same result).
- * 5. The markers are marked done. If step 4 fails, the new markers are removed again so the redelivery
- *    counts the facts; if the process dies between 3 and 5, the markers stay undone (facts in doubt,
+ * 5. The batch record is deleted. If step 4 fails, the new markers are removed again so the redelivery counts
+ *    the facts; if the process dies between 3 and 5, the batch record stays (its facts are in doubt,
  *    `reportingFeed.status` counts them) and a rebuild settles the school.
  */
+import { randomUUID } from "node:crypto";
 import { ReportingActivity } from "../../../models/reporting-activity.model.js";
+import { ReportingBatch } from "../../../models/reporting-batch.model.js";
 import { ReportingBucket } from "../../../models/reporting-bucket.model.js";
 import { ReportingClass } from "../../../models/reporting-class.model.js";
 import { ReportingInvoice } from "../../../models/reporting-invoice.model.js";
@@ -91,10 +93,13 @@ async function countFacts(env: FeedEnv, schoolId: string, g: number, facts: Fact
 	const markerId = (id: string) => `${schoolId}${sep}${g}${sep}${id}`;
 	const ids = [...byId.keys()];
 	const now = new Date();
+	// The batch names its markers until their buckets are written (a crash in between leaves it: facts in doubt).
+	const batchId = randomUUID();
+	await ReportingBatch.collection.insertOne({ _id: batchId, schoolId, g, markerIds: ids.map(markerId), at: now } as any);
 	let refused = new Set<number>();
 	try {
 		await ReportingMarker.collection.insertMany(
-			ids.map(id => ({ _id: markerId(id), schoolId, g, done: false, at: now }) as any),
+			ids.map(id => ({ _id: markerId(id), schoolId, g, at: now }) as any),
 			{ ordered: false },
 		);
 	} catch (err: any) {
@@ -103,17 +108,20 @@ async function countFacts(env: FeedEnv, schoolId: string, g: number, facts: Fact
 		refused = new Set(failures.map(f => f.index ?? f.err?.index));
 	}
 	const fresh = ids.filter((_, i) => !refused.has(i)).map(id => byId.get(id)!);
-	if (fresh.length === 0) return 0;
 	try {
-		const timeZone = await timeZoneOf(schoolId, env.resolveSchool, true);
-		const senders = fresh.flatMap(f => (f.type === "message" ? [f.senderId] : f.type === "visio" ? [f.userId] : f.type === "aiGeneration" ? [f.ownerId] : []));
-		const ctx = await factContext(schoolId, g, timeZone, senders);
-		await writeContributions(schoolId, g, fresh.flatMap(f => contributionsOf(f, ctx)));
+		if (fresh.length > 0) {
+			const timeZone = await timeZoneOf(schoolId, env.resolveSchool, true);
+			const senders = fresh.flatMap(f => (f.type === "message" ? [f.senderId] : f.type === "visio" ? [f.userId] : f.type === "aiGeneration" ? [f.ownerId] : []));
+			const ctx = await factContext(schoolId, g, timeZone, senders);
+			await writeContributions(schoolId, g, fresh.flatMap(f => contributionsOf(f, ctx)));
+		}
 	} catch (err) {
+		// Not counted: the markers go, so the redelivery counts the facts.
 		await ReportingMarker.collection.deleteMany({ _id: { $in: fresh.map(f => markerId(f.id)) } as any }).catch(() => undefined);
+		await ReportingBatch.collection.deleteOne({ _id: batchId as any }).catch(() => undefined);
 		throw err;
 	}
-	await ReportingMarker.collection.updateMany({ _id: { $in: fresh.map(f => markerId(f.id)) } as any }, { $set: { done: true } });
+	await ReportingBatch.collection.deleteOne({ _id: batchId as any });
 	return fresh.length;
 }
 
