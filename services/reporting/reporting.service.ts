@@ -23,7 +23,6 @@ import { publicStatistics } from "./dashboards/public.js";
 import { projectionOf } from "./dashboards/read.js";
 import { schoolDashboard } from "./dashboards/school.js";
 import { studentDashboard } from "./dashboards/student.js";
-import { classReportPdf } from "./exports/class-report.js";
 import { CLASS_TABLES, PLATFORM_TABLES, PUBLIC_TABLES, SCHOOL_TABLES, STUDENT_TABLES, toCsv, type Table } from "./exports/tables.js";
 import { timeZoneOf } from "./feed/context.js";
 import { today } from "./feed/local-time.js";
@@ -73,9 +72,10 @@ function generatedActions(): Record<string, unknown> {
 		}
 		out[`${kind.name}Csv`] = {
 			rest: `GET ${kind.rest}/csv`,
-			params: { $$strict: "remove", ...kind.params, table: enumOf(kind.tables), ...(kind.name === "class" ? { pathId: { ...ID, optional: true } } : {}) },
+			// Without `table`, the dashboard's first (its main one: activity over the period, or MRR).
+			params: { $$strict: "remove", ...kind.params, table: { ...enumOf(kind.tables), optional: true }, ...(kind.name === "class" ? { pathId: { ...ID, optional: true } } : {}) },
 			async handler(this: any, ctx: Ctx<any>) {
-				const table: string = ctx.params.table;
+				const table: string = ctx.params.table ?? Object.keys(kind.tables)[0];
 				const data = table === "heatmap" ? await this.heatmapData(ctx) : await this.dashboardData(kind.name, ctx);
 				const csv = toCsv(kind.tables[table](data));
 				ctx.meta.$responseType = "text/csv; charset=utf-8";
@@ -121,6 +121,7 @@ const ReportingService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<any>) {
 				const data = await this.dashboardData("class", ctx);
 				const school: any = await ReportingSchool.findById(callerSchoolId(ctx), { name: 1 }).lean();
+				const { classReportPdf } = await import("./exports/class-report.js");
 				const pdf = await classReportPdf(data, school?.name ?? null);
 				ctx.meta.$responseType = "application/pdf";
 				ctx.meta.$responseHeaders = { "Content-Disposition": `attachment; filename="class-report-${data.period.from}-${data.period.to}.pdf"`, "Cache-Control": "private, no-store" };
@@ -143,6 +144,7 @@ const ReportingService: ServiceDef = {
 		},
 		public: {
 			rest: "GET /reporting/public",
+			params: { $$strict: "remove" },
 			handler(this: any, ctx: Ctx<any>) {
 				return this.dashboardData("public", ctx);
 			},
@@ -183,9 +185,10 @@ const ReportingService: ServiceDef = {
 					return platformDashboard(lastMonths(ctx.params.months ?? 12, now), now);
 				case "public": {
 					ctx.meta.$responseHeaders = { "Cache-Control": this.publicCacheControl() };
+					// Fresh while younger than the cache time now configured (computed once for concurrent callers).
 					const ttl = settings().reportingPublicCacheSeconds * 1000;
-					if (!this.publicCache || this.publicCache.until <= Date.now()) {
-						this.publicCache = { until: Date.now() + ttl, value: publicStatistics(now, settings().reportingMinGroup) };
+					if (!this.publicCache || this.publicCache.at + ttl <= Date.now()) {
+						this.publicCache = { at: Date.now(), value: publicStatistics(now, settings().reportingMinGroup) };
 						this.publicCache.value.catch(() => (this.publicCache = null));
 					}
 					return this.publicCache.value;

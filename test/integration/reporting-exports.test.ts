@@ -12,6 +12,7 @@ import { parseCsv } from "../../services/shared/csv.js";
 import { createPlatformAdmin, type Account } from "../support/accounts.js";
 import { bootPlatform, http } from "../support/platform.js";
 import { declaredRoutes, fillPath } from "../support/routes.js";
+import { withSettings } from "../support/settings-override.js";
 import { dashboard, eventually, feedSettled, publish, reportingSchool, revise, type ReportingSchool } from "../support/reporting.js";
 
 const hex = () => randomBytes(12).toString("hex");
@@ -70,7 +71,10 @@ describe("reporting exports", function () {
 		for (const text of mustShow) expect(shown, `${label} shows ${text}`).to.contain(text);
 	}
 
-	it("renders every dashboard chart as a valid, accessible SVG that shows its data, and as PNG on request", async () => {
+	// Public statistics are cached for minutes: these tests read them fresh (other suites may have asked before).
+	const fresh = <T>(run: () => Promise<T>) => withSettings({ reportingPublicCacheSeconds: 0 }, run);
+
+	it("renders every dashboard chart as a valid, accessible SVG that shows its data, and as PNG on request", () => fresh(async () => {
 		const d = new Date().toLocaleDateString("en-CA", { timeZone: "Europe/Paris" });
 		const expectations: Record<string, { token?: string; show: string[] }> = {
 			"students/{id}/charts/reviews": { token: a.students[2].token, show: ["Reviews per day", "Europe/Paris", "Reviews (count)", "6 reviews, 3 right", d] },
@@ -113,9 +117,9 @@ describe("reporting exports", function () {
 		const { dominant, channels } = await sharp(png.bytes).stats();
 		expect(channels[0].stdev).to.be.greaterThan(10);
 		expect(dominant).to.exist;
-	});
+	}));
 
-	it("exports every table of every dashboard as CSV, each row saying its period and time zone", async () => {
+	it("exports every table of every dashboard as CSV, each row saying its period and time zone", () => fresh(async () => {
 		const tables: Record<string, { path: string; token?: string; tables: string[] }> = {
 			student: { path: `/api/reporting/students/${a.students[2].id}/csv`, token: a.students[2].token, tables: ["reviews-per-day", "retention", "paths", "weakest-items"] },
 			class: { path: `/api/reporting/classes/${a.classId}/csv`, token: a.teacher.token, tables: ["activity", "completion", "at-risk", "live-sessions", "ai-complexity", "heatmap"] },
@@ -145,16 +149,25 @@ describe("reporting exports", function () {
 		const subjects = parseCsv(String((await http("GET", "/api/reporting/public/csv?table=subjects")).body));
 		const geography = subjects.rows.find(r => r.values.subject === "Geography");
 		expect(Number(geography?.values.students)).to.be.at.least(12);
-	});
+		// Without a table, the dashboard's main one.
+		const main = parseCsv(String((await http("GET", tables.class.path, { token: a.teacher.token })).body));
+		expect(main.header).to.include("reviews").and.to.include("active_students");
+	}));
 
-	it("public statistics publish a subject of twelve students and keep every smaller group out", async () => {
-		// Another cache period: the public figures above may have been computed before; ask again fresh.
+	it("public statistics publish a subject of twelve students and keep every smaller group out", () => fresh(async () => {
 		const res = await http("GET", "/api/reporting/public");
 		const geography = res.body.subjects.find((s: any) => s.subject === "Geography");
 		expect(geography.students).to.be.at.least(12);
 		for (const s of res.body.subjects) expect(s.students).to.be.at.least(10);
 		expect(JSON.stringify(res.body)).not.to.contain(a.school.id);
-	});
+		// Cached: a second answer within the cache time is the same computation, even with new activity meanwhile.
+		await withSettings({ reportingPublicCacheSeconds: 600 }, async () => {
+			const first = (await http("GET", "/api/reporting/public")).body;
+			await publish("learning.review.recorded", { id: `learning.review.recorded:${hex()}`, schoolId: a.school.id, reviewedAt: new Date().toISOString(), studentId: synthetic[0], itemId: a.items.sea.id, pathId: a.pathId, teacherId: null, rating: 3, correct: true, counted: true, first: false, retrievability: 0.9, stability: 3, responseTimeMs: 1000, source: "solo" });
+			await feedSettled();
+			expect((await http("GET", "/api/reporting/public")).body.generatedAt).to.equal(first.generatedAt);
+		});
+	}));
 
 	it("makes a one-page PDF report of a class, with its figures and charts", async () => {
 		const pdf = await fetchBytes(`/api/reporting/classes/${a.classId}/pdf`, a.teacher.token);

@@ -4,9 +4,10 @@
  * role="img" and aria-labelledby on the root) and, on request, rasterised to PNG by sharp (libvips and librsvg,
  * prebuilt: nothing fetched at run time; text in the system's fonts).
  */
-import sharp from "sharp";
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
+
+// Loaded on the first chart: a node that never draws one (or a test run) does not pay for vega and libvips.
+const libs = () => Promise.all([import("vega"), import("vega-lite")]);
 
 export interface ChartDoc {
 	/** Shown as the chart's title and its accessible name. */
@@ -24,6 +25,7 @@ const escapeXml = (s: string) => s.replace(/[<>&"']/g, c => ({ "<": "&lt;", ">":
 const CONFIG = { font: "DejaVu Sans, Liberation Sans, sans-serif", background: "white", axis: { labelFontSize: 11, titleFontSize: 12 }, title: { fontSize: 15, subtitleFontSize: 12, anchor: "start" }, legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260, titleLimit: 260 } };
 
 export async function renderSvg(chart: ChartDoc): Promise<string> {
+	const [vega, { compile }] = await libs();
 	const spec = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", config: CONFIG, ...chart.spec, title: { text: chart.title, subtitle: chart.subtitle }, description: chart.description } as TopLevelSpec;
 	const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
 	try {
@@ -45,5 +47,6 @@ export function accessible(svg: string, chart: Pick<ChartDoc, "title" | "subtitl
 }
 
 export async function renderPng(chart: ChartDoc, density = 144): Promise<Buffer> {
+	const { default: sharp } = await import("sharp");
 	return sharp(Buffer.from(await renderSvg(chart)), { density }).png().toBuffer();
 }
