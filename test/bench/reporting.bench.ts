@@ -5,7 +5,8 @@
  *    teachers, students, paths over a pool of items, and for each school day each active student's revision
  *    session (its reviews in the memory log), sometimes a question to the AI tutor or a chat message, and the
  *    steps completed. Full size: 1,000 students in 2 schools (40 classes of 25, 20 teachers), 300 items, 90
- *    days; BENCH_SMALL=1: 60 students, 30 items, 14 days.
+ *    days; BENCH_SMALL=1: 60 students, 30 items, 14 days. BENCH_STUDENTS and BENCH_DAYS change those two (to look
+ *    into one part; the figures to compare are the defaults).
  * 2. Publishes the whole feed through the channel (JetStream when NATS_URL is set, else the in-memory adapter):
  *    the messages the owners publish live, as their export actions replay them. Ingestion is timed from the
  *    first publish until the aggregator has taken every message.
@@ -30,9 +31,14 @@ import { EXPORTS, rebuild } from "../../services/reporting/rebuild/rebuild.js";
 import { PROJECTION_MODELS } from "../../services/reporting/projection-models.js";
 
 const small = process.env.BENCH_SMALL === "1";
-const SIZE = small
-	? { schools: 1, students: 60, classSize: 20, teachers: 3, items: 30, paths: 3, days: 14, queries: 40 }
-	: { schools: 2, students: 1000, classSize: 25, teachers: 20, items: 300, paths: 10, days: 90, queries: 400 };
+const SIZE = {
+	...(small
+		? { schools: 1, students: 60, classSize: 20, teachers: 3, items: 30, paths: 3, days: 14, queries: 40 }
+		: { schools: 2, students: 1000, classSize: 25, teachers: 20, items: 300, paths: 10, days: 90, queries: 400 }),
+	// To look into one part; the figures to compare are the defaults'.
+	...(process.env.BENCH_STUDENTS ? { students: Number(process.env.BENCH_STUDENTS) } : {}),
+	...(process.env.BENCH_DAYS ? { days: Number(process.env.BENCH_DAYS) } : {}),
+};
 const log = (line: string) => process.stderr.write(`[bench:reporting] ${line}\n`);
 
 const mongoUrl = process.env.MONGO_URL;

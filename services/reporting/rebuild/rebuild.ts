@@ -117,15 +117,17 @@ async function rebuildSchool(
 		opts.onSchool?.(schoolId, total);
 		const target: FeedEnv = { ...env, generationsOf: async () => [building] };
 		let done = 0;
+		const limit = opts.pageSize ?? 1000;
 		for (const action of totals.keys()) {
-			for (let after: string | null | undefined = undefined; ; ) {
-				const page: ExportPage<FeedRow> = await call(action, { schoolId, limit: opts.pageSize ?? 500, ...(after ? { after } : {}) });
+			// The next page is read while this one is written: the owner's query and reporting's writes overlap.
+			let pending: Promise<ExportPage<FeedRow>> | null = call(action, { schoolId, limit });
+			while (pending) {
+				const page: ExportPage<FeedRow> = await pending;
+				pending = page.next ? call(action, { schoolId, limit, after: page.next }) : null;
 				await applyBatch(target, page.rows);
 				// Documents, not messages: a document may replay as several messages, and the total counts documents.
 				done += page.count;
 				opts.onProgress?.({ schoolId, stage: action, done: Math.min(done, total), total });
-				if (!page.next) break;
-				after = page.next;
 			}
 		}
 		const report: SchoolReport = { schoolId, generation: building, records: total, skipped, seconds: 0 };
