@@ -283,6 +283,21 @@ async function main(): Promise<void> {
 	} finally {
 		await db.dropDatabase().catch(() => undefined);
 		await broker.stop();
+		await dropStreams(namespace).catch(err => log(`could not delete the run's JetStream streams: ${err?.message ?? err}`));
+	}
+}
+
+/** The JetStream streams this run's namespace created (one per channel): gone with the run. */
+async function dropStreams(namespace: string): Promise<void> {
+	const url = settings().natsUrl;
+	if (!url) return;
+	const { connect } = await import("nats");
+	const nc = await connect({ servers: url });
+	try {
+		const jsm = await nc.jetstreamManager();
+		for await (const stream of jsm.streams.list()) if (stream.config.name.startsWith(namespace.replace(/\./g, "_"))) await jsm.streams.delete(stream.config.name);
+	} finally {
+		await nc.close();
 	}
 }
 
