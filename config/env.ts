@@ -198,6 +198,16 @@ export interface Settings {
 	 * own host name on the realtime node's port, ws or wss as the page is http or https.
 	 */
 	realtimePublicUrl?: string;
+	// Block 5, reporting (services/reporting, docs/REPORTING.md)
+	/** Feed messages written to the projections in one batch, and how long a batch waits to fill. */
+	reportingBatchSize: number;
+	reportingBatchLingerMs: number;
+	/** Messages of one channel a node takes at once (JetStream max_ack_pending): what batches can fill from. */
+	reportingMaxInFlight: number;
+	/** Smallest group of people a public figure may describe (k-anonymity); never below 10. */
+	reportingMinGroup: number;
+	/** How long public statistics are cached (server and HTTP). */
+	reportingPublicCacheSeconds: number;
 	// Block 6: billing (docs/BILLING.md)
 	billing: BillingSettings;
 }
@@ -311,6 +321,12 @@ export function loadSettings(env: Env = process.env): Settings {
 		// Block 6: billing
 		billing: loadBillingSettings(env, nodeEnv),
 		...communicationSettings(env, nodeEnv),
+		// Block 5, reporting
+		reportingBatchSize: int(env, "REPORTING_BATCH_SIZE", 500, 1, 5000),
+		reportingBatchLingerMs: int(env, "REPORTING_BATCH_LINGER_MS", 20, 0, 5000),
+		reportingMaxInFlight: int(env, "REPORTING_MAX_IN_FLIGHT", 500, 1, 10000),
+		reportingMinGroup: int(env, "REPORTING_MIN_GROUP", 10, 10, 1000),
+		reportingPublicCacheSeconds: int(env, "REPORTING_PUBLIC_CACHE_SECONDS", 600, 0, 86400),
 		...webClientSettings(env),
 	};
 }

@@ -53,6 +53,9 @@ export const SERVICE_LOADERS: Readonly<Record<string, Loader>> = {
 	aiGeneration: () => load(import("./ai/generation.service.js")),
 	// Web client: the names of the people a member may write to (the chat screens)
 	contacts: () => load(import("./web/contacts.service.js")),
+	// Block 5: reporting (services/reporting): the feed's aggregator, and the dashboards
+	reportingFeed: () => load(import("./reporting/feed.service.js")),
+	reporting: () => load(import("./reporting/reporting.service.js")),
 };
 
 export const ALL_SERVICES = Object.keys(SERVICE_LOADERS);

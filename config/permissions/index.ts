@@ -3,6 +3,7 @@ import { billingPermissions } from "./billing.js";
 import { communicationPermissions } from "./communication.js";
 import { learningContentPermissions } from "./learning-content.js";
 import { learningSessionsPermissions } from "./learning-sessions.js";
+import { reportingPermissions } from "./reporting.js";
 import type { PermissionTable, Principal } from "./types.js";
 import { usersPermissions } from "./users.js";
 import { webPermissions } from "./web.js";
@@ -22,6 +23,7 @@ export const PERMISSIONS: PermissionTable = {
 	...learningSessionsPermissions,
 	...aiPermissions,
 	...webPermissions,
+	...reportingPermissions,
 };
 
 export function principalsFor(action: string): readonly Principal[] | undefined {

@@ -13,6 +13,9 @@ import { dbMixin, PAGE_PARAMS, type PageParams } from "../shared/db.mixin.js";
 import { ClientError, ERR, forbidden, invalid, notFound } from "../shared/errors.js";
 import { currentUser, type Ctx } from "../shared/identity.js";
 import { ID } from "../shared/params.js";
+import { publishDurable } from "../shared/durable.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { generationRecordedMessage } from "./ai-feed.js";
 import type { ServiceDef } from "../shared/service.js";
 import { managedFilter } from "./access.js";
 import { AI_LIMITS } from "./ai-types.js";
@@ -56,7 +59,24 @@ const GenerationService: ServiceDef = {
 		}),
 	],
 
+	/** moleculer-db calls this after insertScoped: each stored record reaches the reporting feed (a lost one is logged, not thrown: the answer is stored and given). */
+	async entityCreated(this: any, json: any) {
+		try {
+			await publishDurable(this.broker, "ai.generation.recorded", generationRecordedMessage(json));
+		} catch (err) {
+			this.logger.error("ai.generation.recorded not published", json.id, err);
+		}
+	},
+
 	actions: {
+		/** The school's generations as `ai.generation.recorded` messages (reporting rebuilds from them). */
+		export: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, {}, (doc: any) => on("ai.generation.recorded", [generationRecordedMessage(doc)]));
+			},
+		},
+
 		items: {
 			rest: "POST /generate/items",
 			params: {

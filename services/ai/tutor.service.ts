@@ -24,6 +24,8 @@ import { publishDurable } from "../shared/durable.js";
 import { ClientError, ERR, forbidden, invalid, notFound, tooManyRequests } from "../shared/errors.js";
 import { callerSchoolId, currentUser, hasRole, type AuthUser, type Ctx } from "../shared/identity.js";
 import { ID } from "../shared/params.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { interactionRecordedMessage } from "./ai-feed.js";
 import type { ServiceDef } from "../shared/service.js";
 import { isAdmin } from "./access.js";
 import { AI_LIMITS, type Flag, type PedagogyMode } from "./ai-types.js";
@@ -119,7 +121,24 @@ const TutorService: ServiceDef = {
 		}),
 	],
 
+	/** moleculer-db calls this after insertScoped: each stored record reaches the reporting feed (a lost one is logged, not thrown: the answer is stored and given). */
+	async entityCreated(this: any, json: any) {
+		try {
+			await publishDurable(this.broker, "ai.interaction.recorded", interactionRecordedMessage(json));
+		} catch (err) {
+			this.logger.error("ai.interaction.recorded not published", json.id, err);
+		}
+	},
+
 	actions: {
+		/** The school's tutor exchanges as `ai.interaction.recorded` messages (reporting rebuilds from them). */
+		export: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, {}, (doc: any) => on("ai.interaction.recorded", [interactionRecordedMessage(doc)]));
+			},
+		},
+
 		ask: {
 			rest: "POST /tutor/ask",
 			params: {

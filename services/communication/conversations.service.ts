@@ -30,6 +30,14 @@ import {
 } from "./chat-rules.js";
 import { ID } from "../shared/params.js";
 import { textRule } from "../shared/text-rules.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+
+/** The reporting feed's `communication.message.sent` (live, and replayed by `exportMessages`). */
+function messageSentMessage(schoolId: string | null, kind: string, m: { id?: unknown; _id?: unknown; conversationId: unknown; senderId: unknown; text: string; createdAt: Date | string }) {
+	const messageId = String(m.id ?? m._id);
+	const at = new Date(m.createdAt).toISOString();
+	return { id: `communication.message.sent:${messageId}`, schoolId, occurredAt: at, conversationId: String(m.conversationId), messageId, senderId: String(m.senderId), kind, length: m.text.length };
+}
 
 const HISTORY_MAX = 100;
 /** How long a send waits for the realtime nodes to say who is in the room before notifying everyone. */
@@ -56,6 +64,18 @@ const ConversationsService: ServiceDef = {
 	mixins: [dbMixin(Conversation, { fields: CONVERSATION_FIELDS, tenant: false })],
 
 	actions: {
+		/** The school's chat messages as `communication.message.sent` (reporting rebuilds from them). */
+		exportMessages: {
+			params: EXPORT_PARAMS,
+			async handler(this: any, ctx: Ctx<ExportParams>) {
+				const page = await exportPage(Message, ctx.params, {}, (doc: any) => [doc], { conversationId: 1, senderId: 1, text: 1, createdAt: 1 });
+				const kinds = new Map<string, string>(
+					(await this.model.find({ _id: { $in: [...new Set(page.rows.map((d: any) => String(d.conversationId)))] } }, { kind: 1 }).lean()).map((c: any) => [String(c._id), c.kind]),
+				);
+				return { ...page, rows: on("communication.message.sent", page.rows.map((d: any) => messageSentMessage(ctx.params.schoolId, kinds.get(String(d.conversationId)) ?? "unknown", d))) };
+			},
+		},
+
 		open: {
 			rest: "POST /conversations",
 			params: { $$strict: "remove", userId: ID },
@@ -377,15 +397,7 @@ const ConversationsService: ServiceDef = {
 					data: { conversationId: message.conversationId, messageId: message.id, senderId: message.senderId },
 				});
 			}
-			await publishDurable(this.broker, "communication.message.sent", {
-				id: `communication.message.sent:${message.id}`,
-				schoolId,
-				conversationId: message.conversationId,
-				messageId: message.id,
-				senderId: message.senderId,
-				kind: conversation.kind,
-				length: message.text.length,
-			});
+			await publishDurable(this.broker, "communication.message.sent", messageSentMessage(schoolId, conversation.kind, message));
 		},
 
 		/** Who of these users is in the conversation's room on any realtime node; nobody when none answers. */

@@ -23,6 +23,20 @@ import { commClock } from "./comm-clock.js";
 import { AccessToken, livekit } from "./livekit.js";
 import { durationMinutes } from "./time-rules.js";
 import { grantsFor, joinWindow, newRoomName, type StudentPublish } from "./visio-rules.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+
+/**
+ * An attendance record as the reporting feed's joined and (once over) left messages: what `exportAttendance`
+ * replays. Reporting counts each by (visio, LiveKit participant sid), whichever message brought it.
+ */
+function attendanceMessages(a: any, kind: string) {
+	const base = { schoolId: String(a.schoolId), visioId: String(a.visioId), kind, userId: String(a.userId), role: a.role, participantSid: a.participantSid };
+	const joinedAt = new Date(a.joinedAt).toISOString();
+	const joined = { ...base, id: `attendance:${a._id}:joined`, occurredAt: joinedAt, at: joinedAt };
+	if (!a.leftAt) return [joined];
+	const leftAt = new Date(a.leftAt).toISOString();
+	return [joined, { ...base, id: `attendance:${a._id}:left`, occurredAt: leftAt, at: leftAt, seconds: a.seconds ?? 0 }];
+}
 
 const FIELDS = [
 	"id", "schoolId", "kind", "title", "description", "hostId", "participantIds", "classId", "rendezvousId", "pathId", "stepId",
@@ -53,6 +67,19 @@ const VisioService: ServiceDef = {
 	mixins: [dbMixin(Visioconference, { fields: FIELDS })],
 
 	actions: {
+		/** The school's visio attendance as participantJoined / participantLeft messages (reporting rebuilds from them). */
+		exportAttendance: {
+			params: EXPORT_PARAMS,
+			async handler(this: any, ctx: Ctx<ExportParams>) {
+				const page = await exportPage(Attendance, ctx.params, {}, (doc: any) => [doc]);
+				const kinds = new Map<string, string>((await this.model.find({ _id: { $in: [...new Set(page.rows.map((a: any) => String(a.visioId)))] } }, { kind: 1 }).lean()).map((v: any) => [String(v._id), v.kind]));
+				return { ...page, rows: page.rows.flatMap((a: any) => {
+					const [joined, left] = attendanceMessages(a, kinds.get(String(a.visioId)) ?? "unknown");
+					return [...on("communication.visio.participantJoined", [joined]), ...(left ? on("communication.visio.participantLeft", [left]) : [])];
+				}) };
+			},
+		},
+
 		/** A class visio, scheduled by a teacher of the class: every student of it is invited. */
 		create: {
 			rest: "POST /visios",
@@ -498,7 +525,10 @@ const VisioService: ServiceDef = {
 		async closeOpenAttendance(this: any, visio: any, at: Date) {
 			const open = await Attendance.find({ visioId: visio._id, leftAt: null });
 			for (const a of open as any[]) {
-				await Attendance.updateOne({ _id: a._id, leftAt: null }, { $set: { leftAt: at, seconds: Math.max(0, Math.round((at.getTime() - a.joinedAt.getTime()) / 1000)) } });
+				const seconds = Math.max(0, Math.round((at.getTime() - a.joinedAt.getTime()) / 1000));
+				const res = await Attendance.updateOne({ _id: a._id, leftAt: null }, { $set: { leftAt: at, seconds } });
+				// The reporting feed counts time in visio from the leaves: one closed here is a leave too.
+				if (res.modifiedCount === 1) await publishDurable(this.broker, "communication.visio.participantLeft", attendanceMessages({ ...a.toObject(), leftAt: at, seconds }, visio.kind)[1]);
 			}
 		},
 
@@ -520,7 +550,7 @@ const VisioService: ServiceDef = {
 						{ $setOnInsert: { schoolId: visio.schoolId, visioId: visio._id, userId, role, participantSid: sid, joinedAt: at } },
 						{ upsert: true },
 					);
-					await publishDurable(this.broker, "communication.visio.participantJoined", { ...base, id: `livekit:${event.id || `${sid}:joined`}`, userId, role, at: at.toISOString() });
+					await publishDurable(this.broker, "communication.visio.participantJoined", { ...base, id: `livekit:${event.id || `${sid}:joined`}`, userId, role, at: at.toISOString(), participantSid: sid });
 				} else {
 					const record = await Attendance.findOneAndUpdate(
 						{ visioId: visio._id, participantSid: sid },
@@ -529,7 +559,7 @@ const VisioService: ServiceDef = {
 					);
 					const seconds = Math.max(0, Math.round((at.getTime() - record.joinedAt.getTime()) / 1000));
 					await Attendance.updateOne({ _id: record._id, leftAt: null }, { $set: { leftAt: at, seconds } });
-					await publishDurable(this.broker, "communication.visio.participantLeft", { ...base, id: `livekit:${event.id || `${sid}:left`}`, userId, role, at: at.toISOString(), seconds });
+					await publishDurable(this.broker, "communication.visio.participantLeft", { ...base, id: `livekit:${event.id || `${sid}:left`}`, userId, role, at: at.toISOString(), seconds, participantSid: sid });
 				}
 				return { ok: true };
 			}

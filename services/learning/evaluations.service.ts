@@ -26,6 +26,7 @@ import { callerScope, STUDENT_STEP_FIELDS, type StudentStepRecord } from "./sess
 import { evaluate, serve, type SessionItem } from "./sessions/session-logic.js";
 import { ID } from "../shared/params.js";
 import { ANSWER_RULE } from "./content/answer-format.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
 
 /** Answers arriving this long after the deadline still count (the network, a slow submit button). */
 export const SUBMIT_GRACE_MS = 30_000;
@@ -202,6 +203,16 @@ const EvaluationsService: ServiceDef = {
 		},
 
 		/** Whether the student is sitting an evaluation of this path right now (the AI tutor is off then). */
+		/** The school's submitted attempts as `learning.evaluation.submitted` messages (reporting rebuilds from them). */
+		export: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, { status: "submitted" }, (doc: any) => on("learning.evaluation.submitted", [
+					this.submittedMessage({ ...doc, id: String(doc._id), schoolId: String(doc.schoolId), studentId: String(doc.studentId), pathId: String(doc.pathId), teacherId: String(doc.teacherId) }),
+				]));
+			},
+		},
+
 		inProgress: {
 			params: { $$strict: "remove", studentId: ID, pathId: ID },
 			async handler(this: any, ctx: Ctx<{ studentId: string; pathId: string }>) {
@@ -214,6 +225,23 @@ const EvaluationsService: ServiceDef = {
 	},
 
 	methods: {
+		/** The durable `learning.evaluation.submitted` of a submitted attempt (also what `export` replays). */
+		submittedMessage(attempt: AttemptDoc) {
+			return {
+				id: `learning.evaluation.submitted:${attempt.id}`,
+				schoolId: attempt.schoolId,
+				occurredAt: new Date(attempt.submittedAt!).toISOString(),
+				attemptId: attempt.id,
+				studentId: attempt.studentId,
+				pathId: attempt.pathId,
+				stepId: attempt.stepId,
+				teacherId: attempt.teacherId,
+				attemptNo: attempt.attemptNo,
+				score: attempt.score,
+				passed: attempt.passed,
+			};
+		},
+
 		async owned(this: any, ctx: Ctx<any>, id: string): Promise<AttemptDoc> {
 			const attempt: AttemptDoc = await this.getScoped(ctx, id);
 			if (attempt.studentId !== currentUser(ctx).id) throw notFound("EvaluationAttempt", id);
@@ -264,18 +292,7 @@ const EvaluationsService: ServiceDef = {
 				timeSpentMs: submittedAt.getTime() - new Date(attempt.startedAt).getTime(),
 				passed: attempt.passed,
 			});
-			await publishDurable(this.broker, "learning.evaluation.submitted", {
-				id: `learning.evaluation.submitted:${attempt.id}`,
-				schoolId: attempt.schoolId,
-				attemptId: attempt.id,
-				studentId: attempt.studentId,
-				pathId: attempt.pathId,
-				stepId: attempt.stepId,
-				teacherId: attempt.teacherId,
-				attemptNo: attempt.attemptNo,
-				score: attempt.score,
-				passed: attempt.passed,
-			});
+			await publishDurable(this.broker, "learning.evaluation.submitted", this.submittedMessage(attempt));
 			return this.result(attempt, byId);
 		},
 

@@ -34,6 +34,8 @@ import { appendSamples, readDigests } from "./memory/response-digests.js";
 import { responseSample, type RatedItem } from "./memory/response-times.js";
 import { memoryStateId, reviewLogId } from "./memory/natural-ids.js";
 import { dueCutoff } from "./memory/spacing.js";
+import { publishReviews, reviewRecordedMessage, type ReviewFeedInput } from "./memory/review-feed.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
 
 const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const DATE = { type: "date", convert: true } as const;
@@ -83,6 +85,21 @@ const MemoryService: ServiceDef = {
 	name: "memory",
 	settings: { rest: "/" },
 	mixins: [dbMixin(MemoryState, { fields: ["id", "studentId", "itemId", "subject", ...CARD_FIELDS, "updatedAt"] })],
+
+	// The reporting feed (memory/review-feed.ts): every stored review, published after the action answers.
+	hooks: {
+		after: {
+			async recordReview(this: any, ctx: Ctx<RecordReviewParams>, res: RecordReviewResult) {
+				await publishReviews(this.broker, callerSchoolId(ctx), [{ ...ctx.params, ...res }]);
+				return res;
+			},
+			async recordReviews(this: any, ctx: Ctx<{ reviews: RecordReviewParams[] }>, res: { results: BatchResult[] }) {
+				const reviews = res.results.map((r, i) => (r.ok ? ({ ...ctx.params.reviews[i], ...r } as unknown as ReviewFeedInput) : null));
+				await publishReviews(this.broker, callerSchoolId(ctx), reviews);
+				return res;
+			},
+		},
+	},
 
 	actions: {
 		recordReview: {
@@ -234,6 +251,15 @@ const MemoryService: ServiceDef = {
 				}
 				const rows = await ReviewLog.aggregate([...perSubject, { $match: { count: { $gte: minCount } } }]);
 				return rows.map((r: any) => ({ schoolId: String(r._id.schoolId), studentId: String(r._id.studentId), subject: r._id.subject, count: r.count }));
+			},
+		},
+
+		/** The school's review logs as `learning.review.recorded` messages (reporting rebuilds from them). */
+		exportReviews: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				const { schoolId } = ctx.params;
+				return exportPage(ReviewLog, ctx.params, {}, (log: any) => on("learning.review.recorded", [reviewRecordedMessage(schoolId, { ...log, logId: String(log._id) })]));
 			},
 		},
 

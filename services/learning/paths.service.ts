@@ -19,6 +19,8 @@ import { learningClock } from "./learning-clock.js";
 import { allItemIds, buildSteps, isAssigned, reorder, stepAccess, STEPS_RULE, type Step, type StepInput } from "./paths/path-rules.js";
 import { ID } from "../shared/params.js";
 import { textRule } from "../shared/text-rules.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { pathChangedMessage } from "./paths/path-feed.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true, optional: true }) as const;
 const NAME = textRule({ max: 200 });
@@ -72,6 +74,14 @@ const PathsService: ServiceDef = {
 	mixins: [dbMixin(LearningPath, { fields: FIELDS })],
 
 	actions: {
+		/** Every path of the school as `learning.path.changed` (reporting rebuilds from them). */
+		export: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, {}, (doc: any) => on("learning.path.changed", [pathChangedMessage({ ...doc, id: String(doc._id) })]));
+			},
+		},
+
 		create: {
 			rest: ["POST /learning-paths", "POST /learning-paths/create"],
 			params: {
@@ -330,6 +340,11 @@ const PathsService: ServiceDef = {
 		},
 	},
 
+	/** moleculer-db calls this after every updateScoped: the reporting feed gets the path as it now is. */
+	async entityUpdated(this: any, json: any) {
+		await publishDurable(this.broker, "learning.path.changed", pathChangedMessage(json));
+	},
+
 	methods: {
 		/** The path, if the caller may change it: 404 outside their school, 403 when it is another teacher's. */
 		async managed(this: any, ctx: Ctx<any>, id: string): Promise<PathDoc> {
@@ -501,6 +516,9 @@ const PathsService: ServiceDef = {
 				objectives: path.objectives,
 				itemIds: allItemIds(path.steps),
 				studentIds: students.map(s => s.id),
+				// For reporting (learning.path.changed says the same): those assigned directly, and the step count.
+				directStudentIds: path.studentIds,
+				stepCount: path.steps.length,
 				classIds: path.classIds,
 				sourceIds,
 			});

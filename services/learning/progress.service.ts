@@ -16,6 +16,9 @@ import { MAX_SESSIONS, recordSessions } from "./progress/record-sessions.js";
 import type { SessionRecord, StoredProgress } from "./progress/session-tally.js";
 import { standing, stepStanding, type ItemMemoryNow } from "./progress/step-progress.js";
 import { ID } from "../shared/params.js";
+import { publishDurable } from "../shared/durable.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { stepCompletedMessages } from "./progress/step-feed.js";
 
 const DAY_MS = 86_400_000;
 /** How far back reviews are read to count a streak. */
@@ -46,7 +49,30 @@ const ProgressService: ServiceDef = {
 	settings: { rest: "/" },
 	mixins: [dbMixin(PathProgress, { fields: ["id", "schoolId", "studentId", "pathId", "steps", "sessions", "timeSpentMs", "lastActivityAt"] })],
 
+	// The reporting feed (progress/step-feed.ts): steps the recorded sessions completed, once the action answers.
+	hooks: {
+		after: {
+			async recordSession(this: any, ctx: Ctx<SessionRecord & { pathId: string }>, res: { stepCompleted?: boolean; duplicate?: boolean }) {
+				if (res.stepCompleted || res.duplicate) await this.announceSteps(ctx, ctx.params.pathId, [ctx.params]);
+				return res;
+			},
+			async recordSessions(this: any, ctx: Ctx<{ pathId: string; sessions: SessionRecord[] }>, res: { results: any[] }) {
+				const done = ctx.params.sessions.filter((_, i) => res.results[i]?.ok && (res.results[i].stepCompleted || res.results[i].duplicate));
+				if (done.length > 0) await this.announceSteps(ctx, ctx.params.pathId, done);
+				return res;
+			},
+		},
+	},
+
 	actions: {
+		/** The school's completed steps as `learning.step.completed` messages (reporting rebuilds from them). */
+		export: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, { "steps.completed": true }, (doc: any) => on("learning.step.completed", stepCompletedMessages(ctx.params.schoolId, doc)));
+			},
+		},
+
 		/** One session: the batch of one (same rule, same guard, same answers as before the batch existed). */
 		recordSession: {
 			params: { $$strict: "remove", pathId: ID, ...SESSION_PROPS },
@@ -151,6 +177,18 @@ const ProgressService: ServiceDef = {
 	},
 
 	methods: {
+		/** Publishes the completion of these sessions' steps, read from the stored progress (its completedAt). */
+		async announceSteps(this: any, ctx: Ctx<any>, pathId: string, sessions: { studentId: string; stepId: string }[]) {
+			const schoolId = callerSchoolId(ctx);
+			const docs = await this.model.find(this.tenantFilter(ctx, { pathId, studentId: { $in: [...new Set(sessions.map(s => s.studentId))] } }), { studentId: 1, pathId: 1, steps: 1 }).lean();
+			const steps = new Set(sessions.map(s => `${s.studentId}:${s.stepId}`));
+			for (const doc of docs) {
+				for (const message of stepCompletedMessages(schoolId, doc)) {
+					if (steps.has(`${message.studentId}:${message.stepId}`)) await publishDurable(this.broker, "learning.step.completed", message);
+				}
+			}
+		},
+
 		async pathContext(this: any, ctx: Ctx<any>, pathId: string): Promise<PathContext> {
 			return this.contextOf(ctx, (await ctx.call("paths.resolve", { id: pathId })) as PathDoc);
 		},

@@ -50,6 +50,7 @@ import {
 } from "./sessions/session-logic.js";
 import { ID } from "../shared/params.js";
 import { ANSWER_RULE } from "./content/answer-format.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
 
 const DEFAULT_IDLE_MINUTES = 30;
 const EXPIRE_EVERY_MS = 60_000;
@@ -337,6 +338,16 @@ const RevisionsService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<GroupSessionCommon & { students: GroupSessionPart[] }>) {
 				const { students, ...common } = ctx.params;
 				return { sessions: await recordGroupSessions(this, ctx, common, students) };
+			},
+		},
+
+		/** The school's ended sessions as `learning.session.completed` messages (reporting rebuilds from them). */
+		export: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, { status: { $in: ["completed", "abandoned"] }, summary: { $ne: null } }, (doc: any) => on("learning.session.completed", [
+					completedMessage({ ...doc, id: String(doc._id), schoolId: String(doc.schoolId), studentId: String(doc.studentId), pathId: String(doc.pathId), teacherId: String(doc.teacherId) }),
+				]));
 			},
 		},
 

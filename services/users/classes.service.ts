@@ -13,6 +13,8 @@ import { canManageClass, canSeeClass, manageGuard, visibleClassesFilter } from "
 import { CLASS_CSV_DESCRIPTION, classKey, headerProblems, readClassRows, type ClassRow, type LoginRef, type RowError } from "./class-import.js";
 import { ID } from "../shared/params.js";
 import { textRule, TEXT_RULE_DESCRIPTION } from "../shared/text-rules.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { classChangedMessage } from "./users-feed.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true }) as const;
 const TEXT = (max: number) => textRule({ max, min: 0, optional: true, nullable: true });
@@ -54,6 +56,14 @@ const ClassesService: ServiceDef = {
 	],
 
 	actions: {
+		/** The school's classes as `users.class.changed` (reporting rebuilds its class figures from them). */
+		export: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, {}, (doc: any) => on("users.class.changed", [classChangedMessage(doc)]));
+			},
+		},
+
 		create: {
 			rest: "POST /classes",
 			params: {
@@ -266,7 +276,25 @@ const ClassesService: ServiceDef = {
 		},
 	},
 
+	// moleculer-db calls these after updateScoped / removeScoped: reporting learns who teaches and attends.
+	entityUpdated(this: any, json: any) {
+		return this.announceChanged(json);
+	},
+	entityRemoved(this: any, json: any) {
+		return this.announceChanged(json, true);
+	},
+
 	methods: {
+		/** Like announceCreated: the change is stored, so a lost announcement is logged, not thrown. */
+		async announceChanged(this: any, cls: any, removed = false) {
+			const message = classChangedMessage(cls, removed);
+			try {
+				await publishDurable(this.broker, "users.class.changed", message);
+			} catch (err) {
+				this.logger.error("users.class.changed not published", message, err);
+			}
+		},
+
 		/** The descriptive fields a client sent; an empty optional field clears it. */
 		fieldsOf(params: ClassFields): Record<string, string | null> {
 			const out: Record<string, string | null> = {};
@@ -422,6 +450,7 @@ const ClassesService: ServiceDef = {
 			}
 			const createdJson = await this.toJSON(ctx, created);
 			for (const cls of createdJson) await this.announceCreated(cls);
+			for (const cls of updated) await this.announceChanged(cls);
 			errors.sort((a, b) => a.line - b.line);
 			return { created: createdJson, updated: await this.toJSON(ctx, updated), errors };
 		},

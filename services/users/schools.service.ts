@@ -19,6 +19,8 @@ import { takeMailRequest } from "./request-throttle.js";
 import { generateSchoolCode, normalizeSchoolCode } from "./school-code.js";
 import { isValidTimezone } from "./timezone.js";
 import { textRule } from "../shared/text-rules.js";
+import { EXPORT_PARAMS, on } from "../shared/feed-export.js";
+import { schoolCreatedMessage, userCreatedMessage } from "./users-feed.js";
 
 const SCHOOL_NAME = textRule({ min: 2, max: 120 });
 const TIMEZONE = { type: "string", trim: true, min: 1, max: 64 } as const;
@@ -100,19 +102,8 @@ const SchoolsService: ServiceDef = {
 					subscribed = true;
 					// The mail is the one step that cannot be taken back, so it goes after what can still fail.
 					await ctx.call("auth.issueEmailVerification", { userId: admin.id, schoolId, email: admin.email });
-					await publishDurable(this.broker, "users.school.created", {
-						id: `users.school.created:${schoolId}`,
-						schoolId,
-						name: school.name,
-						code: school.code,
-						timezone: school.timezone,
-					});
-					await publishDurable(this.broker, "users.user.created", {
-						id: `users.user.created:${admin.id}`,
-						schoolId,
-						userId: admin.id,
-						roles: admin.roles,
-					});
+					await publishDurable(this.broker, "users.school.created", schoolCreatedMessage(school));
+					await publishDurable(this.broker, "users.user.created", userCreatedMessage(admin));
 				} catch (err) {
 					await this.undoSignup(ctx, schoolId, admin?.id, subscribed);
 					throw err;
@@ -224,6 +215,23 @@ const SchoolsService: ServiceDef = {
 				});
 				await publishDurable(this.broker, "users.school.reactivated", { schoolId: id, by: currentUser(ctx).id });
 				return this.changed(ctx, updated);
+			},
+		},
+
+		/** Every school (or one) as `users.school.created` with its current state, for reporting's rebuild. */
+		export: {
+			params: { ...EXPORT_PARAMS, schoolId: { ...ID, optional: true } },
+			async handler(this: any, ctx: Ctx<{ schoolId?: string; after?: string; limit?: number }>) {
+				const { schoolId, after } = ctx.params;
+				const limit = ctx.params.limit ?? 500;
+				const where: Record<string, unknown> = schoolId ? { _id: schoolId } : {};
+				const docs: any[] = await this.model.find(after ? { ...where, _id: { ...(schoolId ? { $eq: schoolId } : {}), $gt: after } } : where).sort({ _id: 1 }).limit(limit).lean();
+				return {
+					rows: on("users.school.created", docs.map(d => schoolCreatedMessage(d))),
+					next: docs.length === limit ? String(docs[docs.length - 1]._id) : null,
+					count: docs.length,
+					...(after ? {} : { total: await this.model.countDocuments(where) }),
+				};
 			},
 		},
 

@@ -23,6 +23,8 @@ import { studentProfileSet, teacherProfileSet, type StudentProfilePatch } from "
 import { containsRegex, ID, LOCALE, PERSON_NAME, SEARCH, STUDENT_ACCOMMODATIONS, STUDENT_LEVELS, STUDENT_PREFERENCES, TEACHER_PROFILE } from "./rules.js";
 import { holdsSeat, seatDelta } from "./seats.js";
 import { checkStudentRows, STUDENT_CSV_DESCRIPTION, type ImportProblem, type StudentRow } from "./student-import.js";
+import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { userCreatedMessage } from "./users-feed.js";
 
 const PUBLIC_FIELDS = [
 	"id", "schoolId", "email", "username", "firstName", "lastName", "locale", "roles", "status",
@@ -69,6 +71,14 @@ const UsersService: ServiceDef = {
 	mixins: [dbMixin(User, { fields: PUBLIC_FIELDS })],
 
 	actions: {
+		/** The school's accounts as `users.user.created` with their current roles and status (reporting rebuilds from them). */
+		export: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, {}, (doc: any) => on("users.user.created", [userCreatedMessage(doc, true)]), { roles: 1, status: 1, schoolId: 1, createdAt: 1, updatedAt: 1 });
+			},
+		},
+
 		me: {
 			rest: "GET /me",
 			async handler(this: any, ctx: Ctx) {
@@ -347,6 +357,7 @@ const UsersService: ServiceDef = {
 					targetId: String(change.updated._id),
 					data: { before: accountFacts(change.target), after: accountFacts(change.updated) },
 				});
+				await publishDurable(this.broker, "users.user.reactivated", { id: `users.user.reactivated:${change.updated._id}:${change.updated.updatedAt.getTime()}`, schoolId, userId: String(change.updated._id) });
 				return this.changed(ctx, change.updated);
 			},
 		},
@@ -757,12 +768,7 @@ const UsersService: ServiceDef = {
 		},
 
 		async announceCreated(this: any, user: any) {
-			await publishDurable(this.broker, "users.user.created", {
-				id: `users.user.created:${user.id}`,
-				schoolId: user.schoolId ?? null,
-				userId: user.id,
-				roles: user.roles,
-			});
+			await publishDurable(this.broker, "users.user.created", userCreatedMessage(user));
 		},
 	},
 

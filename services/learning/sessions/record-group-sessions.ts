@@ -80,6 +80,8 @@ function endedView(doc: any): EndedSession {
 		teacherId: String(doc.teacherId),
 		mode: doc.mode,
 		status: doc.status,
+		endedAt: doc.endedAt,
+		liveSessionId: doc.liveSessionId ?? null,
 		summary: {
 			score: doc.summary.score,
 			successRate: doc.summary.successRate,

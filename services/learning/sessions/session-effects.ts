@@ -12,6 +12,10 @@ export interface EndedSession extends Omit<StudentStepRecord, "subject"> {
 	mode: SessionMode;
 	status: SessionStatus;
 	summary: SessionSummary;
+	/** When it ended: the fact's own time, for reporting's daily buckets. */
+	endedAt?: Date | string | null;
+	/** A group session's live session. */
+	liveSessionId?: string | null;
 }
 
 /** The session as progress counts it (the path is given beside it: progress.recordSession(s) take it once). */
@@ -41,6 +45,8 @@ export function completedMessage(session: EndedSession) {
 		teacherId: session.teacherId,
 		mode: session.mode,
 		status: session.status,
+		...(session.endedAt ? { occurredAt: new Date(session.endedAt).toISOString() } : {}),
+		liveSessionId: session.liveSessionId ?? null,
 		...session.summary,
 	};
 }
