@@ -17,6 +17,8 @@ export const ReportingInvoiceSchema = defineSchema({
 	dueDate: { type: Date, default: null },
 	status: { type: String, default: "pending" },
 	statusAt: { type: Date, default: null },
+	/** Order of statuses that share an instant: pending 0, payment_failed 1, paid and void 2 (the feed's writer). */
+	statusRank: { type: Number, default: 0 },
 	createdAt: { type: Date, default: null },
 	paidAt: { type: Date, default: null },
 	failedAt: { type: Date, default: null },

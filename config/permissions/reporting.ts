@@ -40,4 +40,5 @@ export const reportingPermissions: PermissionTable = {
 	"visio.exportAttendance": SYSTEM_ONLY,
 	"aiTutor.export": SYSTEM_ONLY,
 	"aiGeneration.export": SYSTEM_ONLY,
+	"invoices.feedExport": SYSTEM_ONLY,
 };

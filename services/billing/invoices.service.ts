@@ -15,6 +15,7 @@ import { recordAudit } from "../shared/audit-trail.js";
 import { dbMixin, PAGE_PARAMS, type PageParams } from "../shared/db.mixin.js";
 import { publishDurable } from "../shared/durable.js";
 import { ClientError, conflict, duplicateKeyIndexes, ERR, invalid, isDuplicateKey, notFound } from "../shared/errors.js";
+import { EXPORT_PARAMS, exportPage, type ExportParams } from "../shared/feed-export.js";
 import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identity.js";
 import { ID } from "../shared/params.js";
 import type { ServiceDef } from "../shared/service.js";
@@ -56,6 +57,14 @@ const DAY = { type: "string", pattern: /^\d{4}-\d{2}-\d{2}$/ } as const;
 
 const cfg = () => settings().billing;
 const pick = (json: any, fields: string[]) => Object.fromEntries(fields.filter(f => f in json).map(f => [f, json[f]]));
+
+/** Which stored date is the time of each invoice event (the live message and the replay both carry it). */
+const FACT_TIME: Record<string, string> = {
+	"billing.invoice.created": "announcedAt",
+	"billing.invoice.paid": "paidAt",
+	"billing.invoice.voided": "voidedAt",
+	"billing.invoice.payment_failed": "paymentFailedAt",
+};
 
 const InvoicesService: ServiceDef = {
 	name: "invoices",
@@ -232,6 +241,39 @@ const InvoicesService: ServiceDef = {
 			},
 		},
 
+		/**
+		 * The reporting feed's replay (`npm run reporting:rebuild`): each announced invoice as the messages billing
+		 * published live, with the same ids: `created`, then its state now (`paid`, `voided`, or `payment_failed`
+		 * for its last failed payment). Overdue steps and reminders are not replayed (reporting keeps the state).
+		 */
+		feedExport: {
+			params: EXPORT_PARAMS,
+			handler(this: any, ctx: Ctx<ExportParams>) {
+				return exportPage(this.model, ctx.params, { announcedAt: { $ne: null } }, (doc: any) => {
+					const base = (channel: string, key: string | null, occurredAt: Date | null, extra: Record<string, unknown> = {}) => ({
+						channel,
+						message: {
+							id: `${channel}:${doc._id}${key ? `:${key}` : ""}`,
+							schoolId: String(doc.schoolId),
+							invoiceId: String(doc._id),
+							number: doc.number ?? undefined,
+							period: doc.period ?? undefined,
+							amountDueCents: doc.amountDueCents ?? undefined,
+							currency: doc.currency ?? undefined,
+							...(occurredAt ? { occurredAt: new Date(occurredAt).toISOString() } : {}),
+							...extra,
+						},
+					});
+					const rows = [base("billing.invoice.created", null, doc.announcedAt, { totalCents: doc.totalCents, autoDebit: !!doc.autoDebit, dueDate: doc.dueDate })];
+					if (doc.status === "paid") rows.push(base("billing.invoice.paid", null, doc.paidAt, { amountPaidCents: doc.amountPaidCents }));
+					if (doc.status === "void") rows.push(base("billing.invoice.voided", null, doc.voidedAt));
+					const lastFailed = doc.failedPaymentIds?.length ? String(doc.failedPaymentIds[doc.failedPaymentIds.length - 1]) : null;
+					if (doc.status === "payment_failed" && lastFailed) rows.push(base("billing.invoice.payment_failed", lastFailed, doc.paymentFailedAt));
+					return rows;
+				});
+			},
+		},
+
 		/** Invoices and credit notes issued between two days (inclusive, billing time zone), for the accountant. */
 		export: {
 			rest: "GET /billing/exports/invoices",
@@ -329,10 +371,11 @@ const InvoicesService: ServiceDef = {
 				const announced: string[] = [];
 				for (let i = 0; i < docs.length; i += 200) {
 					const batch = (docs as any[]).slice(i, i + 200);
-					await Promise.all(batch.map(d => this.publish("billing.invoice.created", d, { totalCents: d.totalCents, autoDebit: !!d.autoDebit, dueDate: d.dueDate })));
+					const at = billingClock.now();
+					await Promise.all(batch.map(d => this.publish("billing.invoice.created", { ...d, announcedAt: at }, { totalCents: d.totalCents, autoDebit: !!d.autoDebit, dueDate: d.dueDate })));
 					const ids = batch.map(d => d._id);
 					// By _id alone (the fast shape on every server); announcing twice at once only repeats a message consumers dedupe.
-					await this.model.updateMany({ _id: { $in: ids } }, { $set: { announcedAt: billingClock.now() } });
+					await this.model.updateMany({ _id: { $in: ids } }, { $set: { announcedAt: at } });
 					announced.push(...ids.map(String));
 				}
 				return { announced: announced.length };
@@ -731,6 +774,8 @@ const InvoicesService: ServiceDef = {
 			const invoiceId = String(inv._id ?? inv.id);
 			return publishDurable(this.broker, channel, {
 				id: `${channel}:${invoiceId}${messageKey ? `:${messageKey}` : ""}`,
+				// The time billing stored for the fact (its own clock), so a replay (feedExport) carries the same.
+				occurredAt: new Date(FACT_TIME[channel] && inv[FACT_TIME[channel]] ? inv[FACT_TIME[channel]] : billingClock.now()).toISOString(),
 				schoolId: String(inv.schoolId),
 				invoiceId: channel.startsWith("billing.subscription.") ? undefined : invoiceId,
 				number: inv.number ?? undefined,

@@ -191,7 +191,7 @@ async function main(): Promise<void> {
 		// The feed, as the owners replay it: every message their live feed carried.
 		const feed: { channel: string; message: any }[] = [];
 		for (const school of schools) {
-			for (const action of ["schools.export", ...EXPORTS.filter(a => a !== "invoices.export")]) {
+			for (const action of ["schools.export", ...EXPORTS]) {
 				for (let after: string | null = null; ; ) {
 					const page = (await broker.call(action, { schoolId: String(school.id), limit: 1000, ...(after ? { after } : {}) }, { meta: systemMeta() })) as ExportPage;
 					feed.push(...page.rows);

@@ -43,7 +43,7 @@ const review = (schoolId: string, studentId: string, reviewedAt: string, extra: 
 async function wholeFeed(schoolId: string): Promise<{ channel: string; message: any }[]> {
 	const { broker } = await bootPlatform();
 	const rows: { channel: string; message: any }[] = [];
-	for (const action of ["schools.export", ...EXPORTS.filter(a => a !== "invoices.export")]) {
+	for (const action of ["schools.export", ...EXPORTS]) {
 		for (let after: string | null = null; ; ) {
 			const page = (await broker.call(action, { schoolId, limit: 500, ...(after ? { after } : {}) }, { meta: systemMeta() })) as ExportPage;
 			rows.push(...page.rows);

@@ -236,6 +236,7 @@ async function writeContributions(schoolId: string, g: number, all: Contribution
 }
 
 /** A description newer than the stored one replaces it; an older one (arriving late) is ignored. */
+const INVOICE_STATUS_RANK: Record<string, number> = { pending: 0, payment_failed: 1, paid: 2, void: 2 };
 const newer = (field: string, at: Date) => ({ $or: [{ [field]: null }, { [field]: { $lt: at } }] });
 
 /** Ensures a state document exists, then applies the conditional updates (in order: creation first). */
@@ -317,8 +318,12 @@ async function writeRegisters(registers: Register[]): Promise<void> {
 				},
 			});
 			if (r.status) {
+				// The latest status wins; at the same instant (one clock tick, a frozen test clock) the later step of
+				// an invoice's life does: pending, then a failed payment, then paid or void.
+				const rank = INVOICE_STATUS_RANK[r.status] ?? 0;
+				const later = { $or: [{ statusAt: null }, { statusAt: { $lt: r.at } }, { statusAt: r.at, statusRank: { $lt: rank } }] };
 				invoices[1].push({
-					updateOne: { filter: { _id, ...newer("statusAt", r.at) }, update: { $set: { status: r.status, statusAt: r.at, ...(typeof amountDueCents === "number" ? { amountDueCents } : {}) } } },
+					updateOne: { filter: { _id, ...later }, update: { $set: { status: r.status, statusAt: r.at, statusRank: rank, ...(typeof amountDueCents === "number" ? { amountDueCents } : {}) } } },
 				});
 			}
 		}

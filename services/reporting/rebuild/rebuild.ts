@@ -33,8 +33,8 @@ export const EXPORTS = [
 	"visio.exportAttendance",
 	"aiTutor.export",
 	"aiGeneration.export",
-	// Billing's invoices (its branch publishes billing.invoice.*): replayed when the service offers the export.
-	"invoices.export",
+	// Billing's invoices (billing.invoice.*: created, then their state now).
+	"invoices.feedExport",
 ] as const;
 
 export interface RebuildProgress {
@@ -156,7 +156,7 @@ async function rebuildSchool(
  * Fields that say when or how a document was written, not what it holds: the time of the event that last set a
  * state (a live message's, an export's document time) may differ by milliseconds for the same content.
  */
-const BOOKKEEPING = new Set(["_id", "g", "at", "rolesAt", "statusAt"]);
+const BOOKKEEPING = new Set(["_id", "g", "at", "rolesAt", "statusAt", "statusRank"]);
 
 /**
  * Differences between two generations of a school's projections: documents present in one only, or holding
