@@ -178,7 +178,7 @@ async function main(): Promise<void> {
 	const namespace = `bench-rep-${randomBytes(3).toString("hex")}`;
 	overrideSettings({ mongoUrl: dbUrl.toString(), port: 0, realtimePort: 0, logLevel: "none", namespace, communicationTickCron: "off", jwtSecret: randomBytes(32).toString("hex") });
 	log(`channel: ${settings().natsUrl ? `NATS JetStream (${settings().natsUrl}, namespace ${namespace})` : "in memory (NATS_URL unset)"}; size ${JSON.stringify(SIZE)}`);
-	const services = ["api", "schools", "users", "classes", "subscriptions", "content", "paths", "memory", "revisions", "evaluations", "progress", "conversations", "visio", "aiTutor", "aiGeneration", "reportingFeed", "reporting"];
+	const services = ["api", "schools", "users", "classes", "subscriptions", "content", "paths", "memory", "revisions", "evaluations", "progress", "conversations", "visio", "aiTutor", "aiGeneration", "invoices", "reportingFeed", "reporting"];
 	const broker = await createPlatformBroker(services, { nodeID: `bench-reporting-${process.pid}` });
 	await broker.start();
 	clearInterval((broker.getLocalService("revisions") as any)?.expireTimer);

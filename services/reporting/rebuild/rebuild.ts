@@ -37,6 +37,9 @@ export const EXPORTS = [
 	"invoices.feedExport",
 ] as const;
 
+/** Comparisons before a difference is reported as real (each after a pause). */
+const VERIFY_LOOKS = 5;
+
 export interface RebuildProgress {
 	schoolId: string;
 	stage: string;
@@ -133,9 +136,10 @@ async function rebuildSchool(
 		const report: SchoolReport = { schoolId, generation: building, records: total, skipped, seconds: 0 };
 		await opts.beforeSwitch?.(schoolId);
 		if (opts.verify) {
-			// A live batch writes one generation, then the other: a difference seen in between is gone a moment later.
+			// A live batch writes one generation, then the other: a difference seen in between is gone a moment later,
+			// though a busy school may show another one then. A real difference stays through every look.
 			report.differences = await compareGenerations(schoolId, current, building);
-			if (report.differences.length > 0) {
+			for (let look = 1; look < VERIFY_LOOKS && report.differences.length > 0; look++) {
 				await sleep(Math.max(settle, 1000));
 				report.differences = await compareGenerations(schoolId, current, building);
 			}

@@ -143,7 +143,18 @@ export interface AnswerResult {
 	feedback: Feedback;
 	remaining: number;
 	next: StudentItem | null;
+	/** With `next` null: when the first item waiting for its learning step comes back (it is served again then). */
+	nextAt?: string | null;
 	duplicate: boolean;
+}
+
+/** GET /revision-sessions/:id/next */
+export interface RevisionNext {
+	done: boolean;
+	waiting?: boolean;
+	nextAt?: string;
+	remaining?: number;
+	item?: StudentItem;
 }
 
 export interface RevisionSummary {

@@ -1,8 +1,8 @@
 /** Scenario 2: a solo revision of one step, item by item, with feedback at once, then progress and next due date. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError } from "../api/http.ts";
-import type { AnswerResult, MyProgress, RevisionStart, RevisionSummary, StudentItem } from "../api/models.ts";
-import { fmtDateTime, fmtDuration, fmtPercent, useT } from "../i18n.ts";
+import type { AnswerResult, MyProgress, RevisionNext, RevisionStart, RevisionSummary, StudentItem } from "../api/models.ts";
+import { fmtDateTime, fmtDuration, fmtPercent, fmtTime, useT } from "../i18n.ts";
 import { Alert, Loading, Page, errorText, newClientId } from "../ui/ui.tsx";
 import { AnswerForm, FeedbackView, Prompt } from "./answer.tsx";
 import { Meter } from "./student.tsx";
@@ -12,6 +12,8 @@ type Phase =
 	| { kind: "nothing"; nextDueAt?: string }
 	| { kind: "item"; item: StudentItem; shownAt: number }
 	| { kind: "feedback"; item: StudentItem; result: AnswerResult }
+	/** Only items waiting for their learning step are left: the first comes back at `nextAt`. */
+	| { kind: "waiting"; nextAt: string }
 	| { kind: "summary"; summary: RevisionSummary; progress?: MyProgress }
 	| { kind: "error"; message: string };
 
@@ -61,8 +63,26 @@ export function ReviseView({ pathId, stepId }: { pathId: string; stepId: string 
 
 	const next = async (result: AnswerResult) => {
 		if (result.next) return setPhase({ kind: "item", item: result.next, shownAt: performance.now() });
+		if (result.nextAt) return setPhase({ kind: "waiting", nextAt: result.nextAt });
 		await finish();
 	};
+
+	// Waiting for a learning step: ask the session again when it is due (the server decides what comes back).
+	const waitingUntil = phase.kind === "waiting" ? phase.nextAt : null;
+	useEffect(() => {
+		if (!waitingUntil) return;
+		const timer = setTimeout(async () => {
+			try {
+				const n: RevisionNext = await api.get("/api/revision-sessions/{id}/next", { params: { id: session.current! } });
+				if (n.item) setPhase({ kind: "item", item: n.item, shownAt: performance.now() });
+				else if (n.waiting && n.nextAt) setPhase({ kind: "waiting", nextAt: n.nextAt });
+				else await finish();
+			} catch (err) {
+				setPhase({ kind: "error", message: errorText(err) });
+			}
+		}, Math.max(0, new Date(waitingUntil).getTime() - Date.now()) + 250);
+		return () => clearTimeout(timer);
+	}, [waitingUntil]);
 
 	const finish = async () => {
 		setBusy(true);
@@ -114,7 +134,15 @@ export function ReviseView({ pathId, stepId }: { pathId: string; stepId: string 
 					<Prompt item={phase.item} />
 					<FeedbackView item={phase.item} feedback={phase.result.feedback} correct={phase.item.kind === "flashcard" ? undefined : phase.result.correct} />
 					<button type="button" class="primary block" autoFocus onClick={() => void next(phase.result)} disabled={busy}>
-						{phase.result.next ? t("revise.next") : t("revise.finish")}
+						{phase.result.next ? t("revise.next") : phase.result.nextAt ? t("revise.continue") : t("revise.finish")}
+					</button>
+				</div>
+			)}
+			{phase.kind === "waiting" && (
+				<div class="card play" role="status">
+					<p>{t("revise.waiting", { time: fmtTime(phase.nextAt) })}</p>
+					<button type="button" class="primary block" onClick={() => void finish()} disabled={busy}>
+						{t("revise.finishNow")}
 					</button>
 				</div>
 			)}
