@@ -5,6 +5,7 @@ import { learningContentPermissions } from "./learning-content.js";
 import { learningSessionsPermissions } from "./learning-sessions.js";
 import type { PermissionTable, Principal } from "./types.js";
 import { usersPermissions } from "./users.js";
+import { opsPermissions } from "./ops.js";
 
 export type { PermissionTable, Principal } from "./types.js";
 
@@ -20,6 +21,7 @@ export const PERMISSIONS: PermissionTable = {
 	...learningContentPermissions,
 	...learningSessionsPermissions,
 	...aiPermissions,
+	...opsPermissions,
 };
 
 export function principalsFor(action: string): readonly Principal[] | undefined {
