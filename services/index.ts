@@ -51,6 +51,8 @@ export const SERVICE_LOADERS: Readonly<Record<string, Loader>> = {
 	aiSources: () => load(import("./ai/sources.service.js")),
 	aiTutor: () => load(import("./ai/tutor.service.js")),
 	aiGeneration: () => load(import("./ai/generation.service.js")),
+	// Operations: data rights (export, erasure, closure of a school; services/ops)
+	dataRights: () => load(import("./ops/data-rights.service.js")),
 };
 
 export const ALL_SERVICES = Object.keys(SERVICE_LOADERS);

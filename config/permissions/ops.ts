@@ -1,4 +1,5 @@
-import { INTERNAL, type PermissionTable } from "./types.js";
+import { PERSONAL_DATA_PARTS } from "../../services/ops/data-rights-parts.js";
+import { INTERNAL, SCHOOL_MEMBERS, type PermissionTable } from "./types.js";
 
 /** Operations (issue 16): metrics of every node; data rights (export, erasure, closure of a school). */
 export const opsPermissions: PermissionTable = {
@@ -6,4 +7,23 @@ export const opsPermissions: PermissionTable = {
 	// principal the gateway uses for a scraper holding METRICS_TOKEN.
 	"ops.nodeMetrics": INTERNAL,
 	"ops.scrape": ["platform_admin", "system"],
+
+	// Data rights: members export and erase their own data; a school admin exports and erases a
+	// member's (exports: students only), keeps the register and closes the school; staff close a school.
+	"dataRights.exportMine": SCHOOL_MEMBERS,
+	"dataRights.exportUser": ["school_admin"],
+	"dataRights.eraseMine": SCHOOL_MEMBERS,
+	"dataRights.eraseUser": ["school_admin"],
+	"dataRights.erasures": ["school_admin"],
+	"dataRights.erasure": ["school_admin"],
+	"dataRights.closure": ["school_admin"],
+	"dataRights.requestClosure": ["school_admin"],
+	"dataRights.cancelClosure": ["school_admin"],
+	"dataRights.closeSchool": ["platform_admin"],
+	"dataRights.runDue": ["system"],
+	"dataRights.erasurePartDone": INTERNAL,
+	"dataRights.erasureSubject": INTERNAL,
+	"users.eraseAccount": INTERNAL,
+	// Every part's export page (services/shared/personal-data.ts), asked by dataRights only.
+	...Object.fromEntries(PERSONAL_DATA_PARTS.map(part => [`${part}.exportPersonalData`, INTERNAL])),
 };

@@ -30,6 +30,7 @@ import {
 } from "./chat-rules.js";
 import { ID } from "../shared/params.js";
 import { textRule } from "../shared/text-rules.js";
+import { conversationsPersonalData } from "./personal-data.js";
 
 const HISTORY_MAX = 100;
 /** How long a send waits for the realtime nodes to say who is in the room before notifying everyone. */
@@ -53,7 +54,8 @@ const idOf = (value: unknown) => (value === null || value === undefined ? null :
 const ConversationsService: ServiceDef = {
 	name: "conversations",
 	settings: { rest: "/" },
-	mixins: [dbMixin(Conversation, { fields: CONVERSATION_FIELDS, tenant: false })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [conversationsPersonalData, dbMixin(Conversation, { fields: CONVERSATION_FIELDS, tenant: false })],
 
 	actions: {
 		open: {

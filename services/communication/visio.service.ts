@@ -23,6 +23,7 @@ import { commClock } from "./comm-clock.js";
 import { AccessToken, livekit } from "./livekit.js";
 import { durationMinutes } from "./time-rules.js";
 import { grantsFor, joinWindow, newRoomName, type StudentPublish } from "./visio-rules.js";
+import { visioPersonalData } from "./personal-data.js";
 
 const FIELDS = [
 	"id", "schoolId", "kind", "title", "description", "hostId", "participantIds", "classId", "rendezvousId", "pathId", "stepId",
@@ -50,7 +51,8 @@ const idOf = (v: unknown) => (v === null || v === undefined ? null : String(v));
 const VisioService: ServiceDef = {
 	name: "visio",
 	settings: { rest: "/" },
-	mixins: [dbMixin(Visioconference, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [visioPersonalData, dbMixin(Visioconference, { fields: FIELDS })],
 
 	actions: {
 		/** A class visio, scheduled by a teacher of the class: every student of it is invited. */

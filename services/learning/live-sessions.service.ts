@@ -23,6 +23,7 @@ import type { PathDoc } from "./paths.service.js";
 import { MAX_GROUP_BATCH } from "./sessions/record-group-sessions.js";
 import type { SessionItem } from "./sessions/session-logic.js";
 import { ID } from "../shared/params.js";
+import { liveSessionsPersonalData } from "./personal-data.js";
 
 const CODE = { type: "string", min: CODE_LENGTH, max: CODE_LENGTH + 4, pattern: /^[A-Za-z0-9 -]+$/ } as const;
 const DATE = { type: "date", convert: true } as const;
@@ -64,7 +65,8 @@ interface FinishParams {
 const LiveSessionsService: ServiceDef = {
 	name: "liveSessions",
 	settings: { rest: "/" },
-	mixins: [dbMixin(LiveSession, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [liveSessionsPersonalData, dbMixin(LiveSession, { fields: FIELDS })],
 
 	actions: {
 		create: {

@@ -32,6 +32,7 @@ import { cardFromJSON, retrievability, type MemoryCard, type ReviewSource } from
 import { CARD_FIELDS, cardOf, reviewStep, type ReviewInput } from "./memory/review-step.js";
 import { memoryStateId, reviewLogId } from "./memory/natural-ids.js";
 import { dueCutoff } from "./memory/spacing.js";
+import { memoryPersonalData } from "./personal-data.js";
 
 const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const DATE = { type: "date", convert: true } as const;
@@ -78,7 +79,8 @@ const sameCard = (a: { reps: number; last_review: Date | null } | null, b: { rep
 const MemoryService: ServiceDef = {
 	name: "memory",
 	settings: { rest: "/" },
-	mixins: [dbMixin(MemoryState, { fields: ["id", "studentId", "itemId", "subject", ...CARD_FIELDS, "updatedAt"] })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [memoryPersonalData, dbMixin(MemoryState, { fields: ["id", "studentId", "itemId", "subject", ...CARD_FIELDS, "updatedAt"] })],
 
 	actions: {
 		recordReview: {

@@ -19,6 +19,7 @@ import { learningClock } from "./learning-clock.js";
 import { allItemIds, buildSteps, isAssigned, reorder, stepAccess, STEPS_RULE, type Step, type StepInput } from "./paths/path-rules.js";
 import { ID } from "../shared/params.js";
 import { textRule } from "../shared/text-rules.js";
+import { pathsPersonalData } from "./personal-data.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true, optional: true }) as const;
 const NAME = textRule({ max: 200 });
@@ -69,7 +70,8 @@ const isAdmin = (user: AuthUser) => hasRole(user, "school_admin");
 const PathsService: ServiceDef = {
 	name: "paths",
 	settings: { rest: "/" },
-	mixins: [dbMixin(LearningPath, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [pathsPersonalData, dbMixin(LearningPath, { fields: FIELDS })],
 
 	actions: {
 		create: {

@@ -16,6 +16,7 @@ import { MAX_SESSIONS, recordSessions } from "./progress/record-sessions.js";
 import type { SessionRecord, StoredProgress } from "./progress/session-tally.js";
 import { standing, stepStanding, type ItemMemoryNow } from "./progress/step-progress.js";
 import { ID } from "../shared/params.js";
+import { progressPersonalData } from "./personal-data.js";
 
 const DAY_MS = 86_400_000;
 /** How far back reviews are read to count a streak. */
@@ -44,7 +45,8 @@ const SESSION_PROPS = {
 const ProgressService: ServiceDef = {
 	name: "progress",
 	settings: { rest: "/" },
-	mixins: [dbMixin(PathProgress, { fields: ["id", "schoolId", "studentId", "pathId", "steps", "sessions", "timeSpentMs", "lastActivityAt"] })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [progressPersonalData, dbMixin(PathProgress, { fields: ["id", "schoolId", "studentId", "pathId", "steps", "sessions", "timeSpentMs", "lastActivityAt"] })],
 
 	actions: {
 		/** One session: the batch of one (same rule, same guard, same answers as before the batch existed). */

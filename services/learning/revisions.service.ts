@@ -48,6 +48,7 @@ import {
 } from "./sessions/session-logic.js";
 import { ID } from "../shared/params.js";
 import { ANSWER_RULE } from "./content/answer-format.js";
+import { revisionsPersonalData } from "./personal-data.js";
 
 const DEFAULT_IDLE_MINUTES = 30;
 const EXPIRE_EVERY_MS = 60_000;
@@ -102,7 +103,8 @@ interface MemoryStateRow {
 const RevisionsService: ServiceDef = {
 	name: "revisions",
 	settings: { rest: "/", idleMinutes: idleMinutesFrom() },
-	mixins: [dbMixin(RevisionSession, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [revisionsPersonalData, dbMixin(RevisionSession, { fields: FIELDS })],
 
 	actions: {
 		start: {

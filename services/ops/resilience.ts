@@ -39,6 +39,8 @@ export const IDEMPOTENT_ACTIONS: readonly string[] = [
 	"memory.recordReview", "memory.recordReviews", "liveSessions.recordAnswers", "liveSessions.finish", "liveSessions.checkpoint",
 	"revisions.answer", "revisions.recordGroupSession", "revisions.recordGroupSessions", "progress.recordSession", "progress.recordSessions",
 	"conversations.send", "conversations.markRead", "notifications.markRead", "notifications.markAllRead",
+	// data rights: the account's erasure and a part's confirmation find their first run
+	"users.eraseAccount", "dataRights.erasurePartDone", "dataRights.erasureSubject",
 ];
 
 const IDEMPOTENT = new Set(IDEMPOTENT_ACTIONS);
@@ -56,7 +58,8 @@ export const markIdempotentActions: Middleware = {
 			if (!def) continue;
 			const action = typeof def === "function" ? (schema.actions![name] = { handler: def }) : def;
 			const full = `${schema.name}.${action.name ?? name}`;
-			if (action.retryPolicy === undefined && (IDEMPOTENT.has(full) || isGetRoute(action.rest))) action.retryPolicy = { enabled: true };
+			const safe = IDEMPOTENT.has(full) || isGetRoute(action.rest) || full.endsWith(".exportPersonalData");
+			if (action.retryPolicy === undefined && safe) action.retryPolicy = { enabled: true };
 		}
 	},
 } as unknown as Middleware;

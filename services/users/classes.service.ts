@@ -13,6 +13,7 @@ import { canManageClass, canSeeClass, manageGuard, visibleClassesFilter } from "
 import { CLASS_CSV_DESCRIPTION, classKey, headerProblems, readClassRows, type ClassRow, type LoginRef, type RowError } from "./class-import.js";
 import { ID } from "../shared/params.js";
 import { textRule, TEXT_RULE_DESCRIPTION } from "../shared/text-rules.js";
+import { classesPersonalData } from "./personal-data.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true }) as const;
 const TEXT = (max: number) => textRule({ max, min: 0, optional: true, nullable: true });
@@ -47,7 +48,8 @@ function duplicateClass(): ClientError {
 const ClassesService: ServiceDef = {
 	name: "classes",
 	settings: { rest: "/" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [classesPersonalData, 
 		dbMixin(Class, {
 			fields: ["id", "schoolId", "name", "subject", "level", "year", "teacherIds", "studentIds", "createdBy", "createdAt", "updatedAt"],
 		}),

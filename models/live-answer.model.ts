@@ -1,0 +1,27 @@
+/**
+ * One acknowledged answer of a teacher-led live session, as the room graded it: what a room that took
+ * over the session after its realtime process died rebuilds the session from (who answered which
+ * question, with which client id, for how many points). Written by liveSessions.recordAnswers together
+ * with the review in the student's memory, before the student is told the answer is recorded; unique per
+ * (session, student, item), so a retried batch writes each answer once. Owned by
+ * services/learning/live-sessions.service.ts.
+ */
+import { defineModel, defineSchema, ObjectId } from "./define.js";
+
+export const LiveAnswerSchema = defineSchema({
+	schoolId: { type: ObjectId, required: true },
+	liveSessionId: { type: ObjectId, required: true },
+	studentId: { type: ObjectId, required: true },
+	itemId: { type: String, required: true },
+	questionIndex: { type: Number, required: true },
+	clientId: { type: String, required: true },
+	correct: { type: Boolean, required: true },
+	score: { type: Number, required: true },
+	rating: { type: Number, required: true },
+	responseTimeMs: { type: Number, default: null },
+	points: { type: Number, required: true },
+	answeredAt: { type: Date, required: true },
+});
+LiveAnswerSchema.index({ schoolId: 1, liveSessionId: 1, studentId: 1, itemId: 1 }, { unique: true });
+
+export const LiveAnswer = defineModel("LiveAnswer", LiveAnswerSchema);
