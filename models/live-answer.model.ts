@@ -20,6 +20,8 @@ export const LiveAnswerSchema = defineSchema({
 	rating: { type: Number, required: true },
 	responseTimeMs: { type: Number, default: null },
 	points: { type: Number, required: true },
+	/** The answer as given: the reveal's distribution counts it (a resumed room reveals the open question too). */
+	answer: { type: Object, default: null },
 	answeredAt: { type: Date, required: true },
 });
 LiveAnswerSchema.index({ schoolId: 1, liveSessionId: 1, studentId: 1, itemId: 1 }, { unique: true });

@@ -24,6 +24,11 @@ export const opsPermissions: PermissionTable = {
 	"dataRights.erasurePartDone": INTERNAL,
 	"dataRights.erasureSubject": INTERNAL,
 	"users.eraseAccount": INTERNAL,
+	// A live session outliving its realtime process: the room's checkpoints, the state a new room resumes
+	// from, and whether a room still runs (services/learning/live/room-recovery.ts).
+	"liveSessions.checkpoint": INTERNAL,
+	"liveSessions.resumeState": INTERNAL,
+	"realtime.groupRoomAlive": INTERNAL,
 	// Every part's export page (services/shared/personal-data.ts), asked by dataRights only.
 	...Object.fromEntries(PERSONAL_DATA_PARTS.map(part => [`${part}.exportPersonalData`, INTERNAL])),
 };
