@@ -4,7 +4,7 @@
  */
 import type { BrokerOptions } from "moleculer";
 import { settings } from "./config/env.js";
-import { channelsMiddleware } from "./services/shared/durable.js";
+import { channelsMiddleware, NatsWatchMiddleware } from "./services/shared/durable.js";
 import { PermissionMiddleware } from "./services/shared/permission.middleware.js";
 import { DatabaseAvailabilityMiddleware } from "./services/ops/database-availability.js";
 import { jsonLogFormatter } from "./services/ops/log-format.js";
@@ -61,6 +61,8 @@ export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOpt
 		bulkhead: { enabled: false, concurrency: 10, maxQueueSize: 0 },
 		middlewares: [
 			channelsMiddleware(cfg.natsUrl),
+			// Knows when NATS is away, so durable messages go to the outbox at once (services/shared/durable-outbox.ts).
+			NatsWatchMiddleware,
 			// Innermost: runs each handler in its request's scope (the request id in every log line).
 			requestContextMiddleware(cfg.ops.slowActionMs),
 			// The database away: 503 at once rather than a 500 or a wait (services/ops/database-availability.ts).

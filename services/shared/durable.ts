@@ -63,6 +63,8 @@ export async function publishDurable(
 	const send = (ch: string, msg: DurableMessage, reqId?: string) => sendNow(broker, ch, msg, reqId);
 	startRelay(broker, (ch, msg) => send(ch, msg));
 	try {
+		// NATS known to be away: straight to the outbox, without waiting for a publish to time out.
+		if (isNats(broker) && natsDown(broker)) throw new Error("NATS is disconnected");
 		await send(channel, full, requestId);
 	} catch (err) {
 		// NATS away (restarting, unreachable): kept in the database and published when it is back
@@ -72,6 +74,33 @@ export async function publishDurable(
 		broker.logger.warn(`Durable message ${full.id} on ${channel} kept for later: NATS did not take it (${(err as Error)?.message ?? err})`);
 	}
 	return full;
+}
+
+const watched = new WeakSet<object>();
+const down = new WeakSet<object>();
+
+/** Follows the channels' NATS connection from the start (a middleware hook once the adapter is connected). */
+export const NatsWatchMiddleware: Middleware = {
+	name: "NatsWatch",
+	started(broker: ServiceBroker) {
+		natsDown(broker);
+	},
+} as unknown as Middleware;
+
+/** Whether the channels' NATS connection is known to be lost (nats.js reports it while it reconnects). */
+function natsDown(broker: ServiceBroker): boolean {
+	const connection = (broker as any).channelAdapter?.connection;
+	if (!connection || typeof connection.status !== "function") return false;
+	if (!watched.has(connection)) {
+		watched.add(connection);
+		void (async () => {
+			for await (const s of connection.status()) {
+				if (s.type === "disconnect" || s.type === "reconnecting") down.add(connection);
+				else if (s.type === "reconnect") down.delete(connection);
+			}
+		})().catch(() => undefined);
+	}
+	return down.has(connection) || connection.isClosed?.() === true;
 }
 
 function isNats(broker: ServiceBroker): boolean {

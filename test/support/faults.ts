@@ -4,6 +4,7 @@
  * engineers' tests use are never touched.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
@@ -145,9 +146,19 @@ export interface NodeSpec {
 export class FaultCluster extends RealtimeCluster {
 	readonly byName = new Map<string, NodeProcess>();
 
+	/** The scrape secret of this cluster's nodes: /metrics tells which nodes see each other. */
+	readonly metricsToken = randomBytes(24).toString("hex");
+
 	constructor(prefix: string, infra: Partial<Record<"NATS_URL" | "REDIS_URL" | "MONGO_URL", string>> = {}) {
 		super(prefix);
 		Object.assign(this.env, infra);
+	}
+
+	/** The ids of the nodes that answered the gateway's last scrape. */
+	async nodesUp(): Promise<string[]> {
+		const res = await fetch(`${this.base}/metrics`, { headers: { authorization: `Bearer ${this.metricsToken}` }, signal: AbortSignal.timeout(10_000) });
+		if (res.status !== 200) return [];
+		return [...(await res.text()).matchAll(/^lp_scrape_node_up\{nodeID="([^"]+)"\} 1$/gm)].map(m => m[1]);
 	}
 
 	async startNodes(specs: NodeSpec[], extraEnv: Record<string, string> = {}): Promise<void> {
@@ -155,13 +166,20 @@ export class FaultCluster extends RealtimeCluster {
 		for (const spec of specs) {
 			const port = spec.gateway ? await freePort() : 0;
 			if (spec.gateway) this.base = `http://127.0.0.1:${port}`;
-			const env: Record<string, string> = { ...this.env, ...extraEnv, SERVICES: spec.services, ...(spec.gateway ? { PORT: String(port) } : {}), ...(spec.env ?? {}) };
+			const env: Record<string, string> = { ...this.env, METRICS_TOKEN: this.metricsToken, NODE_ID: `${spec.name}-${this.env.NAMESPACE}`, ...extraEnv, SERVICES: spec.services, ...(spec.gateway ? { PORT: String(port) } : {}), ...(spec.env ?? {}) };
 			if (spec.realtime) env.REALTIME_PORT = String(spec.realtime === "a" ? this.portA : this.portB);
 			const node = spawnNode(spec.name, env);
 			this.nodes.push(node);
 			this.byName.set(spec.name, node);
 		}
 		await until(async () => (await this.call("GET", "/health/ready")).status === 200, "the gateway", 120_000, this.nodes);
+		// Ready says the gateway routes what it knows; every node must also know every other one.
+		await until(async () => (await this.nodesUp()).length === specs.length, `all ${specs.length} nodes seen by the gateway`, 120_000, this.nodes);
+		await until(async () => (await this.call("GET", "/health/ready")).status === 200, "the gateway's routes", 30_000, this.nodes);
+	}
+
+	nodeId(name: string): string {
+		return `${name}-${this.env.NAMESPACE}`;
 	}
 
 	/** Kills a node as a crash would (SIGKILL): no goodbye to its peers. */
