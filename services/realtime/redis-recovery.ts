@@ -11,7 +11,14 @@ import type { Redis } from "ioredis";
 
 export function restoreListingsOnReconnect(redis: Redis, logger: { info: (...a: unknown[]) => void; warn: (...a: unknown[]) => void }): void {
 	let lost = false;
+	let warnedAt = 0;
 	redis.on("close", () => (lost = true));
+	// One line every 30 s while Redis is away, not one per reconnection attempt.
+	redis.on("error", err => {
+		if (Date.now() - warnedAt < 30_000) return;
+		warnedAt = Date.now();
+		logger.warn(`Redis (matchmaking) unavailable, new joins wait for it; rooms keep running: ${err.message}`);
+	});
 	redis.on("ready", () => {
 		if (!lost) return;
 		lost = false;
