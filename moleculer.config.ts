@@ -34,8 +34,9 @@ export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOpt
 			? {
 					enabled: true,
 					reporter: [new InProcessPrometheusReporter({}) as any],
-					// Latency buckets for an API whose interactive answers are tens of ms and whose slow ones seconds.
-					defaultBuckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+					// Latency buckets (moleculer times requests in milliseconds) for an API whose interactive answers
+					// take tens of ms and whose slow ones seconds, up to the 10 s request timeout.
+					defaultBuckets: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
 				}
 			: { enabled: false },
 		// Spans of every action, event and durable message, exported to a Zipkin-compatible collector
