@@ -17,12 +17,16 @@ import { identityCacheOf } from "../shared/live-identity.js";
 import { verifyAccessToken } from "../shared/tokens.js";
 import { REQUEST_ID_PATTERN } from "../ops/request-context.js";
 
+const HEX_TRACE_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16}|[0-9a-f]{32})$/i;
+
 type Req = IncomingMessage & { $params?: Record<string, unknown>; query?: Record<string, unknown> };
 
 /** Keeps a client's well-formed request id, or gives the request a new one; returns it. */
 export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
 	const sent = req.headers["x-request-id"];
-	const id = typeof sent === "string" && REQUEST_ID_PATTERN.test(sent) ? sent : randomUUID();
+	// The request id is the trace id too: a Zipkin collector takes hex ids only (a UUID, 16 or 32 hex digits).
+	const pattern = settings().ops.tracingExporter === "zipkin" ? HEX_TRACE_ID : REQUEST_ID_PATTERN;
+	const id = typeof sent === "string" && pattern.test(sent) ? sent : randomUUID();
 	req.headers["x-request-id"] = id;
 	// moleculer-web prefers X-Correlation-Id when present: one id per request, the one checked above.
 	delete req.headers["x-correlation-id"];
@@ -33,8 +37,9 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
 /** One line per answered request: method, path (no query string: it may hold tokens), status, time, request id. */
 export function accessLog(req: IncomingMessage, res: ServerResponse, requestId: string, logger: { info: (...a: unknown[]) => void }): void {
 	const started = process.hrtime.bigint();
+	// Read now: the router rewrites req.url (it strips the route's prefix) before the answer is sent.
+	const path = (req.url ?? "").split("?")[0];
 	res.once("finish", () => {
-		const path = (req.url ?? "").split("?")[0];
 		const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
 		logger.info(`${req.method} ${path} ${res.statusCode} ${durationMs.toFixed(1)} ms`, {
 			requestId,

@@ -34,7 +34,8 @@ export function jsonLogFormatter(level: string, args: unknown[], bindings: Bindi
 	for (const arg of args) {
 		if (arg instanceof Error) errors.push(errorFields(arg as any));
 		else if (arg && typeof arg === "object" && !Array.isArray(arg)) {
-			for (const [key, value] of Object.entries(arg)) if (!(key in line) && key !== "msg") line[key] = safeJson(value);
+			// A field the caller names wins over the request scope's (an access line names its own request).
+			for (const [key, value] of Object.entries(arg)) if (!["time", "level", "nodeID", "mod", "svc", "msg"].includes(key)) line[key] = safeJson(value);
 		} else words.push(typeof arg === "string" ? arg : JSON.stringify(safeJson(arg)));
 	}
 	line.msg = words.join(" ");
