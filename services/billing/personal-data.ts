@@ -23,7 +23,8 @@ export const subscriptionsPersonalData = personalDataMixin("subscriptions", [
 
 export const billingAccountsPersonalData = personalDataMixin(
 	"billingAccounts",
-	[{ section: "billing_account", model: BillingAccount, owner: [], noExport: true, onUserErasure: "keep" }],
+	// Personal only where the person is the school's billing contact: then the account is in their export.
+	[{ section: "billing_contact", model: BillingAccount, owner: [], exportFilter: s => (s.email ? { billingEmail: sameEmail(s.email) } : null), omit: ["stripeCustomerId", "defaultPaymentMethodId"], onUserErasure: "keep" }],
 	{
 		// The person was the school's billing contact: the address goes (the school sets another).
 		async eraseUser(_ctx, subject, identifiers) {
@@ -39,7 +40,8 @@ export const billingAccountsPersonalData = personalDataMixin(
 // sealed by contentHash and never edited (a final document changes only through a credit note). The law
 // that makes us keep them (art. 17(3)(b) GDPR) covers them whole; they go at the end of the retention period.
 export const invoicesPersonalData = personalDataMixin("invoices", [
-	{ section: "invoices", model: Invoice, owner: [], noExport: true, onUserErasure: "keep", onSchoolErasure: { keep: true }, retention: { days: invoiceYears, field: "createdAt" } },
+	// Invoices addressed to the person's email (the billing contact's copy) are in their export.
+	{ section: "invoices", model: Invoice, owner: [], exportFilter: s => (s.email ? { "buyer.email": sameEmail(s.email) } : null), onUserErasure: "keep", onSchoolErasure: { keep: true }, retention: { days: invoiceYears, field: "createdAt" } },
 	{ section: "credit_notes", model: CreditNote, owner: [], noExport: true, onUserErasure: "keep", onSchoolErasure: { keep: true }, retention: { days: invoiceYears, field: "createdAt" } },
 	{ section: "invoice_documents", model: BillingDocument, owner: [], noExport: true, onUserErasure: "keep", onSchoolErasure: { keep: true }, retention: { days: invoiceYears, field: "createdAt" } },
 ]);

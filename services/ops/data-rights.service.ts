@@ -227,13 +227,15 @@ const DataRightsService: ServiceDef = {
 
 		async archive(this: any, ctx: Ctx, target: { id: string; schoolId: string }) {
 			const sections: ExportSection[] = [];
+			// The person's email, for the parts that name them by it (billing contact).
+			const email = ((await ctx.call("users.resolveMany", { ids: [target.id] }).catch(() => [])) as { email?: string | null }[])[0]?.email ?? undefined;
 			for (const part of PERSONAL_DATA_PARTS) {
 				let cursor: { section?: string; after?: string } | null = {};
 				const rowsBySection = new Map<string, unknown[]>();
 				while (cursor) {
 					const page: { section: string | null; rows: unknown[]; next: { section: string; after?: string } | null } = await ctx.call(
 						`${part}.exportPersonalData`,
-						{ userId: target.id, schoolId: target.schoolId, ...cursor },
+						{ userId: target.id, schoolId: target.schoolId, ...(email ? { email } : {}), ...cursor },
 						{ timeout: PART_TIMEOUT_MS },
 					);
 					if (page.section) rowsBySection.set(page.section, [...(rowsBySection.get(page.section) ?? []), ...page.rows]);

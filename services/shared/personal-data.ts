@@ -49,6 +49,11 @@ export interface PersonalCollection {
 	/** Left out of the export entirely (tokens, technical records) but still erased. */
 	noExport?: boolean;
 	/**
+	 * Which documents the export takes, when they name the person otherwise than by id (a billing contact's
+	 * email); null: none. Default: the owner fields.
+	 */
+	exportFilter?: (subject: { userId: string; schoolId: string; email?: string }) => Record<string, unknown> | null;
+	/**
 	 * A user's erasure: "delete" the documents that are theirs; "keep" them (the owner field is only an id,
 	 * the person's own fields are erased elsewhere); or an anonymising update of the documents that name them.
 	 */
@@ -125,22 +130,25 @@ export function personalDataMixin(part: string, collections: PersonalCollection[
 					$$strict: "remove",
 					userId: ID,
 					schoolId: ID,
+					email: { type: "string", max: 254, optional: true },
 					section: { type: "string", min: 1, max: 100, optional: true },
 					after: { type: "string", min: 1, max: 100, optional: true },
 				},
-				async handler(this: any, ctx: Ctx<{ userId: string; schoolId: string; section?: string; after?: string }>) {
-					const { userId } = ctx.params;
+				async handler(this: any, ctx: Ctx<{ userId: string; schoolId: string; email?: string; section?: string; after?: string }>) {
+					const { userId, schoolId, email } = ctx.params;
 					let index = ctx.params.section ? sections.findIndex(c => c.section === ctx.params.section) : 0;
 					if (index < 0) index = sections.length;
 					const c = sections[index];
 					if (!c) return { part, section: null, rows: [], next: null };
-					const filter = ownerFilter(c, userId);
+					const custom = c.exportFilter ? c.exportFilter({ userId, schoolId, email }) : undefined;
+					const following = sections[index + 1];
+					if (custom === null) return { part, section: c.section, rows: [], next: following ? { section: following.section } : null };
+					const filter: Record<string, unknown> = custom ? { ...custom, schoolId: new mongoose.Types.ObjectId(schoolId) } : ownerFilter(c, userId);
 					if (ctx.params.after) filter._id = { $gt: ctx.params.after.length === 24 ? new mongoose.Types.ObjectId(ctx.params.after) : ctx.params.after };
 					const docs = await c.model.find(filter).sort({ _id: 1 }).limit(EXPORT_PAGE + 1);
 					const more = docs.length > EXPORT_PAGE;
 					const page = docs.slice(0, EXPORT_PAGE);
 					const rows = page.map((d: any) => exportRow(c, d));
-					const following = sections[index + 1];
 					const next = more ? { section: c.section, after: String(page[page.length - 1]._id) } : following ? { section: following.section } : null;
 					return { part, section: c.section, rows, next };
 				},

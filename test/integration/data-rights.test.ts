@@ -12,7 +12,7 @@ import { AuditEntry } from "../../models/audit-entry.model.js";
 import { Notification } from "../../models/notification.model.js";
 import { PERSONAL_DATA_PARTS } from "../../services/ops/data-rights-parts.js";
 import { createPlatformAdmin, invite, PASSWORD, signupSchool, type Account } from "../support/accounts.js";
-import { invoicedSchool, resetClock } from "../support/billing.js";
+import { invoicedSchool, resetClock, saveAccount } from "../support/billing.js";
 import { collectionNames } from "../support/db-snapshot.js";
 import { createPath, learningSchool, RIGHT, type ItemName, type LearningSchool } from "../support/learning-sessions.js";
 import { bootPlatform, http, systemMeta, unique } from "../support/platform.js";
@@ -135,6 +135,16 @@ describe("data rights", function () {
 		expect(byAdmin.status).to.equal(200);
 		expect(byAdmin.files["manifest.json"].subject.userId).to.equal(student.id);
 		expect(byAdmin.files["memory/reviews.json"]).to.have.length(1);
+	});
+
+	it("puts the billing account in the export of the person who is its contact, and only theirs", async () => {
+		await saveAccount(other.admin, { billingEmail: other.admin.email });
+		const contact = await download("/api/me/data-export", other.admin.token);
+		expect(contact.status).to.equal(200);
+		expect(contact.files["billingAccounts/billing_contact.json"].map((a: any) => a.billingEmail)).to.deep.equal([other.admin.email]);
+		expect(contact.files["billingAccounts/billing_contact.json"][0]).not.to.have.any.keys("stripeCustomerId", "defaultPaymentMethodId");
+		const teacher = await download("/api/me/data-export", other.teacher.token);
+		expect(teacher.files["billingAccounts/billing_contact.json"]).to.deep.equal([]);
 	});
 
 	it("lets nobody else export: a teacher, another school's admin, nor an admin for a teacher", async () => {
