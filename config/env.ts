@@ -210,6 +210,42 @@ export interface Settings {
 	reportingPublicCacheSeconds: number;
 	// Block 6: billing (docs/BILLING.md)
 	billing: BillingSettings;
+	// Operations: logs, metrics, tracing, data rights and retention (issue 16, README "Operations")
+	ops: OpsSettings;
+}
+
+/** Operations (issue 16): observability, data rights, retention periods. */
+export interface OpsSettings {
+	/** `json`: one JSON object per line with the request id (production default); `text`: short human lines. */
+	logFormat: "json" | "text";
+	/** Actions slower than this are logged at warn with their request id (0: never). */
+	slowActionMs: number;
+	/** Collect moleculer's and our metrics (GET /api/ops/metrics). */
+	metrics: boolean;
+	/** A static bearer secret a Prometheus scraper may present instead of a platform admin's token; unset: admins only. */
+	metricsToken?: string;
+	/** Where tracing spans go: off (default), console, or a Zipkin-compatible collector (Zipkin, Jaeger, Tempo, OTel collector). */
+	tracingExporter: "off" | "console" | "zipkin";
+	/** Base URL of the Zipkin v2 API (`/api/v2/spans` is appended). */
+	tracingZipkinUrl: string;
+	/** Share of requests traced, 0..1. */
+	tracingSampleRate: number;
+	/** Days between a school's closure request and the erasure of its data (it may export and cancel meanwhile). */
+	schoolErasureGraceDays: number;
+	/** Years invoices, credit notes and payments are kept after issue (Code de commerce L123-22: 10). */
+	invoiceRetentionYears: number;
+	/** Days audit entries are kept (security investigations). */
+	auditRetentionDays: number;
+	/** Days AI tutor exchanges are kept (teachers review them, flags included). */
+	aiInteractionRetentionDays: number;
+	/** Days in-app notifications are kept. */
+	notificationRetentionDays: number;
+	/** Days records of sent mail and push (recipient, subject) are kept. */
+	deliveryRetentionDays: number;
+	/** Years the register of erasure requests (who asked, when, what was done; no personal fields) is kept. */
+	erasureRecordRetentionYears: number;
+	/** node-cron schedule of the daily data-rights job (closures due, retention sweep), or null when off. */
+	dataRightsCron: string | null;
 }
 
 /** Block 6: invoices, Stripe, dunning. */
@@ -328,6 +364,32 @@ export function loadSettings(env: Env = process.env): Settings {
 		reportingMinGroup: int(env, "REPORTING_MIN_GROUP", 10, 10, 1000),
 		reportingPublicCacheSeconds: int(env, "REPORTING_PUBLIC_CACHE_SECONDS", 600, 0, 86400),
 		...webClientSettings(env),
+		// Operations (issue 16)
+		ops: loadOpsSettings(env, nodeEnv),
+	};
+}
+
+/** Operations (issue 16): see OpsSettings and README "Operations". */
+function loadOpsSettings(env: Env, nodeEnv: Settings["nodeEnv"]): OpsSettings {
+	const metricsToken = str(env, "METRICS_TOKEN");
+	if (metricsToken !== undefined && metricsToken.length < 32) throw new ConfigError("METRICS_TOKEN", "must be at least 32 characters");
+	const tracingExporter = oneOf(env, "TRACING_EXPORTER", ["off", "console", "zipkin"] as const, "off");
+	return {
+		logFormat: oneOf(env, "LOG_FORMAT", ["json", "text"] as const, nodeEnv === "production" ? "json" : "text"),
+		slowActionMs: int(env, "SLOW_ACTION_MS", 1000, 0, 600_000),
+		metrics: oneOf(env, "METRICS", SWITCH, "on") === "on",
+		metricsToken,
+		tracingExporter,
+		tracingZipkinUrl: url(env, "TRACING_ZIPKIN_URL", ["http:", "https:"]) ?? "http://127.0.0.1:9411",
+		tracingSampleRate: fraction(env, "TRACING_SAMPLE_RATE", 1),
+		schoolErasureGraceDays: int(env, "SCHOOL_ERASURE_GRACE_DAYS", 30, 0, 365),
+		invoiceRetentionYears: int(env, "RETENTION_INVOICE_YEARS", 10, 1, 30),
+		auditRetentionDays: int(env, "RETENTION_AUDIT_DAYS", 365, 1, 3650),
+		aiInteractionRetentionDays: int(env, "RETENTION_AI_INTERACTION_DAYS", 365, 1, 3650),
+		notificationRetentionDays: int(env, "RETENTION_NOTIFICATION_DAYS", 365, 1, 3650),
+		deliveryRetentionDays: int(env, "RETENTION_DELIVERY_DAYS", 90, 1, 3650),
+		erasureRecordRetentionYears: int(env, "RETENTION_ERASURE_RECORD_YEARS", 5, 1, 30),
+		dataRightsCron: cronSetting(env, "DATA_RIGHTS_CRON", nodeEnv === "test" ? "off" : "30 3 * * *"),
 	};
 }
 

@@ -6,7 +6,8 @@
  * review in the student's memory (ReviewLog) and, at the end, part of their RevisionSession (mode group).
  */
 import { Schema } from "mongoose";
-import { defineModel, defineSchema, ObjectId } from "./define.js";
+import { defineModel, defineSchema, ObjectId, part } from "./define.js";
+import { leaseModel } from "./lease.model.js";
 
 export const LIVE_STATUSES = ["open", "ended"] as const;
 
@@ -28,6 +29,21 @@ export const LiveSessionSchema = defineSchema({
 	startedAt: { type: Date, default: null },
 	endedAt: { type: Date, default: null },
 	endReason: { type: String, default: null },
+	/**
+	 * Where the room had got to (issue 16): the question open or last revealed, saved at each step, so a room
+	 * that takes over after its realtime process died resumes there (rooms/group-resume.ts).
+	 */
+	progress: {
+		type: part({
+			questionIndex: { type: Number, default: -1 },
+			phase: { type: String, enum: ["lobby", "question", "revealed"], default: "lobby" },
+			deadline: { type: Date, default: null },
+			remainingMs: { type: Number, default: null },
+			sessionStartedAt: { type: Date, default: null },
+			at: { type: Date, default: null },
+		}),
+		default: null,
+	},
 	leaderboard: {
 		type: [new Schema({ studentId: { type: String, required: true }, score: Number, rank: Number, answered: Number, correct: Number }, { _id: false })],
 		default: [],
@@ -36,3 +52,6 @@ export const LiveSessionSchema = defineSchema({
 LiveSessionSchema.index({ schoolId: 1, teacherId: 1, createdAt: -1 });
 
 export const LiveSession = defineModel("LiveSession", LiveSessionSchema);
+
+/** Held while a session's room is reopened on another realtime process (one new room per session). */
+export const LiveSessionLease = leaseModel("LiveSessionLease");

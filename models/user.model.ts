@@ -6,7 +6,8 @@
 import { defineModel, defineSchema, ObjectId, part } from "./define.js";
 import { ROLES } from "../config/roles.js";
 
-export const USER_STATUSES = ["active", "suspended"] as const;
+/** erased: the account of a person whose data was erased (issue 16), kept as a tombstone with nothing personal in it. */
+export const USER_STATUSES = ["active", "suspended", "erased"] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
 const StudentProfile = part({

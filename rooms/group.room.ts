@@ -50,6 +50,7 @@ import type { LiveAnswerRecord } from "../services/learning/live/live-answer.js"
 import { RoomError } from "./protocol.js";
 import { authenticate, callAs, checkJoin, PlatformRoom, type RoomClient } from "./platform.room.js";
 import { GroupPlayer, GroupState } from "./schema/group-state.js";
+import { resumeSession, type SavedAnswer, type SavedProgress } from "./group-resume.js";
 
 const PATCH_RATE_MS = 200;
 /** Seats beyond the class's members, for a user's new connection arriving before the old one has left. */
@@ -75,7 +76,7 @@ export const reconnectSeconds = () => secondsFromEnv("LIVE_RECONNECT_SECONDS", 3
 const tickets = new Set<string>();
 
 /** Creates a session's room on this process (realtime.openGroupRoom); a client's create lacks the ticket. */
-export async function openGroupRoom(options: { liveSessionId: string; code: string; schoolId: string }): Promise<{ roomId: string }> {
+export async function openGroupRoom(options: { liveSessionId: string; code: string; schoolId: string; resume?: boolean }): Promise<{ roomId: string }> {
 	const ticket = randomUUID();
 	tickets.add(ticket);
 	try {
@@ -182,7 +183,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		});
 	}
 
-	async onCreate(options: { liveSessionId: string; code: string; schoolId: string; ticket?: string }) {
+	async onCreate(options: { liveSessionId: string; code: string; schoolId: string; ticket?: string; resume?: boolean }) {
 		if (!options?.ticket || !tickets.delete(options.ticket)) throw forbidden("Live session rooms are opened over REST: POST /api/live-sessions");
 		this.liveSessionId = options.liveSessionId;
 		this.schoolId = options.schoolId;
@@ -215,6 +216,8 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 				return { ok: true, status: this.state.status, questionIndex: this.state.questionIndex };
 			}, { reply: "done" });
 		}
+		// The session's previous room died with its realtime process: take over from what was saved (issue 16).
+		if (options.resume) await this.resumeFromStore();
 		// Until the teacher joins, the grace period runs: a session nobody runs ends by itself.
 		this.startAbsence();
 	}
@@ -348,6 +351,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		this.state.distribution.clear();
 		this.state.players.forEach(p => (p.answered = false));
 		this.armDeadline(limitMs);
+		this.saveProgress();
 		this.broadcast("question", this.questionMessage());
 		this.broadcastPatch();
 	}
@@ -377,6 +381,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		this.refreshRanks();
 		if (this.state.status !== "paused") this.state.status = "revealed";
 		else this.pausedFrom = "revealed";
+		this.saveProgress();
 		this.state.deadline = 0;
 		this.state.remainingMs = 0;
 		this.broadcast("reveal", { questionIndex: q.index, itemId: q.item.id, feedback: revealed(q.item), distribution });
@@ -407,6 +412,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 			this.state.deadline = 0;
 		}
 		this.state.status = "paused";
+		this.saveProgress();
 		this.broadcastPatch();
 	}
 
@@ -421,6 +427,7 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 			this.armDeadline(this.state.remainingMs);
 		}
 		this.state.status = resumeTo;
+		this.saveProgress();
 		this.broadcastPatch();
 	}
 
@@ -556,7 +563,11 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 			responseTimeMs: taken.responseTimeMs,
 			answeredAt: taken.answeredAt,
 			...(taken.attempt > 1 ? { attempt: taken.attempt } : {}),
-		};
+			// What a room taking over after a crash rebuilds the session from (issue 16).
+			questionIndex: taken.questionIndex,
+			points: taken.points,
+			answer: taken.answer,
+		} as LiveAnswerRecord;
 	}
 
 	// --- helpers ---
@@ -633,6 +644,77 @@ export class GroupRoom extends PlatformRoom<{ state: GroupState }> {
 		this.absenceTimer?.clear();
 		this.absenceTimer = undefined;
 		this.state.teacherConnected = true;
+	}
+
+	// --- surviving the process (issue 16) ---
+
+	private progressWrites: Promise<unknown> = Promise.resolve();
+
+	/**
+	 * Saves where the session is (liveSessions.checkpoint), in order, without making anyone wait: a lost
+	 * checkpoint only means a resuming room infers the question from the answers it finds.
+	 */
+	private saveProgress(): void {
+		const q = this.question;
+		const phase = !q ? "lobby" : q.closed ? "revealed" : "question";
+		const paused = this.state.status === "paused";
+		const progress = {
+			id: this.liveSessionId,
+			questionIndex: q?.index ?? -1,
+			phase,
+			deadline: phase === "question" && !paused ? new Date(q!.deadline) : null,
+			remainingMs: phase === "question" && paused ? this.state.remainingMs : null,
+			sessionStartedAt: this.startedAt ?? null,
+		};
+		this.progressWrites = this.progressWrites
+			.then(() => this.systemCall("liveSessions.checkpoint", progress))
+			.catch(err => this.context.logger.warn(`Live session ${this.liveSessionId}: saving its progress failed`, (err as Error)?.message ?? err));
+	}
+
+	/** Rebuilds the session from what was saved (rooms/group-resume.ts); it comes back paused until its teacher is here. */
+	private async resumeFromStore(): Promise<void> {
+		const saved = await this.systemCall<{ progress: SavedProgress | null; answers: (SavedAnswer & { answer?: unknown; attempt?: number })[] }>("liveSessions.resumeState", { id: this.liveSessionId });
+		const limitMs = this.session.timeLimitSeconds * 1000;
+		const resumed = resumeSession(saved.progress, saved.answers, limitMs, Date.now());
+		const taken = (a: SavedAnswer & { answer?: unknown; attempt?: number }): Taken => ({
+			questionIndex: a.questionIndex,
+			clientId: a.clientId,
+			itemId: a.itemId,
+			attempt: a.attempt ?? 1,
+			answer: a.answer,
+			correct: a.correct,
+			score: a.score,
+			rating: a.rating,
+			responseTimeMs: a.responseTimeMs ?? 0,
+			answeredAt: new Date(a.answeredAt),
+			points: a.points,
+			durable: Promise.resolve(),
+		});
+		this.startedAt = resumed.sessionStartedAt;
+		for (const p of resumed.participants) {
+			this.participants.set(p.studentId, { studentId: p.studentId, joinedAt: p.joinedAt, connections: 0, score: p.score, correct: p.correct, answers: p.answers.map(taken) });
+			const player = new GroupPlayer();
+			player.connected = false;
+			this.state.players.set(p.studentId, player);
+		}
+		this.refreshRanks();
+		if (resumed.questionIndex >= 0) {
+			const now = Date.now();
+			const answers = new Map<string, Taken>();
+			for (const [studentId, a] of resumed.current) answers.set(studentId, taken(a));
+			this.question = { index: resumed.questionIndex, item: this.session.items[resumed.questionIndex], startedAt: now, deadline: now + resumed.remainingMs, limitMs, closed: resumed.phase === "revealed", answers };
+			this.state.questionIndex = resumed.questionIndex;
+			this.state.answeredCount = answers.size;
+			for (const studentId of answers.keys()) {
+				const player = this.state.players.get(studentId);
+				if (player) player.answered = true;
+			}
+		}
+		this.pausedFrom = resumed.phase;
+		this.state.status = "paused";
+		this.state.deadline = 0;
+		this.state.remainingMs = resumed.remainingMs;
+		this.context.logger.info(`Live session ${this.liveSessionId} resumed from the store at question ${resumed.questionIndex} (${resumed.phase}) with ${saved.answers.length} answers`);
 	}
 
 	/** The room's own calls: as the system principal confined to the session's school. */

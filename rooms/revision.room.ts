@@ -59,7 +59,9 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 	onCreate() {
 		this.state = new RevisionState();
 		this.patchRate = PATCH_RATE_MS;
-		this.command("answer", { clientId: CLIENT_ID, answer: { type: "any" } }, (client, p: { clientId: string; answer: unknown }) => this.answer(client, p), {
+		// itemId (optional): the item the answer is for; a client re-sending an answer after its room died names it
+		// (the new room shows the next item), and gets the first recording's feedback back (issue 16).
+		this.command("answer", { clientId: CLIENT_ID, answer: { type: "any" }, itemId: { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i, optional: true } }, (client, p: { clientId: string; answer: unknown; itemId?: string }) => this.answer(client, p), {
 			reply: "feedback",
 		});
 		this.command("end", {}, client => this.finish(client), { reply: "summary" });
@@ -79,6 +81,7 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 			this.sessionId = options.sessionId;
 			this.first = next.item ?? null;
 			this.state.remaining = next.remaining;
+			await this.countSoFar(client);
 		} else {
 			const started = await this.call<{ id: string; queue: number; item: (StudentItem & { id: string }) | null }>(client, "revisions.start", {
 				pathId: options.pathId,
@@ -130,8 +133,9 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 		client.send("item", { item: shown.item, remaining: this.state.remaining, timeLimitMs: shown.limitMs, deadline: shown.shownAt + shown.limitMs });
 	}
 
-	private async answer(client: RoomClient, p: { clientId: string; answer: unknown }) {
+	private async answer(client: RoomClient, p: { clientId: string; answer: unknown; itemId?: string }) {
 		if (this.last?.clientId === p.clientId) return { ...(this.last.feedback as object), duplicate: true };
+		if (p.itemId && p.itemId !== this.shown?.item.id) return this.earlierAnswer(client, p as { clientId: string; answer: unknown; itemId: string });
 		if (this.busy || this.finishing) throw conflict("An answer is being recorded, wait for its feedback");
 		const shown = this.shown;
 		if (!shown || this.state.status !== "active") throw conflict("No item is waiting for an answer");
@@ -192,6 +196,31 @@ export class RevisionRoom extends PlatformRoom<{ state: RevisionState }> {
 		else void this.finish(client).then(summary => client.send("summary", summary), () => undefined);
 		this.broadcastPatch();
 		return undefined;
+	}
+
+	/** Progress so far of a resumed session (answered and right), as the session stored it. */
+	private async countSoFar(client: RoomClient): Promise<void> {
+		const session = await this.call<{ answers?: { correct?: boolean }[] }>(client, "revisions.get", { id: this.sessionId });
+		const answers = session.answers ?? [];
+		this.state.answered = answers.length;
+		this.state.correct = answers.filter(a => a.correct).length;
+	}
+
+	/**
+	 * An answer for an item other than the one shown: the retry of an answer sent to a room that died. The
+	 * session answers it from its first recording (idempotent by client id); the item shown stays.
+	 */
+	private async earlierAnswer(client: RoomClient, p: { clientId: string; answer: unknown; itemId: string }) {
+		const result = await this.call<{ duplicate?: boolean; next?: unknown } & Record<string, unknown>>(client, "revisions.answer", { id: this.sessionId, clientId: p.clientId, itemId: p.itemId, answer: p.answer });
+		if (!result.duplicate) {
+			// A first answer to another queued item: counted, and the shown item is shown again.
+			this.state.answered++;
+			if (result.correct) this.state.correct++;
+			this.state.remaining = Number(result.remaining ?? this.state.remaining);
+			this.broadcastPatch();
+		}
+		const { next: _next, ...feedback } = result;
+		return feedback;
 	}
 
 	private finish(client: RoomClient): Promise<unknown> {

@@ -56,6 +56,8 @@ export const SERVICE_LOADERS: Readonly<Record<string, Loader>> = {
 	// Block 5: reporting (services/reporting): the feed's aggregator, and the dashboards
 	reportingFeed: () => load(import("./reporting/feed.service.js")),
 	reporting: () => load(import("./reporting/reporting.service.js")),
+	// Operations: data rights (export, erasure, closure of a school; services/ops)
+	dataRights: () => load(import("./ops/data-rights.service.js")),
 };
 
 export const ALL_SERVICES = Object.keys(SERVICE_LOADERS);

@@ -11,5 +11,7 @@ export async function createPlatformBroker(services?: string[], overrides: Parti
 	for (const name of resolveServiceNames(services)) {
 		broker.createService(await SERVICE_LOADERS[name]());
 	}
+	// Every node serves its own metrics, whatever SERVICES says (services/ops/ops.service.ts).
+	if (!broker.getLocalService("ops")) broker.createService((await import("./ops/ops.service.js")).default);
 	return broker;
 }

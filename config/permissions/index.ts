@@ -7,6 +7,7 @@ import { reportingPermissions } from "./reporting.js";
 import type { PermissionTable, Principal } from "./types.js";
 import { usersPermissions } from "./users.js";
 import { webPermissions } from "./web.js";
+import { opsPermissions } from "./ops.js";
 
 export type { PermissionTable, Principal } from "./types.js";
 
@@ -24,6 +25,7 @@ export const PERMISSIONS: PermissionTable = {
 	...aiPermissions,
 	...webPermissions,
 	...reportingPermissions,
+	...opsPermissions,
 };
 
 export function principalsFor(action: string): readonly Principal[] | undefined {

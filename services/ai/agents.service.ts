@@ -14,6 +14,7 @@ import { assertManages, managedFilter } from "./access.js";
 import { AI_LIMITS, PEDAGOGY_MODES, type PedagogyMode } from "./ai-types.js";
 import { assertManagedPaths } from "./paths-access.js";
 import { assertAiModule } from "./plan-module.js";
+import { aiAgentsPersonalData } from "./personal-data.js";
 
 const TEXT = (max: number) => ({ type: "string", trim: true, min: 1, max }) as const;
 const IDS = { type: "array", items: ID, max: AI_LIMITS.links, unique: true, optional: true } as const;
@@ -56,7 +57,8 @@ export interface AgentDoc extends Required<AgentInput> {
 const AgentsService: ServiceDef = {
 	name: "aiAgents",
 	settings: { rest: "/ai" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [aiAgentsPersonalData, 
 		dbMixin(AiAgent, {
 			fields: [
 				"id", "schoolId", "ownerId", "name", "subject", "level", "language", "pedagogy", "disabledDuringEvaluations", "extraInstructions", "goals",

@@ -25,6 +25,7 @@ import { llm } from "./runtime.js";
 import type { RetrievedChunk } from "./sources.service.js";
 import { complete } from "./tutor/llm-call.js";
 import type { PromptPassage } from "./tutor/prompt.js";
+import { aiGenerationPersonalData } from "./personal-data.js";
 
 const TEXT = (max: number) => ({ type: "string", trim: true, min: 1, max }) as const;
 const SOURCE_IDS = (min: number) => ({ type: "array", items: ID, min, max: 20, unique: true }) as const;
@@ -53,7 +54,8 @@ interface PathParams {
 const GenerationService: ServiceDef = {
 	name: "aiGeneration",
 	settings: { rest: "/ai" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [aiGenerationPersonalData, 
 		dbMixin(GeneratedContent, {
 			fields: ["id", "schoolId", "ownerId", "kind", "sourceIds", "subject", "mode", "model", "items", "pathDraft", "promptTokens", "completionTokens", "createdAt"],
 		}),

@@ -32,6 +32,7 @@ import { HybridIndex, type IndexedChunk } from "./retrieval/hybrid-index.js";
 import { IndexCache } from "./retrieval/index-cache.js";
 import { assertAiModule } from "./plan-module.js";
 import { embedder } from "./runtime.js";
+import { aiSourcesPersonalData } from "./personal-data.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true }) as const;
 const TITLE = { type: "string", trim: true, min: 1, max: AI_LIMITS.title } as const;
@@ -92,7 +93,8 @@ const schoolMeta = (schoolId: string): Meta => ({ user: { ...SYSTEM, roles: [...
 const SourcesService: ServiceDef & { channels: Record<string, unknown>; merged(schema: any): void } = {
 	name: "aiSources",
 	settings: { rest: "/ai" },
-	mixins: [dbMixin(Source, { fields: SOURCE_FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [aiSourcesPersonalData, dbMixin(Source, { fields: SOURCE_FIELDS })],
 
 	actions: {
 		create: {

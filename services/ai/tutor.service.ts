@@ -43,6 +43,7 @@ import { buildMessages, type PromptPassage } from "./tutor/prompt.js";
 import { recommend, type PathItem } from "./tutor/recommend.js";
 import { scrubPersonalData } from "./tutor/scrub.js";
 import { JsonSink, SseSink, type AnswerSink } from "./tutor/sse.js";
+import { aiTutorPersonalData } from "./personal-data.js";
 
 const SUPPORT_REPLY =
 	"It sounds like something difficult is going on. You are not alone: please talk to your teacher, a school counsellor or an adult you trust today. If you are in danger, call your local emergency number. Your teacher has been told so they can help.";
@@ -112,7 +113,8 @@ function accommodationsOf(acc: Record<string, unknown> | undefined): string[] {
 const TutorService: ServiceDef = {
 	name: "aiTutor",
 	settings: { rest: "/ai" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [aiTutorPersonalData, 
 		dbMixin(AiInteraction, {
 			fields: [
 				"id", "schoolId", "studentId", "teacherId", "agentId", "pathId", "stepId", "sessionId", "itemId", "subject", "classIds", "question", "answer", "mode",

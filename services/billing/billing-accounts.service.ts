@@ -13,6 +13,7 @@ import { ID } from "../shared/params.js";
 import type { ServiceDef } from "../shared/service.js";
 import { callStripe, stripeClient } from "./stripe-client.js";
 import { normalizeVatNumber, vatNumberProblem } from "./vat.js";
+import { billingAccountsPersonalData } from "./personal-data.js";
 
 const FIELDS = [
 	"id", "schoolId", "legalName", "address", "country", "vatNumber", "billingEmail", "purchaseOrder", "paymentMethod",
@@ -50,7 +51,8 @@ interface PaymentMethodParams {
 const BillingAccountsService: ServiceDef = {
 	name: "billingAccounts",
 	settings: { rest: "/" },
-	mixins: [dbMixin(BillingAccount, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [billingAccountsPersonalData, dbMixin(BillingAccount, { fields: FIELDS })],
 
 	actions: {
 		mine: {

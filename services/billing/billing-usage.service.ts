@@ -10,10 +10,12 @@ import { isDuplicateKey } from "../shared/errors.js";
 import { systemMeta, type Ctx } from "../shared/identity.js";
 import { ID } from "../shared/params.js";
 import type { ServiceDef } from "../shared/service.js";
+import { billingUsagePersonalData } from "./personal-data.js";
 
 const BillingUsageService: ServiceDef & { channels: Record<string, unknown> } = {
 	name: "billingUsage",
-	mixins: [dbMixin(UsageRecord, { fields: ["id", "schoolId", "metric", "quantity", "occurredAt"], tenant: false })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [billingUsagePersonalData, dbMixin(UsageRecord, { fields: ["id", "schoolId", "metric", "quantity", "occurredAt"], tenant: false })],
 
 	actions: {
 		/** Records usage; `id` is the reporter's own id for the fact (a retried report counts once). */

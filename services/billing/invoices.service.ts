@@ -27,6 +27,7 @@ import { creditNoteCsvRow, invoiceCsvRow, toCsv } from "./invoice-csv.js";
 import { renderPdf } from "./invoice-pdf.js";
 import { finalizeDrafts, numberingGaps, type Assigned, type Series } from "./numbering.js";
 import { addDays, PERIOD_PATTERN, startOfLocalDay } from "./period.js";
+import { invoicesPersonalData } from "./personal-data.js";
 
 const INVOICE_FIELDS = [
 	"id", "schoolId", "period", "revision", "status", "number", "currency", "seller", "buyer", "lines", "subtotalCents", "vat",
@@ -69,7 +70,8 @@ const FACT_TIME: Record<string, string> = {
 const InvoicesService: ServiceDef = {
 	name: "invoices",
 	settings: { rest: "/" },
-	mixins: [dbMixin(Invoice, { fields: INVOICE_FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [invoicesPersonalData, dbMixin(Invoice, { fields: INVOICE_FIELDS })],
 
 	actions: {
 		list: {

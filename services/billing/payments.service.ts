@@ -19,6 +19,7 @@ import type { ServiceDef } from "../shared/service.js";
 import { billingClock } from "./billing-clock.js";
 import { mayReplace, outcomeOf, outcomeOfError, type Outcome, type PaymentIntentLike } from "./payment-outcome.js";
 import { callStripe, stripeClient } from "./stripe-client.js";
+import { paymentsPersonalData } from "./personal-data.js";
 
 const FIELDS = ["id", "invoiceId", "provider", "providerPaymentId", "attempt", "offSession", "amountCents", "currency", "status", "failureCode", "failureReason", "succeededAt", "failedAt", "createdAt"];
 
@@ -44,7 +45,8 @@ const stripe = () => stripeClient(settings().billing);
 const PaymentsService: ServiceDef & { channels: Record<string, unknown> } = {
 	name: "payments",
 	settings: { rest: "/" },
-	mixins: [dbMixin(Payment, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [paymentsPersonalData, dbMixin(Payment, { fields: FIELDS })],
 
 	actions: {
 		/** Charges the school's saved card for an invoice, off session; `attempt` makes the charge idempotent. */

@@ -19,6 +19,7 @@ import { accessStatus, fromStates, LIFECYCLE_DATE, lifecycleOf, nextLifecycle, t
 import { mrrOf } from "./mrr.js";
 import { isTrustedCaller } from "./trusted-caller.js";
 import { ID } from "../shared/params.js";
+import { subscriptionsPersonalData } from "./personal-data.js";
 
 const PLAN_ID = { type: "string", min: 1, max: 40 } as const;
 const SEAT_COUNT = { type: "number", integer: true, min: 1, max: 100_000, convert: true } as const;
@@ -41,7 +42,8 @@ function knownPlan(id: string): Plan {
 const SubscriptionsService: ServiceDef = {
 	name: "subscriptions",
 	settings: { rest: "/" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [subscriptionsPersonalData, 
 		dbMixin(Subscription, {
 			fields: [
 				"id", "schoolId", "plan", "status", "lifecycle", "modules", "seatLimit", "seatLimitOverride", "seatsUsed", "seatsFree",

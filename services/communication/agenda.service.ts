@@ -15,6 +15,7 @@ import { currentUser, hasRole, type AuthUser, type Ctx } from "../shared/identit
 import type { ServiceDef } from "../shared/service.js";
 import { commClock } from "./comm-clock.js";
 import { isValidZone, localIso, parseBound } from "./time-rules.js";
+import { agendaPersonalData } from "./personal-data.js";
 
 const MAX_RANGE_DAYS = 92;
 const FEED_PAST_DAYS = 30;
@@ -39,7 +40,8 @@ const hash = (token: string) => createHash("sha256").update(token).digest("hex")
 const AgendaService: ServiceDef = {
 	name: "agenda",
 	settings: { rest: "/" },
-	mixins: [dbMixin(CalendarFeed, { fields: ["id", "userId", "lastUsedAt", "createdAt"] })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [agendaPersonalData, dbMixin(CalendarFeed, { fields: ["id", "userId", "lastUsedAt", "createdAt"] })],
 
 	actions: {
 		get: {

@@ -12,6 +12,7 @@ import type { ServiceDef } from "../shared/service.js";
 import { commClock } from "./comm-clock.js";
 import { settings } from "../../config/env.js";
 import { DATE, freeSlots, HHMM, isValidZone, minutesOf, windowsBetween, within, type AvailabilityRules, type Interval } from "./time-rules.js";
+import { availabilityPersonalData } from "./personal-data.js";
 
 const TIME = { type: "string", pattern: HHMM } as const;
 const MAX_RANGE_DAYS = 62;
@@ -20,7 +21,8 @@ const FIELDS = ["id", "schoolId", "teacherId", "timezone", "slotMinutes", "weekl
 const AvailabilityService: ServiceDef = {
 	name: "availability",
 	settings: { rest: "/" },
-	mixins: [dbMixin(Availability, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [availabilityPersonalData, dbMixin(Availability, { fields: FIELDS })],
 
 	actions: {
 		mine: {

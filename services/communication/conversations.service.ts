@@ -38,6 +38,7 @@ function messageSentMessage(schoolId: string | null, kind: string, m: { id?: unk
 	const at = new Date(m.createdAt).toISOString();
 	return { id: `communication.message.sent:${messageId}`, schoolId, occurredAt: at, conversationId: String(m.conversationId), messageId, senderId: String(m.senderId), kind, length: m.text.length };
 }
+import { conversationsPersonalData } from "./personal-data.js";
 
 const HISTORY_MAX = 100;
 /** How long a send waits for the realtime nodes to say who is in the room before notifying everyone. */
@@ -61,7 +62,8 @@ const idOf = (value: unknown) => (value === null || value === undefined ? null :
 const ConversationsService: ServiceDef = {
 	name: "conversations",
 	settings: { rest: "/" },
-	mixins: [dbMixin(Conversation, { fields: CONVERSATION_FIELDS, tenant: false })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [conversationsPersonalData, dbMixin(Conversation, { fields: CONVERSATION_FIELDS, tenant: false })],
 
 	actions: {
 		/** The school's chat messages as `communication.message.sent` (reporting rebuilds from them). */

@@ -18,6 +18,7 @@ import { localeOf, renderDigestMail, renderNotificationMail, type MailContext, t
 import { categoryOf, type Category } from "./notification-prefs.js";
 import { localDayAndHour } from "./time-rules.js";
 import { signUnsubscribe, unsubscribeUrl } from "./unsubscribe-token.js";
+import { deliveryPersonalData } from "./personal-data.js";
 
 export interface DeliveryRequest extends DurableMessage {
 	type: string;
@@ -33,7 +34,8 @@ const PRESENCE_TIMEOUT_MS = 2000;
 const DeliveryService: ServiceDef & { channels: Record<string, unknown> } = {
 	name: "delivery",
 	// The mixin gives this service the shared database connection (it exposes no generic action).
-	mixins: [dbMixin(Delivery, { fields: ["key", "userId", "channel", "status", "type", "sentAt"], tenant: false })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [deliveryPersonalData, dbMixin(Delivery, { fields: ["key", "userId", "channel", "status", "type", "sentAt"], tenant: false })],
 
 	actions: {
 		/** The tick's digest pass: users whose digest hour has come in their zone get one mail per local day. */

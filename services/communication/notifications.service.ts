@@ -17,6 +17,7 @@ import { currentUser, systemMeta, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { ID } from "../shared/params.js";
 import { categoryOf, DEFAULT_CHANNELS, type EmailMode } from "./notification-prefs.js";
+import { notificationsPersonalData } from "./personal-data.js";
 
 const CONTENT = {
 	type: { type: "string", min: 1, max: 100, pattern: /^[a-z0-9][a-z0-9._-]*$/i },
@@ -50,7 +51,8 @@ const WRITE_BATCH = 20;
 const NotificationsService: ServiceDef & { channels: Record<string, unknown> } = {
 	name: "notifications",
 	settings: { rest: "/" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [notificationsPersonalData, 
 		dbMixin(Notification, {
 			fields: ["id", "schoolId", "userId", "type", "title", "body", "data", "readAt", "sourceId", "createdAt"],
 			tenant: false,

@@ -16,6 +16,7 @@ import { categoryOf, CATEGORIES, EMAIL_MODES, effectiveChannels, emailModesOf, t
 import { DEFAULT_OFFSETS } from "./reminder-rules.js";
 import { isValidZone } from "./time-rules.js";
 import { verifyUnsubscribe } from "./unsubscribe-token.js";
+import { preferencesPersonalData } from "./personal-data.js";
 
 const CHANNEL_RULE = {
 	type: "object",
@@ -48,7 +49,8 @@ interface PrefsDoc {
 const PreferencesService: ServiceDef = {
 	name: "preferences",
 	settings: { rest: "/" },
-	mixins: [dbMixin(NotificationPreference, { fields: ["userId", "channels", "reminderOffsets", "timezone", "digestHour"], tenant: false })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [preferencesPersonalData, dbMixin(NotificationPreference, { fields: ["userId", "channels", "reminderOffsets", "timezone", "digestHour"], tenant: false })],
 
 	actions: {
 		get: {

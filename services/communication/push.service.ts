@@ -14,6 +14,7 @@ import { ClientError, ERR, forbidden, invalid, notFound } from "../shared/errors
 import { currentUser, type Ctx } from "../shared/identity.js";
 import { ID } from "../shared/params.js";
 import type { ServiceDef } from "../shared/service.js";
+import { pushPersonalData } from "./personal-data.js";
 
 const B64URL = { type: "string", min: 8, max: 200, pattern: /^[A-Za-z0-9_-]+={0,2}$/ } as const;
 const FIELDS = ["id", "userId", "endpoint", "userAgent", "expirationTime", "lastSuccessAt", "createdAt"];
@@ -56,7 +57,8 @@ export interface PushPayload {
 const PushService: ServiceDef = {
 	name: "push",
 	settings: { rest: "/" },
-	mixins: [dbMixin(PushSubscription, { fields: FIELDS, tenant: false })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [pushPersonalData, dbMixin(PushSubscription, { fields: FIELDS, tenant: false })],
 
 	actions: {
 		publicKey: {

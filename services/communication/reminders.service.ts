@@ -21,6 +21,7 @@ import { ID } from "../shared/params.js";
 import type { ServiceDef } from "../shared/service.js";
 import { commClock } from "./comm-clock.js";
 import { catchUp, minutesUntil, plannedFireTimes } from "./reminder-rules.js";
+import { remindersPersonalData } from "./personal-data.js";
 
 const FIELDS = ["id", "userId", "visioId", "offsetMinutes", "fireAt", "eventStart", "eventEnd", "title", "status", "sentAt", "skippedReason"];
 /** A claim older than this is a crashed sender's: taken over and republished under the same id. */
@@ -31,7 +32,8 @@ const TICK_LEASE_MS = 5 * 60_000;
 const RemindersService: ServiceDef = {
 	name: "reminders",
 	settings: { rest: "/" },
-	mixins: [dbMixin(Reminder, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [remindersPersonalData, dbMixin(Reminder, { fields: FIELDS })],
 
 	actions: {
 		/** The caller's reminders still to come. */

@@ -18,6 +18,7 @@ import type { ServiceDef } from "../shared/service.js";
 import { commClock } from "./comm-clock.js";
 import { awaited, beforeCutoff, MAX_SLOTS, sideOf, slotProblems, type RendezvousView, type Side } from "./rendezvous-rules.js";
 import type { Interval } from "./time-rules.js";
+import { rendezvousPersonalData } from "./personal-data.js";
 
 const FIELDS = ["id", "schoolId", "studentId", "teacherId", "topic", "pathId", "stepId", "status", "proposal", "booked", "visioId", "version", "history", "createdAt", "updatedAt"];
 const SLOTS = { type: "array", min: 1, max: MAX_SLOTS, items: { type: "object", strict: "remove", props: { start: { type: "date", convert: true }, end: { type: "date", convert: true } } } } as const;
@@ -28,7 +29,8 @@ type Doc = any;
 const RendezvousService: ServiceDef = {
 	name: "rendezvous",
 	settings: { rest: "/" },
-	mixins: [dbMixin(RendezVous, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [rendezvousPersonalData, dbMixin(RendezVous, { fields: FIELDS })],
 
 	actions: {
 		create: {

@@ -37,6 +37,7 @@ function attendanceMessages(a: any, kind: string) {
 	const leftAt = new Date(a.leftAt).toISOString();
 	return [joined, { ...base, id: `attendance:${a._id}:left`, occurredAt: leftAt, at: leftAt, seconds: a.seconds ?? 0 }];
 }
+import { visioPersonalData } from "./personal-data.js";
 
 const FIELDS = [
 	"id", "schoolId", "kind", "title", "description", "hostId", "participantIds", "classId", "rendezvousId", "pathId", "stepId",
@@ -64,7 +65,8 @@ const idOf = (v: unknown) => (v === null || v === undefined ? null : String(v));
 const VisioService: ServiceDef = {
 	name: "visio",
 	settings: { rest: "/" },
-	mixins: [dbMixin(Visioconference, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [visioPersonalData, dbMixin(Visioconference, { fields: FIELDS })],
 
 	actions: {
 		/** The school's visio attendance as participantJoined / participantLeft messages (reporting rebuilds from them). */

@@ -20,6 +20,7 @@ import { buildOpenApi } from "./openapi.js";
 import { assertSafeRequest, clientIp } from "./request-guard.js";
 import { stripeWebhookRoute } from "./webhook-routes.js";
 import { webClientRoute } from "./web-client.js";
+import { accessLog, assignRequestId, metricsRoute } from "./ops-routes.js";
 
 type Req = IncomingMessage & { body?: unknown; query?: unknown; $params?: Record<string, unknown>; $ctx?: Ctx<unknown>; $service?: any; params?: Record<string, string> };
 type Res = ServerResponse;
@@ -159,6 +160,8 @@ const ApiService: ServiceDef = {
 			},
 			// Block 6: Stripe's webhook keeps its raw body for the signature check.
 			stripeWebhookRoute(cfg.maxBodyBytes, cfg.trustedProxies),
+			// Operations (issue 16): the cluster's metrics for platform admins and a scraper holding METRICS_TOKEN.
+			metricsRoute(onError),
 			// Last: the browser client (web/dist) and its routes, mail links included (/verify-email, /accept-invitation, /reset-password).
 			webClientRoute(),
 		],
@@ -185,6 +188,8 @@ const ApiService: ServiceDef = {
 			if (this.server) return;
 			const edge = gatewayEdge(settings());
 			this.server = createServer((req, res) => {
+				// Every answer carries a request id (the client's own when well-formed) and one access-log line.
+				accessLog(req, res, assignRequestId(req, res), this.logger);
 				edge(req, res, err => (err ? onError.call(this, req as Req, res, err) : this.httpHandler(req, res)));
 			});
 			this.isHTTPS = false;

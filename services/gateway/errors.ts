@@ -5,6 +5,7 @@
  */
 import { Errors } from "moleculer";
 import { ERR } from "../shared/errors.js";
+import { isDatabaseUnavailable } from "../ops/database-availability.js";
 
 export interface ErrorBody {
 	status: number;
@@ -38,6 +39,9 @@ export function toErrorBody(raw: unknown): ErrorBody {
 		return client(503, ERR.UNAVAILABLE, "The service is temporarily unavailable", 5);
 	}
 	if (err instanceof Errors.RequestTimeoutError) return client(503, ERR.UNAVAILABLE, "The service did not answer in time", 5);
+	// A node that died (or lost NATS) with the request in flight, or a full queue: unknown outcome, retry later.
+	if (err instanceof Errors.RequestRejectedError || err instanceof Errors.QueueIsFullError) return client(503, ERR.UNAVAILABLE, "The service is temporarily unavailable", 5);
+	if (isDatabaseUnavailable(err)) return client(503, ERR.UNAVAILABLE, "The database is unavailable, try again shortly", 5);
 	// The database's own validation (mongoose) refused a document: input that the action's params schema let
 	// through, e.g. an optional field sent as null, which fastest-validator accepts for `optional` rules.
 	// Nothing was written (validators run before the write); the client gets the 422 it deserves, not a 500.

@@ -29,6 +29,7 @@ import { applyUpdate, assertTransition, checkItem } from "./content/validate-ite
 import { withLessonHtml } from "./content/lesson-html.js";
 import { ID } from "../shared/params.js";
 import { textRule } from "../shared/text-rules.js";
+import { contentPersonalData } from "./personal-data.js";
 
 type StoredItem = Item & { id: string; schoolId: string; ownerId: string; updatedAt: Date | string };
 
@@ -46,7 +47,8 @@ interface ListParams extends PageParams {
 const ContentService: ServiceDef = {
 	name: "content",
 	settings: { rest: "/" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [contentPersonalData, 
 		dbMixin(ContentItem, {
 			fields: [
 				"id", "schoolId", "ownerId", "kind", "title", "subject", "tags", "difficulty", "expectedSeconds", "status", "origin",

@@ -27,6 +27,7 @@ import { evaluate, serve, type SessionItem } from "./sessions/session-logic.js";
 import { ID } from "../shared/params.js";
 import { ANSWER_RULE } from "./content/answer-format.js";
 import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { evaluationsPersonalData } from "./personal-data.js";
 
 /** Answers arriving this long after the deadline still count (the network, a slow submit button). */
 export const SUBMIT_GRACE_MS = 30_000;
@@ -58,7 +59,8 @@ interface SubmittedAnswer {
 const EvaluationsService: ServiceDef = {
 	name: "evaluations",
 	settings: { rest: "/" },
-	mixins: [dbMixin(EvaluationAttempt, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [evaluationsPersonalData, dbMixin(EvaluationAttempt, { fields: FIELDS })],
 
 	actions: {
 		start: {

@@ -14,7 +14,7 @@ import { LIVE_ANSWER_PROPS, type LiveAnswer, type LiveAnswerRecord } from "./liv
 import { LiveSession } from "../../models/live-session.model.js";
 import { dbMixin } from "../shared/db.mixin.js";
 import { ClientError, conflict, ERR, forbidden, isDuplicateKey, notFound } from "../shared/errors.js";
-import { currentUser, hasRole, type Ctx } from "../shared/identity.js";
+import { callerSchoolId, currentUser, hasRole, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { isQuestionKind } from "./content/content-types.js";
 import { learningClock } from "./learning-clock.js";
@@ -23,6 +23,9 @@ import type { PathDoc } from "./paths.service.js";
 import { MAX_GROUP_BATCH } from "./sessions/record-group-sessions.js";
 import type { SessionItem } from "./sessions/session-logic.js";
 import { ID } from "../shared/params.js";
+import { answersOf, keepAnswers, liveRoomId } from "./live/room-recovery.js";
+import { LiveAnswer as LiveAnswerModel } from "../../models/live-answer.model.js";
+import { liveSessionsPersonalData } from "./personal-data.js";
 
 const CODE = { type: "string", min: CODE_LENGTH, max: CODE_LENGTH + 4, pattern: /^[A-Za-z0-9 -]+$/ } as const;
 const DATE = { type: "date", convert: true } as const;
@@ -64,7 +67,8 @@ interface FinishParams {
 const LiveSessionsService: ServiceDef = {
 	name: "liveSessions",
 	settings: { rest: "/" },
-	mixins: [dbMixin(LiveSession, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [liveSessionsPersonalData, dbMixin(LiveSession, { fields: FIELDS })],
 
 	actions: {
 		create: {
@@ -130,7 +134,9 @@ const LiveSessionsService: ServiceDef = {
 			params: { $$strict: "remove", code: CODE },
 			async handler(this: any, ctx: Ctx<{ code: string }>) {
 				const { session, role } = await this.admission(ctx, { code: ctx.params.code });
-				return { id: session.id, roomId: session.roomId, role, status: session.status, questionCount: session.itemIds.length };
+				// The room's realtime process may have died: the session then resumes in a new room (issue 16).
+				const roomId = await liveRoomId(this, ctx, session);
+				return { id: session.id, roomId, role, status: session.status, questionCount: session.itemIds.length };
 			},
 		},
 
@@ -204,7 +210,22 @@ const LiveSessionsService: ServiceDef = {
 					type: "array",
 					min: 1,
 					max: 500,
-					items: { type: "object", strict: "remove", props: { liveSessionId: ID, pathId: ID, teacherId: ID, subject: { type: "string", min: 1, max: 100 }, studentId: ID, ...LIVE_ANSWER_PROPS } },
+					items: {
+						type: "object",
+						strict: "remove",
+						props: {
+							liveSessionId: ID,
+							pathId: ID,
+							teacherId: ID,
+							subject: { type: "string", min: 1, max: 100 },
+							studentId: ID,
+							...LIVE_ANSWER_PROPS,
+							// What a room that takes over after a crash needs (issue 16): which question, how many points.
+							questionIndex: { type: "number", integer: true, min: 0, max: 1000, optional: true },
+							points: { type: "number", min: 0, max: 1000, optional: true },
+							answer: { type: "any", optional: true },
+						},
+					},
 				},
 			},
 			async handler(this: any, ctx: Ctx<{ answers: LiveAnswerRecord[] }>) {
@@ -235,6 +256,8 @@ const LiveSessionsService: ServiceDef = {
 					})),
 				})) as { results: ({ ok: true; duplicate: boolean; rating: number; after: { state: number; due: Date } } | { ok: false; error: { type: string; message: string } })[] };
 				// What memory made of each answer: the rating applied, and the card's state and due time (the room serves learning steps again).
+				// Before the room acknowledges them: what a room resuming the session rebuilds it from.
+				await keepAnswers(callerSchoolId(ctx), ctx.params.answers.filter((_, i) => results[i]?.ok));
 				return {
 					results: results.map(r =>
 						r.ok
@@ -242,6 +265,37 @@ const LiveSessionsService: ServiceDef = {
 							: { ok: false as const, error: { type: r.error.type, message: r.error.message } },
 					),
 				};
+			},
+		},
+
+		/** The room, at each step: where the session is (issue 16: a room taking over resumes there). */
+		checkpoint: {
+			params: {
+				$$strict: "remove",
+				id: ID,
+				questionIndex: { type: "number", integer: true, min: -1, max: MAX_QUESTIONS },
+				phase: { type: "enum", values: ["lobby", "question", "revealed"] },
+				deadline: { type: "date", convert: true, nullable: true, optional: true },
+				remainingMs: { type: "number", min: 0, nullable: true, optional: true },
+				sessionStartedAt: { type: "date", convert: true, nullable: true, optional: true },
+			},
+			async handler(this: any, ctx: Ctx<{ id: string; questionIndex: number; phase: string; deadline?: Date | null; remainingMs?: number | null; sessionStartedAt?: Date | null }>) {
+				const { id, questionIndex, phase, deadline, remainingMs, sessionStartedAt } = ctx.params;
+				// Never backwards: a late checkpoint of an earlier question does not undo a later one.
+				await this.model.updateOne(this.tenantFilter(ctx, { _id: id, status: "open", $or: [{ progress: null }, { "progress.questionIndex": { $lte: questionIndex } }] }), {
+					$set: { progress: { questionIndex, phase, deadline: deadline ?? null, remainingMs: remainingMs ?? null, sessionStartedAt: sessionStartedAt ?? null, at: new Date() } },
+				});
+				return { ok: true };
+			},
+		},
+
+		/** A room taking over a session whose process died: where it was, and every acknowledged answer. */
+		resumeState: {
+			params: { $$strict: "remove", id: ID },
+			async handler(this: any, ctx: Ctx<{ id: string }>) {
+				const doc = await this.model.findOne(this.tenantFilter(ctx, { _id: ctx.params.id }), { progress: 1, status: 1 }).lean();
+				if (!doc) throw notFound("LiveSession", ctx.params.id);
+				return { progress: doc.progress ?? null, answers: await answersOf(callerSchoolId(ctx), ctx.params.id) };
 			},
 		},
 
@@ -351,6 +405,11 @@ const LiveSessionsService: ServiceDef = {
 
 	created(this: any) {
 		this.clock = learningClock;
+	},
+
+	async started(this: any) {
+		// The answers a resuming room reads (issue 16): unique per (session, student, item).
+		await LiveAnswerModel.init();
 	},
 };
 

@@ -36,6 +36,7 @@ import { memoryStateId, reviewLogId } from "./memory/natural-ids.js";
 import { dueCutoff } from "./memory/spacing.js";
 import { publishReviews, reviewRecordedMessage, type ReviewFeedInput } from "./memory/review-feed.js";
 import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { memoryPersonalData } from "./personal-data.js";
 
 const ID = { type: "string", length: 24, pattern: /^[0-9a-f]{24}$/i } as const;
 const DATE = { type: "date", convert: true } as const;
@@ -84,7 +85,8 @@ const sameCard = (a: { reps: number; last_review: Date | null } | null, b: { rep
 const MemoryService: ServiceDef = {
 	name: "memory",
 	settings: { rest: "/" },
-	mixins: [dbMixin(MemoryState, { fields: ["id", "studentId", "itemId", "subject", ...CARD_FIELDS, "updatedAt"] })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [memoryPersonalData, dbMixin(MemoryState, { fields: ["id", "studentId", "itemId", "subject", ...CARD_FIELDS, "updatedAt"] })],
 
 	// The reporting feed (memory/review-feed.ts): every stored review, published after the action answers.
 	hooks: {

@@ -21,6 +21,7 @@ import { ID } from "../shared/params.js";
 import { textRule } from "../shared/text-rules.js";
 import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
 import { pathChangedMessage } from "./paths/path-feed.js";
+import { pathsPersonalData } from "./personal-data.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true, optional: true }) as const;
 const NAME = textRule({ max: 200 });
@@ -71,7 +72,8 @@ const isAdmin = (user: AuthUser) => hasRole(user, "school_admin");
 const PathsService: ServiceDef = {
 	name: "paths",
 	settings: { rest: "/" },
-	mixins: [dbMixin(LearningPath, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [pathsPersonalData, dbMixin(LearningPath, { fields: FIELDS })],
 
 	actions: {
 		/** Every path of the school as `learning.path.changed` (reporting rebuilds from them). */

@@ -19,6 +19,7 @@ import { ID } from "../shared/params.js";
 import { publishDurable } from "../shared/durable.js";
 import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
 import { stepCompletedMessages } from "./progress/step-feed.js";
+import { progressPersonalData } from "./personal-data.js";
 
 const DAY_MS = 86_400_000;
 /** How far back reviews are read to count a streak. */
@@ -47,7 +48,8 @@ const SESSION_PROPS = {
 const ProgressService: ServiceDef = {
 	name: "progress",
 	settings: { rest: "/" },
-	mixins: [dbMixin(PathProgress, { fields: ["id", "schoolId", "studentId", "pathId", "steps", "sessions", "timeSpentMs", "lastActivityAt"] })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [progressPersonalData, dbMixin(PathProgress, { fields: ["id", "schoolId", "studentId", "pathId", "steps", "sessions", "timeSpentMs", "lastActivityAt"] })],
 
 	// The reporting feed (progress/step-feed.ts): steps the recorded sessions completed, once the action answers.
 	hooks: {

@@ -51,6 +51,7 @@ import {
 import { ID } from "../shared/params.js";
 import { ANSWER_RULE } from "./content/answer-format.js";
 import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
+import { revisionsPersonalData } from "./personal-data.js";
 
 const DEFAULT_IDLE_MINUTES = 30;
 const EXPIRE_EVERY_MS = 60_000;
@@ -105,7 +106,8 @@ interface MemoryStateRow {
 const RevisionsService: ServiceDef = {
 	name: "revisions",
 	settings: { rest: "/", idleMinutes: idleMinutesFrom() },
-	mixins: [dbMixin(RevisionSession, { fields: FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [revisionsPersonalData, dbMixin(RevisionSession, { fields: FIELDS })],
 
 	actions: {
 		start: {

@@ -43,6 +43,7 @@ import {
 } from "./memory/profile-layers.js";
 import { ID } from "../shared/params.js";
 import { textRule } from "../shared/text-rules.js";
+import { schedulingPersonalData } from "./personal-data.js";
 
 const SUBJECT = textRule({ max: 100 });
 const LAYER_REF_PARAMS = {
@@ -81,7 +82,8 @@ const invalidLayer = (problems: FieldProblem[]) => new ClientError("Invalid sche
 const SchedulingService: ServiceDef = {
 	name: "scheduling",
 	settings: { rest: "/" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [schedulingPersonalData, 
 		dbMixin(SchedulingProfile, {
 			fields: ["id", "schoolId", "kind", "subject", "teacherId", "studentId", "values", "studentBounds", "optimizedAt", "reviewsUsed", "lastOptimization", "updatedBy", "updatedAt"],
 		}),

@@ -35,6 +35,10 @@ import type { ServiceDef } from "../shared/service.js";
 import { ID } from "../shared/params.js";
 import { configureRealtimeCors, secureRealtimeServer } from "./edge.js";
 import { monitorOptions } from "./monitor.js";
+import { addCollector } from "../ops/node-metrics.js";
+import { restoreListingsOnReconnect } from "./redis-recovery.js";
+import { collectRoomMetrics } from "./room-metrics.js";
+import { roomAlive } from "./room-liveness.js";
 
 /**
  * The service instance whose Colyseus server runs in this process, if any. Kept on globalThis: the
@@ -58,7 +62,7 @@ function closed(http: HttpServer): Promise<void> {
 }
 
 /** Shared presence and matchmaking when this process is one of several realtime nodes. */
-function scaleOutOptions(port: number): Pick<ServerOptions, "presence" | "driver" | "publicAddress" | "selectProcessIdToCreateRoom"> {
+function scaleOutOptions(port: number, logger?: any): Pick<ServerOptions, "presence" | "driver" | "publicAddress" | "selectProcessIdToCreateRoom"> {
 	const cfg = settings();
 	if (!cfg.redisUrl || !cfg.natsUrl) return {};
 	if (port === 0 && !cfg.realtimePublicAddress) {
@@ -66,9 +70,12 @@ function scaleOutOptions(port: number): Pick<ServerOptions, "presence" | "driver
 	}
 	// Runs of the same Redis (tests, several deployments) must not see each other's rooms.
 	const keyPrefix = `${cfg.namespace}:colyseus:`;
+	const driverClient = new Redis(cfg.redisUrl, { keyPrefix });
+	// A Redis restarted empty: list this process and its rooms again (redis-recovery.ts).
+	if (logger) restoreListingsOnReconnect(driverClient, logger);
 	return {
 		presence: new RedisPresence(new Redis(cfg.redisUrl, { keyPrefix })),
-		driver: new RedisDriver(new Redis(cfg.redisUrl, { keyPrefix })),
+		driver: new RedisDriver(driverClient),
 		publicAddress: cfg.realtimePublicAddress ?? `127.0.0.1:${port}`,
 		// A new room lives where it was asked for: the load balancer already spread the requests, and the
 		// creator then needs no hop to another process. Later joiners are sent wherever it lives.
@@ -115,10 +122,19 @@ const RealtimeService: ServiceDef = {
 
 		/** A live group session's room, created on this node (liveSessions.create): → `{roomId}`. */
 		openGroupRoom: {
-			params: { $$strict: "remove", liveSessionId: ID, code: { type: "string", min: 1, max: 16 } },
-			async handler(this: any, ctx: Ctx<{ liveSessionId: string; code: string }>) {
+			// resume: the session's previous room died with its process; this one rebuilds it from what was saved (issue 16).
+			params: { $$strict: "remove", liveSessionId: ID, code: { type: "string", min: 1, max: 16 }, resume: { type: "boolean", optional: true } },
+			async handler(this: any, ctx: Ctx<{ liveSessionId: string; code: string; resume?: boolean }>) {
 				if (!this.colyseus) throw new ClientError("The realtime server is not running on this node", 503, ERR.UNAVAILABLE);
-				return openGroupRoom({ liveSessionId: ctx.params.liveSessionId, code: ctx.params.code, schoolId: callerSchoolId(ctx) });
+				return openGroupRoom({ liveSessionId: ctx.params.liveSessionId, code: ctx.params.code, schoolId: callerSchoolId(ctx), ...(ctx.params.resume ? { resume: true } : {}) });
+			},
+		},
+
+		/** Whether a room still runs somewhere: its listing exists and its process answers (a dead one's listings are swept). */
+		groupRoomAlive: {
+			params: { $$strict: "remove", roomId: { type: "string", min: 1, max: 64 } },
+			async handler(this: any, ctx: Ctx<{ roomId: string }>) {
+				return { alive: await roomAlive(ctx.params.roomId) };
 			},
 		},
 	},
@@ -193,7 +209,7 @@ const RealtimeService: ServiceDef = {
 				gracefullyShutdown: false,
 				greet: false,
 				logger: this.logger,
-				...scaleOutOptions(port),
+				...scaleOutOptions(port, this.logger),
 				...(await monitorOptions(this.broker, this.logger)),
 			});
 		} catch (err) {
@@ -209,6 +225,8 @@ const RealtimeService: ServiceDef = {
 			if (def.filterBy) handler.filterBy(def.filterBy);
 		}
 		configureRealtimeCors(settings().corsOrigins);
+		// Rooms and clients per room type on the metrics endpoint (services/ops/node-metrics.ts).
+		this.removeRoomMetrics = addCollector(broker => collectRoomMetrics(broker, ROOMS.map(r => r.name)));
 		try {
 			await listenOrFail(colyseus, http, port);
 		} catch (err) {
@@ -222,6 +240,7 @@ const RealtimeService: ServiceDef = {
 	},
 
 	async stopped(this: any) {
+		this.removeRoomMetrics?.();
 		await this.shutdownColyseus();
 	},
 };

@@ -7,6 +7,8 @@ import Channels from "@moleculer/channels";
 import { randomUUID } from "node:crypto";
 import type { Middleware, ServiceBroker } from "moleculer";
 import { settings } from "../../config/env.js";
+import { currentRequest } from "../ops/request-context.js";
+import { canKeep, keepForLater, startRelay } from "./durable-outbox.js";
 
 export interface DurableMessage {
 	/** Unique per business fact; a consumer that sees it twice acts once. */
@@ -23,7 +25,9 @@ export function channelsMiddleware(natsUrl: string | undefined = settings().nats
 				options: {
 					nats: {
 						url: natsUrl,
-						connectionOptions: { name: "learning-platform-channels" },
+						// Reconnect for ever (nats.js gives up after 10 attempts by default): a NATS restart must not
+						// leave this node's consumers and publishers dead until the node itself restarts.
+						connectionOptions: { name: "learning-platform-channels", maxReconnectAttempts: -1, reconnectTimeWait: 1000 },
 						streamConfig: { max_age: 30 * 24 * 3600 * 1e9 },
 					},
 					maxRetries: 5,
@@ -55,7 +59,62 @@ export async function publishDurable(
 	message: Omit<DurableMessage, "id" | "occurredAt"> & { id?: string; occurredAt?: string },
 ): Promise<DurableMessage> {
 	const full = { ...message, id: message.id ?? randomUUID(), occurredAt: message.occurredAt ?? new Date().toISOString() } as DurableMessage;
-	await ensureStream(broker, channel);
-	await (broker as any).sendToChannel(channel, full);
+	const requestId = currentRequest()?.requestId;
+	const send = (ch: string, msg: DurableMessage, reqId?: string) => sendNow(broker, ch, msg, reqId);
+	startRelay(broker, (ch, msg) => send(ch, msg));
+	try {
+		// NATS known to be away: straight to the outbox, without waiting for a publish to time out.
+		if (isNats(broker) && natsDown(broker)) throw new Error("NATS is disconnected");
+		await send(channel, full, requestId);
+	} catch (err) {
+		// NATS away (restarting, unreachable): kept in the database and published when it is back
+		// (durable-outbox.ts). Without a database on this node the caller gets the error, as before.
+		if (!isNats(broker) || !canKeep()) throw err;
+		await keepForLater(channel, full, err, requestId);
+		broker.logger.warn(`Durable message ${full.id} on ${channel} kept for later: NATS did not take it (${(err as Error)?.message ?? err})`);
+	}
 	return full;
 }
+
+const watched = new WeakSet<object>();
+const down = new WeakSet<object>();
+
+/** Follows the channels' NATS connection from the start (a middleware hook once the adapter is connected). */
+export const NatsWatchMiddleware: Middleware = {
+	name: "NatsWatch",
+	started(broker: ServiceBroker) {
+		natsDown(broker);
+	},
+} as unknown as Middleware;
+
+/** Whether the channels' NATS connection is known to be lost (nats.js reports it while it reconnects). */
+function natsDown(broker: ServiceBroker): boolean {
+	const connection = (broker as any).channelAdapter?.connection;
+	if (!connection || typeof connection.status !== "function") return false;
+	if (!watched.has(connection)) {
+		watched.add(connection);
+		void (async () => {
+			for await (const s of connection.status()) {
+				if (s.type === "disconnect" || s.type === "reconnecting") down.add(connection);
+				else if (s.type === "reconnect") down.delete(connection);
+			}
+		})().catch(() => undefined);
+	}
+	return down.has(connection) || connection.isClosed?.() === true;
+}
+
+function isNats(broker: ServiceBroker): boolean {
+	return typeof (broker as any).channelAdapter?.createStream === "function";
+}
+
+/** Publishes now: the message id as JetStream's msgID (it drops a re-publish within its duplicate window), the request id in the headers. */
+async function sendNow(broker: ServiceBroker, channel: string, message: DurableMessage, requestId?: string): Promise<void> {
+	await ensureStream(broker, channel);
+	const opts: Record<string, unknown> = isNats(broker) ? { msgID: message.id, timeout: PUBLISH_TIMEOUT_MS } : {};
+	// The consumer's Context gets this request id (and only that: no meta, no user).
+	if (requestId) opts.headers = { $requestID: requestId };
+	await (broker as any).sendToChannel(channel, message, opts);
+}
+
+/** How long a publish waits for JetStream's acknowledgement before the message goes to the outbox. */
+const PUBLISH_TIMEOUT_MS = 3_000;

@@ -17,7 +17,10 @@ export async function acquireConnection(uri: string): Promise<mongoose.Connectio
 	users++;
 	if (mongoose.connection.readyState === 1) return mongoose.connection;
 	if (!connecting) {
-		connecting = mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000, autoIndex: true, monitorCommands });
+		// The driver checks the server every 2 s (10 s by default): a database that went away is noticed
+		// (requests then fail at once with 503, /health/ready says so) and one that came back is used again
+		// within seconds, without restarting the node.
+		connecting = mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000, heartbeatFrequencyMS: 2_000, autoIndex: true, monitorCommands });
 		connecting.catch(() => (connecting = undefined));
 	}
 	try {

@@ -9,6 +9,7 @@ import { hasRole, type Ctx } from "../shared/identity.js";
 import type { ServiceDef } from "../shared/service.js";
 import { boundedData } from "./audit-data.js";
 import { ID } from "../shared/params.js";
+import { auditPersonalData } from "./personal-data.js";
 
 interface ListParams extends PageParams {
 	action?: string;
@@ -29,7 +30,8 @@ interface RecordParams {
 const AuditService: ServiceDef = {
 	name: "audit",
 	settings: { rest: "/" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [auditPersonalData, 
 		dbMixin(AuditEntry, { fields: ["id", "schoolId", "actorId", "action", "targetType", "targetId", "ip", "data", "createdAt"] }),
 	],
 

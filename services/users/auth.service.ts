@@ -26,6 +26,7 @@ import { expiresIn, hashToken, newOpaqueToken, TOKEN_RULE } from "./opaque-token
 import { PASSWORD_MAX_LENGTH, PASSWORD_RULE } from "./password.js";
 import { ID } from "./rules.js";
 import { normalizeSchoolCode } from "./school-code.js";
+import { authPersonalData } from "./personal-data.js";
 
 const VERIFY_EMAIL_TTL_MS = 48 * 3600 * 1000;
 /** Not an id any account has: a login with an unknown school code still spends a password check. */
@@ -59,7 +60,8 @@ const invalidRefreshToken = () => unauthorized("Invalid refresh token", ERR.INVA
 const AuthService: ServiceDef = {
 	name: "auth",
 	settings: { rest: "/" },
-	mixins: [dbMixin(RefreshToken, { fields: ["id", "userId", "schoolId", "familyId", "expiresAt", "revokedAt", "createdAt"], tenant: false })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [authPersonalData, dbMixin(RefreshToken, { fields: ["id", "userId", "schoolId", "familyId", "expiresAt", "revokedAt", "createdAt"], tenant: false })],
 
 	actions: {
 		login: {

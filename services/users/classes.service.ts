@@ -15,6 +15,7 @@ import { ID } from "../shared/params.js";
 import { textRule, TEXT_RULE_DESCRIPTION } from "../shared/text-rules.js";
 import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
 import { classChangedMessage } from "./users-feed.js";
+import { classesPersonalData } from "./personal-data.js";
 
 const IDS = (max: number) => ({ type: "array", items: ID, max, unique: true }) as const;
 const TEXT = (max: number) => textRule({ max, min: 0, optional: true, nullable: true });
@@ -49,7 +50,8 @@ function duplicateClass(): ClientError {
 const ClassesService: ServiceDef = {
 	name: "classes",
 	settings: { rest: "/" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [classesPersonalData, 
 		dbMixin(Class, {
 			fields: ["id", "schoolId", "name", "subject", "level", "year", "teacherIds", "studentIds", "createdBy", "createdAt", "updatedAt"],
 		}),

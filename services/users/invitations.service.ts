@@ -17,6 +17,7 @@ import { openRateLimits } from "./rate-limits.js";
 import { takeMailRequest } from "./request-throttle.js";
 import { ID } from "../shared/params.js";
 import { textRule } from "../shared/text-rules.js";
+import { invitationsPersonalData } from "./personal-data.js";
 
 const NAME = textRule({ max: 100 });
 const PURGE_EVERY_MS = 10 * 60 * 1000;
@@ -40,7 +41,8 @@ interface AcceptParams {
 const InvitationsService: ServiceDef = {
 	name: "invitations",
 	settings: { rest: "/" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [invitationsPersonalData, 
 		dbMixin(Invitation, {
 			fields: ["id", "schoolId", "email", "role", "firstName", "lastName", "classIds", "status", "expiresAt", "invitedBy", "acceptedAt", "userId", "createdAt", "updatedAt"],
 		}),

@@ -21,6 +21,7 @@ import { isValidTimezone } from "./timezone.js";
 import { textRule } from "../shared/text-rules.js";
 import { EXPORT_PARAMS, on } from "../shared/feed-export.js";
 import { schoolCreatedMessage, userCreatedMessage } from "./users-feed.js";
+import { schoolsPersonalData } from "./personal-data.js";
 
 const SCHOOL_NAME = textRule({ min: 2, max: 120 });
 const TIMEZONE = { type: "string", trim: true, min: 1, max: 64 } as const;
@@ -59,7 +60,8 @@ function assertTimezone(field: string, zone: string): void {
 const SchoolsService: ServiceDef = {
 	name: "schools",
 	settings: { rest: "/" },
-	mixins: [
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [schoolsPersonalData, 
 		dbMixin(School, {
 			fields: ["id", "name", "code", "timezone", "status", "settings", "suspendedAt", "suspendedReason", "createdAt", "updatedAt"],
 			tenant: false,

@@ -25,6 +25,7 @@ import { holdsSeat, seatDelta } from "./seats.js";
 import { checkStudentRows, STUDENT_CSV_DESCRIPTION, type ImportProblem, type StudentRow } from "./student-import.js";
 import { EXPORT_PARAMS, exportPage, on, type ExportParams } from "../shared/feed-export.js";
 import { userCreatedMessage } from "./users-feed.js";
+import { erasedAccount, usersPersonalData } from "./personal-data.js";
 
 const PUBLIC_FIELDS = [
 	"id", "schoolId", "email", "username", "firstName", "lastName", "locale", "roles", "status",
@@ -68,7 +69,8 @@ const accountFacts = (doc: { roles: string[]; status: string }) => ({ roles: [..
 const UsersService: ServiceDef = {
 	name: "users",
 	settings: { rest: "/" },
-	mixins: [dbMixin(User, { fields: PUBLIC_FIELDS })],
+	// Data rights (issue 16): export and erasure of what this service holds about a person.
+	mixins: [usersPersonalData, dbMixin(User, { fields: PUBLIC_FIELDS })],
 
 	actions: {
 		/** The school's accounts as `users.user.created` with their current roles and status (reporting rebuilds from them). */
@@ -134,7 +136,8 @@ const UsersService: ServiceDef = {
 				const { role, status, q, page, pageSize } = ctx.params;
 				const and: Filter[] = [this.visibleTo(ctx)];
 				if (role) and.push({ roles: role });
-				if (status) and.push({ status });
+				// Erased accounts are tombstones (issue 16): never listed.
+				and.push({ status: status ?? { $ne: "erased" } });
 				if (q) {
 					const re = containsRegex(q);
 					and.push({ $or: [{ firstName: re }, { lastName: re }, { email: re }, { username: re }] });
@@ -562,6 +565,36 @@ const UsersService: ServiceDef = {
 			async handler(this: any, ctx: Ctx<{ userId: string }>) {
 				await this.model.updateOne({ _id: ctx.params.userId }, { $set: { lastLoginAt: new Date() } });
 				return { ok: true };
+			},
+		},
+
+		/**
+		 * Data rights (issue 16): the account of a person whose erasure was accepted (dataRights) stops at
+		 * once: nothing personal left in it, its seat given back, every session ended. Returns the identifiers
+		 * it held (the other blocks' parts look for them in text) and whether it was already erased. The
+		 * last active school admin cannot go: the school closes instead.
+		 */
+		eraseAccount: {
+			params: { $$strict: "remove", userId: ID, schoolId: ID },
+			async handler(this: any, ctx: Ctx<{ userId: string; schoolId: string }>) {
+				const { userId, schoolId } = ctx.params;
+				const target = await this.schoolDocument(ctx, userId, schoolId);
+				const identifiers = { email: target.email ?? null, username: target.username ?? null, firstName: target.firstName ?? null, lastName: target.lastName ?? null };
+				if (target.status === "erased") return { erased: true, already: true, identifiers: null };
+				const removesAdmin = target.status === "active" && target.roles.includes("school_admin");
+				await this.guardingAdmins(schoolId, removesAdmin, async () => {
+					if (removesAdmin) {
+						const others = await this.model.countDocuments({ schoolId, _id: { $ne: target._id }, roles: "school_admin", status: "active" });
+						if (others === 0) throw conflict("The school's last active admin cannot be erased: close the school instead (POST /api/school/closure)");
+					}
+					const update = erasedAccount(userId);
+					const done = await this.model.updateOne({ _id: target._id, schoolId, status: target.status }, { ...update, $inc: { sessionVersion: 1 } }, { strict: false });
+					if (done.modifiedCount !== 1) throw conflict("The account changed meanwhile, try again");
+				});
+				if (target.status === "active" && holdsSeat(target.roles)) await this.releaseSeats(ctx, schoolId, 1);
+				await announceIdentityChange(ctx, { userId, reason: "erased" } as any);
+				await this.revokeSessions(ctx, userId);
+				return { erased: true, already: false, identifiers };
 			},
 		},
 
