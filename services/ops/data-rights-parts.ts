@@ -1,7 +1,6 @@
 /**
  * The services that hold personal data and take part in export and erasure (each mixes in
  * services/shared/personal-data.ts). An erasure is complete once every one of them confirmed its part.
- * Reporting's projections join by mixing it in and adding their service here (docs/DATA_RIGHTS.md).
  */
 export const PERSONAL_DATA_PARTS: readonly string[] = [
 	// Block 1: users
@@ -14,4 +13,6 @@ export const PERSONAL_DATA_PARTS: readonly string[] = [
 	"notifications", "conversations", "preferences", "delivery", "push", "availability", "rendezvous", "visio", "reminders", "agenda",
 	// Block 6: billing
 	"subscriptions", "billingAccounts", "invoices", "payments", "billingUsage",
+	// Block 5: reporting's projections (services/reporting/personal-data.ts)
+	"reportingFeed",
 ];

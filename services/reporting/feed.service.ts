@@ -15,6 +15,7 @@ import type { ServiceDef } from "../shared/service.js";
 import { MicroBatcher } from "./feed/batcher.js";
 import { CHANNELS } from "./feed/facts.js";
 import { applyBatch, type FeedEnv } from "./feed/writer.js";
+import { reportingPersonalData } from "./personal-data.js";
 import { PROJECTION_MODELS } from "./projection-models.js";
 
 /** A batch record still there this long after it was written belongs to a batch that died half-way. */
@@ -24,7 +25,8 @@ const FeedService: ServiceDef & { channels: Record<string, unknown> } = {
 	name: "reportingFeed",
 	settings: { rest: "/" },
 	// The mixin gives this node the shared database connection; the projections are written through feed/writer.ts.
-	mixins: [dbMixin(ReportingMarker, { fields: ["id"], tenant: false })],
+	// Data rights: the erasure of a person or a school reaches the projections too (personal-data.ts).
+	mixins: [dbMixin(ReportingMarker, { fields: ["id"], tenant: false }), reportingPersonalData],
 
 	channels: Object.fromEntries(
 		CHANNELS.map(channel => [

@@ -175,6 +175,14 @@ describe("data rights", function () {
 		expect(done.parts.map((p: any) => p.part)).to.have.members([...PERSONAL_DATA_PARTS]);
 		expect(done.parts.find((p: any) => p.part === "memory").counts).to.include({ reviews: 1, memory_states: 1 });
 
+		// Reporting named the student by id only: their own figures are gone, shared counts name a pseudonym.
+		const reporting = (await collectionNames()).filter(name => name.startsWith("reporting_"));
+		for (const name of reporting) {
+			const docs = await mongoose.connection.db!.collection(name).find({ schoolId: s.school.id }).toArray();
+			expect(docs.filter(d => JSON.stringify(d).includes(student.id)).map(d => `${name}: ${d._id}`), "reporting documents naming the erased student").to.deep.equal([]);
+		}
+		expect(done.parts.find((p: any) => p.part === "reportingFeed").counts.person).to.equal(1);
+
 		const left = await occurrences([student.email!, person.firstName, person.lastName, words.message, words.report, words.question]);
 		expect(left, "personal fields or words of the erased student left in the database").to.deep.equal([]);
 		// The tombstone: the id other records name, nothing personal.
@@ -233,7 +241,8 @@ describe("data rights", function () {
 		expect(erasure.parts.map((p: any) => p.part)).to.have.members([...PERSONAL_DATA_PARTS]);
 
 		// Every collection: nothing of the school is left but what the law keeps and the register.
-		const kept = new Set(["invoices", "creditnotes", "billingdocuments", "payments", "usagerecords", "erasurerequests", "schoolclosures"]);
+		// reporting_invoices: reporting's copy of those invoices (no person named in it), for the platform's revenue history.
+		const kept = new Set(["invoices", "creditnotes", "billingdocuments", "payments", "usagerecords", "erasurerequests", "schoolclosures", "reporting_invoices"]);
 		const schoolId = new mongoose.Types.ObjectId(leaving.school.id);
 		const remaining: string[] = [];
 		for (const name of await collectionNames()) {
