@@ -14,6 +14,8 @@ const AnswerSchema = part({
 	itemId: { type: String, required: true },
 	...gradeFields(),
 	answeredAt: { type: Date, required: true },
+	/** 1, or 2, 3... for the same item answered again in the session (a learning step): its own review. */
+	attempt: { type: Number, default: 1 },
 	/** Whether the answer changed the memory model (false for practice ahead of time). */
 	counted: { type: Boolean, default: true },
 });
