@@ -3,6 +3,7 @@
  * (BILLING_TIMEZONE, Europe/Paris by default): a period starts at local midnight on the 1st, whatever
  * the UTC offset or a daylight-saving change inside the month.
  */
+import { wallClock } from "../shared/local-time.js";
 
 export const PERIOD_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
@@ -20,32 +21,6 @@ export interface LocalDate {
 	y: number;
 	m: number;
 	d: number;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-	let f = formatters.get(timeZone);
-	if (!f) {
-		f = new Intl.DateTimeFormat("en-US", {
-			timeZone,
-			hourCycle: "h23",
-			year: "numeric",
-			month: "2-digit",
-			day: "2-digit",
-			hour: "2-digit",
-			minute: "2-digit",
-			second: "2-digit",
-		});
-		formatters.set(timeZone, f);
-	}
-	return f;
-}
-
-function wallClock(date: Date, timeZone: string) {
-	const parts: Record<string, number> = {};
-	for (const p of formatter(timeZone).formatToParts(date)) if (p.type !== "literal") parts[p.type] = Number(p.value);
-	return { y: parts.year, m: parts.month, d: parts.day, h: parts.hour, min: parts.minute, s: parts.second };
 }
 
 /** The local calendar date of an instant. */

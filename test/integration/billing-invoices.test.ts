@@ -4,31 +4,17 @@
  * their own gapless series, final documents that never change, and the platform's overview.
  */
 import { expect } from "chai";
-import type { BillingSettings } from "../../config/env.js";
 import type { Account } from "../support/accounts.js";
 import {
-	billingEventProbe, bootPlatform, eventually, http, invoiceOf, mailsTo, ok, pdfText, requireStripeMock, resetClock, runFor, saveAccount, schoolOnPlan,
-	setBilling, setClock, system, unique, useStripeMock,
+	billingEventProbe, bootPlatform, eventually, http, invoiceOf, mailsTo, ok, pdfText, runFor, saveAccount, schoolOnPlan, setClock, stripeMockSuite,
+	system, unique,
 } from "../support/billing.js";
-import { createStaff } from "../support/two-schools.js";
 
 // This suite owns the 2038 series.
 describe("billing invoices and credit notes", function () {
 	this.timeout(180_000);
-	let saved: BillingSettings;
 	let root: Account;
-
-	before(async function () {
-		const url = requireStripeMock(this);
-		await bootPlatform();
-		saved = useStripeMock(url);
-		root = await createStaff("platform_admin");
-	});
-
-	after(() => {
-		if (saved) setBilling(saved);
-		resetClock();
-	});
+	stripeMockSuite(admin => (root = admin));
 
 	it("shows a school admin what its invoices would carry before the account is filled, and checks what is saved", async () => {
 		setClock("2038-01-01T12:00:00Z");

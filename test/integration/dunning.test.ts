@@ -5,13 +5,10 @@
  * platform admin marks its transfer paid, audited.
  */
 import { expect } from "chai";
-import type { BillingSettings } from "../../config/env.js";
 import type { Account } from "../support/accounts.js";
 import {
-	bootPlatform, eventually, http, invoicedSchool, invoiceOf, mailsTo, ok, paymentIntent, postWebhook, requireStripeMock, resetClock, setBilling,
-	setClock, signedEvent, system, unique, useStripeMock,
+	eventually, http, invoicedSchool, invoiceOf, mailsTo, ok, paymentIntent, postWebhook, setClock, signedEvent, stripeMockSuite, system, unique,
 } from "../support/billing.js";
-import { createStaff } from "../support/two-schools.js";
 
 const DAY = 86_400_000;
 const failure = (pi: string, amount: number, message = "Your card has insufficient funds.") =>
@@ -19,20 +16,8 @@ const failure = (pi: string, amount: number, message = "Your card has insufficie
 
 describe("dunning", function () {
 	this.timeout(180_000);
-	let saved: BillingSettings;
 	let root: Account;
-
-	before(async function () {
-		const url = requireStripeMock(this);
-		await bootPlatform();
-		saved = useStripeMock(url);
-		root = await createStaff("platform_admin");
-	});
-
-	after(() => {
-		if (saved) setBilling(saved);
-		resetClock();
-	});
+	stripeMockSuite(admin => (root = admin));
 
 	const subscription = (admin: Account) => ok(http("GET", "/api/subscription", { token: admin.token }));
 	const canImport = async (admin: Account) => (await ok(http("GET", "/api/subscription/check?feature=import", { token: admin.token })));

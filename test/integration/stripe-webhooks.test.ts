@@ -5,34 +5,20 @@
  */
 import { expect } from "chai";
 import Stripe from "stripe";
-import type { BillingSettings } from "../../config/env.js";
 import type { Account } from "../support/accounts.js";
 import {
-	billingEventProbe, bootPlatform, eventually, http, invoicedSchool, invoiceOf, ok, paymentIntent, postWebhook, requireStripeMock, resetClock,
-	setBilling, signedEvent, unique, useStripeMock, WEBHOOK_SECRET,
+	billingEventProbe, bootPlatform, http, invoicedSchool, invoiceOf, ok, paymentIntent, postWebhook, setBilling, signedEvent, stripeMockSuite, unique,
+	WEBHOOK_SECRET,
 } from "../support/billing.js";
 import { describeChanges, diff, settledSnapshot } from "../support/db-snapshot.js";
-import { createStaff } from "../support/two-schools.js";
 
 const BILLING_COLLECTIONS = ["invoices", "payments", "stripeevents", "billingaccounts", "subscriptions", "creditnotes", "notifications"];
 const billingOnly = (name: string) => (BILLING_COLLECTIONS.includes(name) ? {} : null);
 
 describe("stripe webhooks", function () {
 	this.timeout(120_000);
-	let saved: BillingSettings;
 	let root: Account;
-
-	before(async function () {
-		const url = requireStripeMock(this);
-		await bootPlatform();
-		saved = useStripeMock(url);
-		root = await createStaff("platform_admin");
-	});
-
-	after(() => {
-		if (saved) setBilling(saved);
-		resetClock();
-	});
+	stripeMockSuite(admin => (root = admin));
 
 	it("answers 400 to a bad signature and changes nothing", async () => {
 		const school = await invoicedSchool(root, "2035-01", { autoDebit: true });

@@ -10,6 +10,7 @@ import { overrideSettings, settings, type BillingSettings } from "../../config/e
 import { billingClock } from "../../services/billing/billing-clock.js";
 import { signupSchool, type Account, type SchoolFixture } from "./accounts.js";
 import { bootPlatform, http, systemMeta, unique } from "./platform.js";
+import { createStaff } from "./two-schools.js";
 
 export const WEBHOOK_SECRET = "whsec_billing_test_suite_secret";
 export const STRIPE_TEST_KEY = "sk_test_123";
@@ -276,4 +277,22 @@ export async function invoicedSchool(root: Account, period: string, opts: { plan
 		}, "the auto-debit attempt");
 	}
 	return { ...fx, invoice, paymentIntentId: invoice.payments[0]?.providerPaymentId as string | undefined };
+}
+
+/**
+ * The hooks of a billing suite on stripe-mock: skips without STRIPE_MOCK_URL, boots the platform, points billing at
+ * stripe-mock and hands over a new platform admin; afterwards, billing's settings and clock are put back.
+ */
+export function stripeMockSuite(withAdmin: (root: Account) => void): void {
+	let saved: BillingSettings | undefined;
+	before(async function () {
+		const url = requireStripeMock(this);
+		await bootPlatform();
+		saved = useStripeMock(url);
+		withAdmin(await createStaff("platform_admin"));
+	});
+	after(() => {
+		if (saved) setBilling(saved);
+		resetClock();
+	});
 }

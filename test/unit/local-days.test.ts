@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { State } from "ts-fsrs";
-import { instantOfWallClock, localDaysBetween, wallClock } from "../../services/learning/memory/local-time.js";
+import { instantOfWallClock, localDaysBetween, wallClock } from "../../services/shared/local-time.js";
 import { buildTrainingItems, type OptimizerReview } from "../../services/learning/memory/optimizer.js";
 import { PLATFORM_DEFAULTS } from "../../services/learning/memory/profile-layers.js";
 import { review, type Grade, type MemoryCard, type SchedulerProfile } from "../../services/learning/memory/scheduler.js";

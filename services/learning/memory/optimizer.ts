@@ -23,7 +23,7 @@
  * defaults, so a caller cannot store "fitted" weights that were not fitted.
  */
 import { fsrs, type FSRSState } from "ts-fsrs";
-import { localDayNumber } from "./local-time.js";
+import { localDayNumber } from "../../shared/local-time.js";
 import { checkFsrsParameters } from "./profile-layers.js";
 import { requireFsrsBinding, type FsrsBinding } from "./fsrs-binding.js";
 

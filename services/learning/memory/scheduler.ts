@@ -34,7 +34,7 @@ import {
 	type StepUnit,
 } from "ts-fsrs";
 import type { ProfileValues } from "./profile-layers.js";
-import { instantOfWallClock, timeZoneOffsetMs } from "./local-time.js";
+import { instantOfWallClock, timeZoneOffsetMs } from "../../shared/local-time.js";
 
 export { Rating, State } from "ts-fsrs";
 export type { Grade } from "ts-fsrs";

@@ -13,9 +13,9 @@
 import { State } from "ts-fsrs";
 import type { ProfileValues } from "./profile-layers.js";
 import { retrievability, type MemoryCard } from "./scheduler.js";
-import { instantOfWallClock, wallClock } from "./local-time.js";
+import { instantOfWallClock, wallClock } from "../../shared/local-time.js";
 
-export { localDaysBetween, timeZoneOffsetMs } from "./local-time.js";
+export { localDaysBetween, timeZoneOffsetMs } from "../../shared/local-time.js";
 
 export interface ItemMemory {
 	itemId: string;

@@ -14,7 +14,7 @@
  * start of tomorrow in the school's time zone) once each.
  */
 import { forgetting_curve } from "ts-fsrs";
-import { localDaysBetween } from "../../../services/learning/memory/local-time.js";
+import { localDaysBetween } from "../../../services/shared/local-time.js";
 import { NEW_REVIEWS_TO_REOPTIMIZE, optimizeWithHoldout, type MetricsAccumulator, type OptimizerReview } from "../../../services/learning/memory/optimizer.js";
 import { PLATFORM_DEFAULTS } from "../../../services/learning/memory/profile-layers.js";
 import { review, State, type Grade, type MemoryCard, type SchedulerProfile } from "../../../services/learning/memory/scheduler.js";

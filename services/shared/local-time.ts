@@ -1,6 +1,7 @@
 /**
  * The school's local time: its calendar days and wall-clock times, DST-aware, from the IANA time zone database
- * (Intl). The memory model counts days in these (scheduler.ts, spacing.ts, optimizer.ts), so they agree.
+ * (Intl). The memory model counts days in these (memory/scheduler.ts, spacing.ts, optimizer.ts), so they agree;
+ * billing reckons its periods with them (billing/period.ts).
  */
 const DAY_MS = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
