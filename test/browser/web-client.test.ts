@@ -163,6 +163,7 @@ describe("browser e2e", function () {
 		await screenshot(page, "mail-link-verified");
 		await signIn(page, { email: adminEmail, password: PASSWORD }, /\/teacher$/);
 		await page.getByRole("button", { name: "Sign out" }).click();
+		await page.waitForURL(/\/login/);
 		// Signing out ended every token of the account: the API calls below sign in again.
 		const adminToken = (await login({ email: adminEmail, password: PASSWORD })).accessToken;
 
@@ -381,6 +382,8 @@ describe("browser e2e", function () {
 		const { page: s } = await as(school.students[0]); // Alice
 		const { page: t } = await as(school.teacher, PROJECTOR);
 		await t.goto("/teacher");
+		// The teacher's live channel is joined before Alice writes: the notification comes through it.
+		await t.locator('header[data-live="on"]').waitFor();
 		await nav(s, "Messages");
 		await s.getByLabel("With").waitFor();
 		const options = await s.getByLabel("With").locator("option").allTextContents();

@@ -3,7 +3,7 @@ import { useEffect } from "preact/hooks";
 import { hasRole, session, signOut } from "./api/session.ts";
 import type { User } from "./api/models.ts";
 import { locale, setLocale, useT, type Locale } from "./i18n.ts";
-import { dismissToast, startUserChannel, stopUserChannel, toasts, unreadConversations, unreadNotifications } from "./realtime/user-channel.ts";
+import { channelOpen, dismissToast, startUserChannel, stopUserChannel, toasts, unreadConversations, unreadNotifications } from "./realtime/user-channel.ts";
 import { currentLocation, match, navigate, onLinkClick, useLocation } from "./router.ts";
 import { useStore } from "./store.ts";
 import { Badge, Page, fullName } from "./ui/ui.tsx";
@@ -100,10 +100,11 @@ function Header({ user }: { user?: User }) {
 	const lang = useStore(locale);
 	const chats = useStore(unreadConversations).size;
 	const notes = useStore(unreadNotifications);
+	const live = useStore(channelOpen);
 	const { path } = useLocation();
 	const current = (href: string) => (path === href || path.startsWith(`${href}/`) ? "page" : undefined);
 	return (
-		<header class="top">
+		<header class="top" data-live={live ? "on" : "off"}>
 			<a class="brand" href="/">
 				Learning Platform
 			</a>
@@ -179,6 +180,8 @@ function Header({ user }: { user?: User }) {
 						<button
 							type="button"
 							onClick={async () => {
+								// Leave the live channel first: signing out ends every token, and the platform then closes its socket.
+								await stopUserChannel();
 								await signOut();
 								navigate("/login", { replace: true });
 							}}

@@ -22,6 +22,8 @@ export const unreadNotifications = store(0);
 export const unreadConversations = store<Set<string>>(new Set());
 /** Notifications as they arrive, for screens that want them (the chat list reloads on a chat message). */
 export const lastNotification = store<Notification | null>(null);
+/** Whether the live channel is joined (notifications arrive as they happen); else only REST lists are current. */
+export const channelOpen = store(false);
 
 export function isUnread(c: Conversation, userId: string): boolean {
 	const me = c.members.find(m => m.userId === userId);
@@ -69,9 +71,13 @@ export function startUserChannel(): Promise<void> {
 				setTimeout(() => dismissToast(n.id), 8000);
 			});
 			joined.onLeave(() => {
-				if (room === joined) room = undefined;
+				if (room === joined) {
+					room = undefined;
+					channelOpen.set(false);
+				}
 			});
 			room = joined;
+			channelOpen.set(true);
 			await refreshCounts();
 		} catch {
 			// Live notifications are a comfort: the lists still load over REST.
@@ -85,6 +91,7 @@ export function startUserChannel(): Promise<void> {
 export async function stopUserChannel(): Promise<void> {
 	const r = room;
 	room = undefined;
+	channelOpen.set(false);
 	unreadNotifications.set(0);
 	unreadConversations.set(new Set());
 	toasts.set([]);
