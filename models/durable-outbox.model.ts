@@ -13,10 +13,11 @@ export const DurableOutboxSchema = defineSchema({
 	/** Request id of the publisher (log correlation). */
 	requestId: { type: String, default: null },
 	attempts: { type: Number, default: 0 },
-	/** A relay holds the message until then; another may take it afterwards (a relay that died). */
-	claimedUntil: { type: Date, default: null },
+	/** A relay holds the message until then; another may take it afterwards (a relay that died). The epoch: free. */
+	claimedUntil: { type: Date, default: () => new Date(0) },
 	lastError: { type: String, default: null },
 });
-DurableOutboxSchema.index({ createdAt: 1 });
+// The relay's query: the messages no relay holds (an index on an empty collection most of the time, but a scan when NATS was away long).
+DurableOutboxSchema.index({ claimedUntil: 1, createdAt: 1 });
 
 export const DurableOutbox = defineModel("DurableOutbox", DurableOutboxSchema);

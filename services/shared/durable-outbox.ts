@@ -15,6 +15,8 @@ const RELAY_INTERVAL_MS = 2_000;
 const BATCH = 100;
 /** How long a relay holds the messages it took (a relay that dies mid-batch lets them go after this). */
 const CLAIM_MS = 30_000;
+/** claimedUntil of a message no relay holds (a date, so that one indexed `$lt` finds what is free). */
+const UNCLAIMED = new Date(0);
 
 /** Whether this node can keep a message in its database right now. */
 export function canKeep(): boolean {
@@ -24,7 +26,7 @@ export function canKeep(): boolean {
 export async function keepForLater(channel: string, message: DurableMessage, error: unknown, requestId?: string): Promise<void> {
 	await DurableOutbox.updateOne(
 		{ _id: message.id },
-		{ $setOnInsert: { channel, message, requestId: requestId ?? null, attempts: 0, lastError: String((error as Error)?.message ?? error).slice(0, 300) } },
+		{ $setOnInsert: { channel, message, requestId: requestId ?? null, attempts: 0, claimedUntil: UNCLAIMED, lastError: String((error as Error)?.message ?? error).slice(0, 300) } },
 		{ upsert: true },
 	);
 	ensureRelay(undefined);
@@ -71,19 +73,19 @@ export async function relayOnce(): Promise<number> {
 	try {
 		for (;;) {
 			const now = new Date();
-			const docs = await DurableOutbox.find({ $or: [{ claimedUntil: null }, { claimedUntil: { $lt: now } }] }).sort({ createdAt: 1 }).limit(BATCH).lean();
+			const docs = await DurableOutbox.find({ claimedUntil: { $lt: now } }).sort({ createdAt: 1 }).limit(BATCH).lean();
 			if (docs.length === 0) break;
 			let progressed = false;
 			for (const doc of docs as any[]) {
 				const claimed = await DurableOutbox.updateOne(
-					{ _id: doc._id, $or: [{ claimedUntil: null }, { claimedUntil: { $lt: new Date() } }] },
+					{ _id: doc._id, claimedUntil: { $lt: new Date() } },
 					{ $set: { claimedUntil: new Date(Date.now() + CLAIM_MS) }, $inc: { attempts: 1 } },
 				);
 				if (claimed.modifiedCount !== 1) continue;
 				try {
 					await r.publish(doc.channel, doc.message);
 				} catch (err) {
-					await DurableOutbox.updateOne({ _id: doc._id }, { $set: { claimedUntil: null, lastError: String((err as Error)?.message ?? err).slice(0, 300) } });
+					await DurableOutbox.updateOne({ _id: doc._id }, { $set: { claimedUntil: UNCLAIMED, lastError: String((err as Error)?.message ?? err).slice(0, 300) } });
 					// NATS is still away: try again at the next tick.
 					return sent;
 				}

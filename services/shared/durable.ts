@@ -35,7 +35,41 @@ export function channelsMiddleware(natsUrl: string | undefined = settings().nats
 				},
 			}
 		: { type: "Fake", options: { maxRetries: 3 } };
-	return (Channels as unknown as { Middleware: (opts: unknown) => Middleware }).Middleware({ adapter, context: true });
+	const middleware = (Channels as unknown as { Middleware: (opts: unknown) => Middleware }).Middleware({ adapter, context: true }) as Middleware & { created: (broker: ServiceBroker) => void };
+	const created = middleware.created;
+	middleware.created = function (this: unknown, broker: ServiceBroker) {
+		created.call(this, broker);
+		retrySubscribeRace((broker as any).channelAdapter);
+	};
+	return middleware;
+}
+
+/** JetStream's answer when another node created the same durable consumer (another deliver subject) a moment before. */
+const CONSUMER_NAME_IN_USE = 10013;
+
+/**
+ * Two nodes starting together both find a channel group's durable consumer missing and both create it; the
+ * second creation is refused (10013) and the adapter would fail the node's start. Subscribing again finds the
+ * consumer the other node made and joins its queue group, as a node starting later does.
+ */
+function retrySubscribeRace(
+	adapter: { subscribe?: (...args: unknown[]) => Promise<unknown>; activeMessages?: Map<string, unknown>; logger?: { info: (...a: unknown[]) => void } } | undefined,
+): void {
+	if (!adapter?.subscribe) return;
+	const subscribe = adapter.subscribe.bind(adapter);
+	adapter.subscribe = async (...args: unknown[]) => {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await subscribe(...args);
+			} catch (err) {
+				if ((err as { api_error?: { err_code?: number } })?.api_error?.err_code !== CONSUMER_NAME_IN_USE || attempt >= 5) throw err;
+				adapter.logger?.info(`A consumer was created by another node meanwhile; subscribing again (attempt ${attempt + 1})`);
+				// The failed attempt began tracking the channel's messages; the next one begins again.
+				adapter.activeMessages?.delete((args[0] as { id: string }).id);
+				await new Promise(resolve => setTimeout(resolve, 100 * attempt + Math.random() * 200));
+			}
+		}
+	};
 }
 
 /** Subjects (namespace-prefixed) whose stream this process already ensured (JetStream answers 503 to a publish with no stream). */

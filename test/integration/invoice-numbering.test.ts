@@ -141,7 +141,7 @@ describe("invoice numbering", function () {
 			expect(byYear[2039].issueDate.toISOString()).to.equal("2039-12-31T22:59:59.000Z");
 			expect(byYear[2040]).to.include({ numberSeq: 1 });
 			const gaps = await numberingGaps(BillingCounter, Invoice, "invoice");
-			expect(gaps.filter(g => g.year >= 2039).map(g => [g.year, g.missing, g.inProgress])).to.deep.equal([[2039, 0, false], [2040, 0, false]]);
+			expect(gaps.filter(g => g.year === 2039 || g.year === 2040).map(g => [g.year, g.missing, g.inProgress])).to.deep.equal([[2039, 0, false], [2040, 0, false]]);
 		});
 
 		it("never lets a final invoice's content be written again", async () => {
