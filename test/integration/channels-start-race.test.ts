@@ -11,7 +11,7 @@ import { channelsMiddleware } from "../../services/shared/durable.js";
 const CHANNELS = 30;
 
 function node(natsUrl: string, namespace: string, name: string, received: string[]): ServiceBroker {
-	const broker = new ServiceBroker({ namespace, nodeID: `${namespace}-${name}`, transporter: natsUrl, logger: false, middlewares: [channelsMiddleware(natsUrl)] });
+	const broker = new ServiceBroker({ namespace, nodeID: `${namespace}-${name}`, transporter: { type: "NATS", options: { url: natsUrl } }, logger: false, middlewares: [channelsMiddleware(natsUrl)] });
 	const channels: Record<string, unknown> = {};
 	for (let i = 0; i < CHANNELS; i++) channels[`race.c${i}`] = { group: "race-consumers", handler: (ctx: { params: { n: string } }) => void received.push(`${name}:${ctx.params.n}`) };
 	broker.createService({ name: "racer", channels } as any);
