@@ -37,7 +37,10 @@ export const DatabaseAvailabilityMiddleware: Middleware = {
 				return Promise.reject(databaseUnavailable());
 			}
 			return next(ctx).catch(err => {
-				throw isDatabaseUnavailable(err) ? databaseUnavailable() : err;
+				if (!isDatabaseUnavailable(err)) throw err;
+				// The driver's own error says why (a timeout under load, a reset connection, no server): kept in the log.
+				action.service?.logger?.warn(`${action.name}: answered 503, the database driver said ${err?.name}: ${String(err?.message ?? "").slice(0, 300)}`);
+				throw databaseUnavailable();
 			});
 		};
 	},
