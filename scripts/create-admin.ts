@@ -5,18 +5,10 @@
  * users.createPlatformAdmin as the system principal, prints the account and exits.
  */
 import { parseArgs } from "node:util";
-import type { ServiceBroker } from "moleculer";
-import { ConfigError, overrideSettings, settings } from "../config/env.js";
-import { createPlatformBroker } from "../services/platform.js";
 import { systemMeta } from "../services/shared/identity.js";
-import { adminDatabase, type AdminDatabase } from "./admin-database.js";
+import { fail, runAdminCommand } from "./admin-database.js";
 
 const USAGE = "usage: npm run create-admin -- --email <email> --password <password> [--first-name <name>] [--last-name <name>] [--role platform_admin|support]";
-
-function fail(message: string): never {
-	console.error(message);
-	process.exit(1);
-}
 
 function readArgs() {
 	try {
@@ -46,30 +38,15 @@ function explain(err: any): string {
 
 async function main(): Promise<void> {
 	const args = readArgs();
-	let database: AdminDatabase;
-	try {
-		database = await adminDatabase();
-	} catch (err) {
-		if (err instanceof ConfigError) fail(err.message);
-		fail(err instanceof Error ? err.message : String(err));
-	}
-	// A one-off local broker: it must not join the cluster or serve anything.
-	overrideSettings({ natsUrl: undefined, logLevel: process.env.LOG_LEVEL ? settings().logLevel : "none" });
-	let broker: ServiceBroker | undefined;
-	let code = 0;
-	try {
-		broker = await createPlatformBroker(["users"], { nodeID: `create-admin-${process.pid}` });
-		await broker.start();
-		const user: any = await broker.call("users.createPlatformAdmin", args, { meta: systemMeta() });
-		console.log(JSON.stringify({ id: user.id, email: user.email, roles: user.roles, firstName: user.firstName, lastName: user.lastName }, null, 2));
-	} catch (err) {
-		console.error(explain(err));
-		code = 1;
-	} finally {
-		await broker?.stop().catch(() => undefined);
-		await database.release().catch(err => console.error(`Stopping the embedded database failed: ${err?.message ?? err}`));
-	}
-	process.exit(code);
+	await runAdminCommand(
+		"create-admin",
+		["users"],
+		async broker => {
+			const user: any = await broker.call("users.createPlatformAdmin", args, { meta: systemMeta() });
+			console.log(JSON.stringify({ id: user.id, email: user.email, roles: user.roles, firstName: user.firstName, lastName: user.lastName }, null, 2));
+		},
+		{ onError: err => console.error(explain(err)) },
+	);
 }
 
 void main();

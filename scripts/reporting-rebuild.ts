@@ -7,19 +7,11 @@
  */
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import type { ServiceBroker } from "moleculer";
-import { ConfigError, overrideSettings, settings } from "../config/env.js";
-import { createPlatformBroker } from "../services/platform.js";
 import { EXPORT_SERVICES } from "../services/reporting/rebuild/export-services.js";
 import { rebuild } from "../services/reporting/rebuild/rebuild.js";
-import { adminDatabase, type AdminDatabase } from "./admin-database.js";
+import { fail, runAdminCommand } from "./admin-database.js";
 
 const USAGE = "usage: npm run reporting:rebuild [-- --school <schoolId>] [--verify] [--force]";
-
-function fail(message: string): never {
-	console.error(message);
-	process.exit(1);
-}
 
 function readArgs() {
 	try {
@@ -40,50 +32,41 @@ function readArgs() {
 
 async function main(): Promise<void> {
 	const args = readArgs();
-	let database: AdminDatabase;
-	try {
-		database = await adminDatabase();
-	} catch (err) {
-		if (err instanceof ConfigError) fail(err.message);
-		fail(err instanceof Error ? err.message : String(err));
-	}
-	// A one-off local broker: it must not join the cluster, serve HTTP or run the platform's jobs.
-	overrideSettings({ natsUrl: undefined, communicationTickCron: "off", logLevel: process.env.LOG_LEVEL ? settings().logLevel : "none" });
 	const bar = new cliProgress.SingleBar(
 		{ format: "{school} [{bar}] {percentage}% | {value}/{total} records | {stage}", noTTYOutput: true, notTTYSchedule: 3000, hideCursor: true },
 		cliProgress.Presets.shades_classic,
 	);
-	let broker: ServiceBroker | undefined;
-	let code = 0;
-	try {
-		broker = await createPlatformBroker(EXPORT_SERVICES, { nodeID: `reporting-rebuild-${process.pid}` });
-		await broker.start();
-		// This process only reads: the platform's own nodes expire idle revision sessions (a session this one
-		// expired would announce it on this process's in-memory channel, which nobody here consumes).
-		clearInterval((broker.getLocalService("revisions") as any)?.expireTimer);
-		const reports = await rebuild(broker, {
-			schoolId: args.school,
-			verify: args.verify,
-			force: args.force,
-			onSchool: (schoolId, total) => bar.start(Math.max(total, 1), 0, { school: schoolId, stage: "starting" }),
-			onProgress: p => bar.update(p.done, { stage: p.stage }),
-			beforeSwitch: async () => {
+	await runAdminCommand(
+		"reporting-rebuild",
+		EXPORT_SERVICES,
+		async broker => {
+			// This process only reads: the platform's own nodes expire idle revision sessions (a session this one
+			// expired would announce it on this process's in-memory channel, which nobody here consumes).
+			clearInterval((broker.getLocalService("revisions") as any)?.expireTimer);
+			const reports = await rebuild(broker, {
+				schoolId: args.school,
+				verify: args.verify,
+				force: args.force,
+				onSchool: (schoolId, total) => bar.start(Math.max(total, 1), 0, { school: schoolId, stage: "starting" }),
+				onProgress: p => bar.update(p.done, { stage: p.stage }),
+				beforeSwitch: async () => {
+					bar.stop();
+				},
+			});
+			console.log(JSON.stringify({ schools: reports.length, records: reports.reduce((a, r) => a + r.records, 0), reports }, null, 2));
+			if (reports.some(r => r.differences && r.differences.length > 0)) {
+				console.error("The rebuilt projections differ from the incremental ones (see differences): facts were lost or in doubt before.");
+			}
+		},
+		{
+			// Nor run the platform's jobs.
+			settings: { communicationTickCron: "off" },
+			onError: (err: any) => {
 				bar.stop();
+				console.error(`reporting:rebuild failed: ${err?.message ?? err}`);
 			},
-		});
-		console.log(JSON.stringify({ schools: reports.length, records: reports.reduce((a, r) => a + r.records, 0), reports }, null, 2));
-		if (reports.some(r => r.differences && r.differences.length > 0)) {
-			console.error("The rebuilt projections differ from the incremental ones (see differences): facts were lost or in doubt before.");
-		}
-	} catch (err: any) {
-		bar.stop();
-		console.error(`reporting:rebuild failed: ${err?.message ?? err}`);
-		code = 1;
-	} finally {
-		await broker?.stop().catch(() => undefined);
-		await database.release().catch(err => console.error(`Stopping the embedded database failed: ${err?.message ?? err}`));
-	}
-	process.exit(code);
+		},
+	);
 }
 
 void main();

@@ -8,11 +8,9 @@
 import { expect } from "chai";
 import type { Account } from "../support/accounts.js";
 import {
-	billingEventProbe, bootPlatform, eventually, http, mailsTo, ok, paymentIntent, pdfText, postWebhook, requireStripeMock, resetClock,
-	saveAccount, schoolOnPlan, setBilling, setClock, signedEvent, system, unique, useStripeMock,
+	addCard as addCardLikeStripeJs, billingEventProbe, bootPlatform, eventually, http, mailsTo, ok, paymentIntent, pdfText, postWebhook,
+	saveAccount, schoolOnPlan, setBilling, setClock, signedEvent, stripeMockSuite, system, unique,
 } from "../support/billing.js";
-import { createStaff } from "../support/two-schools.js";
-import type { BillingSettings } from "../../config/env.js";
 
 // A year no other suite bills in: this suite owns the 2033 numbering.
 const PERIOD = "2033-11";
@@ -21,7 +19,6 @@ const RUN_AT = "2033-12-01T02:00:00+01:00";
 
 describe("scenario 4", function () {
 	this.timeout(120_000);
-	let saved: BillingSettings;
 	let root: Account;
 	let debit: Awaited<ReturnType<typeof schoolOnPlan>>;
 	let transfer: Awaited<ReturnType<typeof schoolOnPlan>>;
@@ -30,28 +27,16 @@ describe("scenario 4", function () {
 	let billingEmail: string;
 	let probe: Awaited<ReturnType<typeof billingEventProbe>>;
 
-	/** Gives a school a card the way Stripe.js would: SetupIntent, then Stripe's signed setup_intent.succeeded. */
+	/** Gives a school a card the way Stripe.js would (support/billing.ts), and checks what the scenario relies on. */
 	async function addCard(admin: Account) {
-		const intent = await ok(http("POST", "/api/billing/account/setup-intent", { token: admin.token }));
-		expect(intent.clientSecret).to.be.a("string");
-		const { payload, header } = signedEvent("setup_intent.succeeded", {
-			id: intent.setupIntentId,
-			object: "setup_intent",
-			status: "succeeded",
-			customer: intent.customerId,
-			payment_method: "pm_card_visa",
-			metadata: { schoolId: admin.schoolId },
-		});
-		const res = await postWebhook(payload, header);
-		expect(res.status, JSON.stringify(res.body)).to.equal(200);
-		expect(res.body.outcome).to.equal("payment method attached");
+		const card = await addCardLikeStripeJs(admin);
+		expect(card.clientSecret).to.be.a("string");
+		expect(card.outcome).to.equal("payment method attached");
 	}
 
+	stripeMockSuite(admin => (root = admin));
+
 	before(async function () {
-		const stripeUrl = requireStripeMock(this);
-		await bootPlatform();
-		saved = useStripeMock(stripeUrl);
-		root = await createStaff("platform_admin");
 		setClock(IN_PERIOD);
 		[debit, transfer, secure, trial] = await Promise.all([
 			schoolOnPlan(root, "campus"),
@@ -73,8 +58,6 @@ describe("scenario 4", function () {
 
 	after(async () => {
 		await probe?.stop();
-		if (saved) setBilling(saved);
-		resetClock();
 	});
 
 	const invoicesOf = async (admin: Account) => (await ok(http("GET", `/api/billing/invoices?period=${PERIOD}`, { token: admin.token }))).rows;

@@ -226,7 +226,7 @@ export async function billingEventProbe(channels: string[]): Promise<{ messages:
 export { bootPlatform, http, systemMeta, unique };
 
 /** Gives a school a card the way Stripe.js would: a SetupIntent, then Stripe's signed setup_intent.succeeded. */
-export async function addCard(admin: Account): Promise<{ customerId: string }> {
+export async function addCard(admin: Account): Promise<{ customerId: string; clientSecret: unknown; outcome: unknown }> {
 	const intent = await ok(http("POST", "/api/billing/account/setup-intent", { token: admin.token }));
 	const { payload, header } = signedEvent("setup_intent.succeeded", {
 		id: intent.setupIntentId,
@@ -238,7 +238,7 @@ export async function addCard(admin: Account): Promise<{ customerId: string }> {
 	});
 	const res = await postWebhook(payload, header);
 	expect(res.status, JSON.stringify(res.body)).to.equal(200);
-	return { customerId: intent.customerId };
+	return { customerId: intent.customerId, clientSecret: intent.clientSecret, outcome: res.body.outcome };
 }
 
 /** The school's invoice of a period, as its admin sees it (with payments). */
